@@ -1,0 +1,20 @@
+"""Every built-in backend, by stage, as ``"module:Class"`` strings imported on first use.
+
+This is the one place built-ins are registered; nothing registers itself at import time.
+"""
+
+from __future__ import annotations
+
+TRANSLATORS: dict[str, str] = {}
+
+LABELLERS: dict[str, str] = {}
+
+ALIGNERS: dict[str, str] = {
+    "precomputed": "xproj.align.precomputed:PrecomputedAligner",
+}
+
+PROJECTORS: dict[str, str] = {
+    "heuristic": "xproj.project.heuristic:HeuristicProjector",
+    "greedy": "xproj.project.greedy:GreedyProjector",
+    "ilp": "xproj.project.ilp:ILPProjector",
+}

@@ -1,0 +1,106 @@
+"""Errors raised by xproj.
+
+Every error says what was wrong, where (file and line, or sentence index) and how to fix it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "InputError",
+    "MissingExtraError",
+    "ParameterError",
+    "RegistryError",
+    "XprojError",
+]
+
+
+class XprojError(Exception):
+    """Base class of every error xproj raises on purpose."""
+
+
+class InputError(XprojError, ValueError):
+    """Bad input data: a malformed file line, an index out of range, mismatched batch lengths.
+
+    Parameters
+    ----------
+    message
+        What was wrong and how to fix it.
+    path
+        The file the bad input came from, if any.
+    line
+        The 1-based line number in ``path``, if known.
+    sentence
+        The 0-based index of the sentence in its batch or file, if known.
+
+    Examples
+    --------
+    >>> str(InputError("expected 2 columns, got 3", path="x.conll", line=7))
+    'x.conll:7: expected 2 columns, got 3'
+    >>> str(InputError("alignment index 9 outside a 4-word sentence", sentence=2))
+    'sentence 2: alignment index 9 outside a 4-word sentence'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        sentence: int | None = None,
+    ) -> None:
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.sentence = sentence
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.path is not None:
+            where.append(self.path if self.line is None else f"{self.path}:{self.line}")
+        elif self.line is not None:
+            where.append(f"line {self.line}")
+        if self.sentence is not None:
+            where.append(f"sentence {self.sentence}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+    def at(
+        self,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        sentence: int | None = None,
+    ) -> InputError:
+        """Return a copy of this error with the location filled in where it was missing."""
+        return InputError(
+            self.message,
+            path=self.path if self.path is not None else path,
+            line=self.line if self.line is not None else line,
+            sentence=self.sentence if self.sentence is not None else sentence,
+        )
+
+
+class ParameterError(XprojError, ValueError):
+    """A component was given a parameter value outside what it accepts."""
+
+
+class RegistryError(XprojError, KeyError):
+    """An unknown backend name was asked of a registry."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingExtraError(XprojError, ImportError):
+    """An optional dependency is missing; the message names the ``pip install`` that fixes it."""
+
+    def __init__(self, package: str, extra: str, *, what: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{what} needs the Python package '{package}', which is not installed. "
+            f'Install it with: pip install "xproj[{extra}]"'
+        )

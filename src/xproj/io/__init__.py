@@ -1,0 +1,1 @@
+"""Readers and writers: CoNLL-style NER files, tag schemes, Pharaoh alignments."""

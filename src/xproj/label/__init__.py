@@ -1,0 +1,5 @@
+"""Named-entity labelling of sentences."""
+
+from xproj.label.base import Labeller
+
+__all__ = ["Labeller"]
