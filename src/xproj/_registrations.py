@@ -11,6 +11,7 @@ LABELLERS: dict[str, str] = {}
 
 ALIGNERS: dict[str, str] = {
     "precomputed": "xproj.align.precomputed:PrecomputedAligner",
+    "simalign": "xproj.align.simalign:SimAlignAligner",
 }
 
 PROJECTORS: dict[str, str] = {

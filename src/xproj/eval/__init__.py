@@ -1,0 +1,1 @@
+"""Evaluation: span-level NER scores, projection statistics, word-alignment quality."""
