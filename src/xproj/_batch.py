@@ -25,7 +25,6 @@ def check_same_length(**batches: Sequence[Any]) -> int:
     for name, batch in items[1:]:
         if len(batch) != len(first):
             raise InputError(
-                f"{name0} has {len(first)} items but {name} has {len(batch)}; "
-                "give one per sentence"
+                f"{name0} has {len(first)} items but {name} has {len(batch)}; give one per sentence"
             )
     return len(first)

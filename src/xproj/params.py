@@ -16,10 +16,11 @@ Examples
 ... class Demo(Component):
 ...     threshold: float = 0.5
 ...     _constraints = {"threshold": Interval(float, 0, 1)}
->>> Demo(threshold=1.5)
-Traceback (most recent call last):
-...
-xproj.errors.ParameterError: The 'threshold' parameter of Demo must be a float in [0, 1]. Got 1.5 instead.
+>>> try:
+...     Demo(threshold=1.5)
+... except ParameterError as e:
+...     print(e)
+The 'threshold' parameter of Demo must be a float in [0, 1]. Got 1.5 instead.
 >>> Demo(threshold=0.2).get_params()
 {'threshold': 0.2}
 """
@@ -188,7 +189,7 @@ class Component:
         self.validate_params()
 
     def validate_params(self) -> None:
-        """Check every declared parameter; raise :class:`ParameterError` naming the first bad one."""
+        """Check each declared parameter; raise :class:`ParameterError` naming the first bad one."""
         for name, constraint in self._constraints.items():
             value = getattr(self, name)
             alternatives = constraint if isinstance(constraint, list) else [constraint]
@@ -202,7 +203,7 @@ class Component:
     @classmethod
     def param_names(cls) -> list[str]:
         """The constructor's parameter names."""
-        return [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+        return [f.name for f in dataclasses.fields(cls) if f.init]
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor parameters; with ``deep``, nested ones as ``name__param`` too."""
@@ -244,7 +245,7 @@ class Component:
 
     def reset(self) -> None:
         """Drop derived state (loaded models, caches); called after :meth:`set_params`."""
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             if not f.init:
                 default: Any = None
                 if f.default is not dataclasses.MISSING:

@@ -66,7 +66,7 @@ class Span:
                 f"a span needs 0 <= start < end, got [{self.start}, {self.end}); "
                 "spans are half-open word ranges"
             )
-        if not self.label or "-" == self.label[1:2] and self.label[:1] in "BIES":
+        if not self.label or (self.label[1:2] == "-" and self.label[:1] in "BIES"):
             raise InputError(
                 f"span label {self.label!r} must be a bare entity type such as 'PER' "
                 "(no IOB prefix, not empty)"
@@ -132,8 +132,7 @@ def _check_spans(spans: tuple[Span, ...], n_words: int) -> None:
     for k, s in enumerate(spans):
         if s.end > n_words:
             raise InputError(
-                f"span {k} [{s.start}, {s.end}) {s.label} ends past the sentence's "
-                f"{n_words} words"
+                f"span {k} [{s.start}, {s.end}) {s.label} ends past the sentence's {n_words} words"
             )
         if s.start < prev_end:
             raise InputError(
@@ -292,7 +291,7 @@ class Alignment:
 
     def matrix(self, dtype: type = np.float32) -> np.ndarray:
         """A ``(src_len, tgt_len)`` matrix: link scores where given, else 1 for each link."""
-        m = np.zeros((self.src_len, self.tgt_len), dtype=dtype)
+        m: np.ndarray = np.zeros((self.src_len, self.tgt_len), dtype=dtype)
         if self.links:
             idx = np.asarray(self.links, dtype=np.intp)
             m[idx[:, 0], idx[:, 1]] = 1.0 if self.scores is None else np.asarray(self.scores)
@@ -341,9 +340,7 @@ class Alignment:
             try:
                 pair = (int(a), int(b))
             except ValueError:
-                raise InputError(
-                    f"alignment token {tok!r} is not of the form i-j or ipj"
-                ) from None
+                raise InputError(f"alignment token {tok!r} is not of the form i-j or ipj") from None
             (possible if sep == "p" else sure).append(pair)
         return cls(src_len, tgt_len, tuple(sure), None, tuple(possible))
 

@@ -1,0 +1,75 @@
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``demo``.
+
+Torch is installed first, pinned to 2.13.0, whose CPU build is on this project's machines' disk;
+any other spec may pull a multi-GB CUDA build. pyproject.toml keeps ``torch>=2.1`` for users.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+TORCH = "torch==2.13.0"
+DATA = os.environ.get("XPROJ_DATA", "../shared/data")
+
+
+def _install(session: nox.Session, extras: str) -> None:
+    session.install(TORCH)
+    session.install("-e", f".[{extras}]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The default test run (fast; slow/model-backed tests are opt-in with ``-- -m slow``)."""
+    _install(session, "all,test")
+    session.run("pytest", "--doctest-modules", "src/xproj", "tests", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "examples", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "examples", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    _install(session, "all,test")
+    session.install("mypy>=1.8")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks: each prints a table and writes JSON under ``bench-results/``."""
+    _install(session, "all")
+    os.makedirs("bench-results", exist_ok=True)
+    session.run(
+        "python", "benchmarks/projection_speed.py", "--json", "bench-results/projection_speed.json"
+    )
+    if os.path.isdir(DATA):
+        for name in ("alignment_quality", "europarl_projection"):
+            if os.path.exists(f"benchmarks/{name}.py"):
+                session.run(
+                    "python",
+                    f"benchmarks/{name}.py",
+                    "--data",
+                    DATA,
+                    "--json",
+                    f"bench-results/{name}.json",
+                )
+    else:
+        session.log(f"{DATA} is absent: skipping the data benchmarks (set XPROJ_DATA)")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job on the embedded default: project the example's entities and report."""
+    _install(session, "all")
+    session.run("python", "examples/demo.py", *session.posargs)

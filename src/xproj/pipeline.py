@@ -1,0 +1,210 @@
+"""The composable Pipeline: translator, labeller, aligner and projector wired together.
+
+Two flows:
+
+- **translate-train**: labelled source sentences -> translations -> alignment -> projected labels
+  on the translations (training data for the target language).
+- **translate-test**: target sentences -> English translations -> English labels -> alignment
+  -> labels projected back onto the original target sentences.
+
+Every stage can be replaced by precomputed input (human translations, labels or alignments read
+from files), so a pipeline runs on parallel text without a translator, or on Pharaoh files without
+an aligner.
+
+Examples
+--------
+>>> from xproj import LabelledSentence, Sentence, Pipeline
+>>> from xproj.align.precomputed import PrecomputedAligner
+>>> import xproj
+>>> src = [LabelledSentence.from_tags(["Merkel", "visited", "Paris"], ["B-PER", "O", "B-LOC"])]
+>>> tgt = [Sentence(("Merkel", "besuchte", "Paris"), "de")]
+>>> pipe = Pipeline(aligner=PrecomputedAligner(links=[[(0, 0), (1, 1), (2, 2)]]),
+...                 projector=xproj.projectors.get("greedy"))
+>>> result = pipe.translate_train(src, "de", translations=tgt)
+>>> result.projections[0].tags
+('B-PER', 'O', 'B-LOC')
+>>> result.counts()["entities_projected"]
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xproj._batch import check_same_length
+from xproj.align.base import Aligner
+from xproj.errors import ParameterError
+from xproj.label.base import Labeller
+from xproj.params import Component, InstanceOf, NoneOr
+from xproj.project.base import Projector
+from xproj.translate.base import Translator
+from xproj.types import Alignment, LabelledSentence, Projection, Sentence
+
+__all__ = ["Pipeline", "PipelineResult"]
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """Everything a pipeline run produced, aligned by sentence index.
+
+    Attributes
+    ----------
+    sources
+        The labelled side that was projected from: the English input in translate-train, the
+        labelled English translations in translate-test.
+    targets
+        The side projected onto: translations in translate-train, the original sentences in
+        translate-test.
+    alignments
+        Source-to-target word alignments.
+    projections
+        One projection per input sentence.
+    """
+
+    sources: tuple[LabelledSentence, ...]
+    targets: tuple[Sentence, ...]
+    alignments: tuple[Alignment, ...]
+    projections: tuple[Projection, ...]
+
+    def __len__(self) -> int:
+        return len(self.projections)
+
+    def counts(self) -> dict[str, int]:
+        """Sentences, entities in, projected and unprojected."""
+        n_in = sum(p.n_source for p in self.projections)
+        n_out = sum(len(p.projected) for p in self.projections)
+        n_drop = sum(len(p.unprojected) for p in self.projections)
+        return {
+            "sentences": len(self.projections),
+            "entities_in": n_in,
+            "entities_projected": n_out,
+            "entities_unprojected": n_drop,
+            "empty_targets": sum(1 for t in self.targets if not t.words),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": [s.to_dict() for s in self.sources],
+            "targets": [t.to_dict() for t in self.targets],
+            "alignments": [a.to_dict() for a in self.alignments],
+            "projections": [p.to_dict() for p in self.projections],
+        }
+
+
+@dataclass(kw_only=True)
+class Pipeline(Component):
+    """Composes a translator, a labeller, an aligner and a projector.
+
+    Parameters
+    ----------
+    projector
+        How entities are carried over (required).
+    aligner
+        How words are linked; optional when alignments are passed to each run.
+    translator
+        How sentences are translated; optional when translations are passed to each run.
+    labeller
+        How the English side is labelled in translate-test; optional when labels are passed.
+
+    Nested parameters are addressable as in scikit-learn: ``pipe.set_params(aligner__layer=7)``.
+    """
+
+    projector: Projector
+    aligner: Aligner | None = None
+    translator: Translator | None = None
+    labeller: Labeller | None = None
+    _constraints = {
+        "projector": InstanceOf((Projector,)),
+        "aligner": NoneOr(InstanceOf((Aligner,))),
+        "translator": NoneOr(InstanceOf((Translator,))),
+        "labeller": NoneOr(InstanceOf((Labeller,))),
+    }
+
+    def _need(self, stage: str, given: str) -> Any:
+        obj = getattr(self, stage)
+        if obj is None:
+            raise ParameterError(
+                f"this Pipeline has no {stage}: give Pipeline({stage}=...) or pass {given}= "
+                "to the run"
+            )
+        return obj
+
+    def _align_and_project(
+        self,
+        sources: Sequence[LabelledSentence],
+        targets: Sequence[Sentence],
+        alignments: Sequence[Alignment] | None,
+    ) -> PipelineResult:
+        if alignments is None:
+            aligner: Aligner = self._need("aligner", "alignments")
+            alignments = aligner.align([s.sentence for s in sources], targets)
+        check_same_length(sources=sources, targets=targets, alignments=alignments)
+        projections = self.projector.project(sources, targets, alignments)
+        return PipelineResult(tuple(sources), tuple(targets), tuple(alignments), tuple(projections))
+
+    def translate_train(
+        self,
+        sources: Sequence[LabelledSentence],
+        tgt_lang: str,
+        *,
+        translations: Sequence[Sentence] | None = None,
+        alignments: Sequence[Alignment] | None = None,
+    ) -> PipelineResult:
+        """Project labelled ``sources`` onto their translations into ``tgt_lang``.
+
+        Parameters
+        ----------
+        sources
+            Labelled sentences in the rich language.
+        tgt_lang
+            Target language code.
+        translations
+            Existing translations (one per source, e.g. human parallel text) instead of the
+            translator.
+        alignments
+            Existing source-to-translation alignments instead of the aligner.
+        """
+        if translations is None:
+            translator: Translator = self._need("translator", "translations")
+            translations = translator.translate([s.sentence for s in sources], tgt_lang)
+        else:
+            check_same_length(sources=sources, translations=translations)
+        return self._align_and_project(sources, translations, alignments)
+
+    def translate_test(
+        self,
+        targets: Sequence[Sentence],
+        *,
+        src_lang: str = "en",
+        translations: Sequence[Sentence] | None = None,
+        labels: Sequence[LabelledSentence] | None = None,
+        alignments: Sequence[Alignment] | None = None,
+    ) -> PipelineResult:
+        """Label ``targets`` by labelling their translation into ``src_lang`` and projecting back.
+
+        Parameters
+        ----------
+        targets
+            Sentences to label, in the low-resource language.
+        src_lang
+            The language the labeller works in (English by default).
+        translations
+            Existing translations of ``targets`` instead of the translator.
+        labels
+            Existing labelled translations instead of translator and labeller.
+        alignments
+            Existing translation-to-target alignments instead of the aligner.
+        """
+        if labels is None:
+            if translations is None:
+                translator: Translator = self._need("translator", "translations")
+                translations = translator.translate(targets, src_lang)
+            else:
+                check_same_length(targets=targets, translations=translations)
+            labeller: Labeller = self._need("labeller", "labels")
+            labels = labeller.label(translations)
+        else:
+            check_same_length(targets=targets, labels=labels)
+        return self._align_and_project(labels, targets, alignments)
