@@ -7,7 +7,10 @@ from __future__ import annotations
 
 TRANSLATORS: dict[str, str] = {}
 
-LABELLERS: dict[str, str] = {}
+LABELLERS: dict[str, str] = {
+    "spacy": "xproj.label.spacy:SpacyLabeller",
+    "transformers": "xproj.label.transformers:TransformersLabeller",
+}
 
 ALIGNERS: dict[str, str] = {
     "precomputed": "xproj.align.precomputed:PrecomputedAligner",

@@ -1,0 +1,577 @@
+"""The transformers labeller: any token-classification model, with per-word label probabilities.
+
+This module is ``xproj.label.transformers``; it imports the real ``torch`` and ``transformers``
+packages inside the functions that need them (absolute imports, so the module name does not
+shadow the package).
+
+Words cross the model boundary exactly: the tokenizer gets the caller's words
+(``is_split_into_words=True``) and its ``word_ids()`` map subwords back to words, so every word
+gets one probability distribution over the model's labels and one tag.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from xproj.errors import InputError, MissingExtraError, ParameterError
+from xproj.label.base import Labeller
+from xproj.label.normalise import NormalisationStats, SpanNormaliser
+from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
+from xproj.types import LabelledSentence, Sentence, Span
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Aggregation",
+    "LabelProbabilities",
+    "TransformersLabeller",
+    "decode_tags",
+    "plan_windows",
+]
+
+DEFAULT_MODEL = "FacebookAI/xlm-roberta-large-finetuned-conll03-english"
+
+# Model families whose position ids start after the padding index (max length = positions - 2).
+_OFFSET_POSITIONS = ("roberta", "camembert", "xlm-roberta", "longformer", "data2vec-text")
+
+
+class Aggregation(str, enum.Enum):
+    """How a word's label distribution is made from its subwords' distributions.
+
+    ``FIRST`` takes the first subword's (the usual fine-tuning convention, and what CoNLL
+    models such as ``xlm-roberta-large-finetuned-conll03-english`` were trained with);
+    ``AVERAGE`` averages the probabilities of all the word's subwords.
+    """
+
+    FIRST = "first"
+    AVERAGE = "average"
+
+
+class Dtype(str, enum.Enum):
+    """The model's floating-point type (half precision is for GPUs)."""
+
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+
+
+@dataclass(frozen=True)
+class LabelProbabilities:
+    """One sentence's labels with the per-word distributions they were decoded from.
+
+    Parameters
+    ----------
+    sentence
+        The labelled sentence (spans decoded from the arg-max tag of each word, normalised if
+        the labeller normalises).
+    probs
+        ``(n_words, n_labels)`` float32 probabilities; each row sums to 1.
+    labels
+        The tag of each column, e.g. ``("O", "B-PER", "I-PER", ...)``.
+
+    Examples
+    --------
+    >>> p = LabelProbabilities(LabelledSentence(("Paris",)), np.array([[0.1, 0.9]], "float32"),
+    ...                        ("O", "B-LOC"))
+    >>> p.prob("B-LOC").tolist()
+    [0.8999999761581543]
+    """
+
+    sentence: LabelledSentence
+    probs: np.ndarray
+    labels: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.probs.shape != (len(self.sentence), len(self.labels)):
+            raise InputError(
+                f"probabilities of shape {self.probs.shape} for {len(self.sentence)} words and "
+                f"{len(self.labels)} labels; expected ({len(self.sentence)}, {len(self.labels)})"
+            )
+
+    def prob(self, label: str) -> np.ndarray:
+        """The probability of tag ``label`` (e.g. ``"B-PER"``) for each word."""
+        try:
+            col = self.labels.index(label)
+        except ValueError:
+            raise InputError(
+                f"no label {label!r}; the labels are {', '.join(self.labels)}"
+            ) from None
+        out: np.ndarray = self.probs[:, col]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sentence": self.sentence.to_dict(),
+            "probs": self.probs.tolist(),
+            "labels": list(self.labels),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> LabelProbabilities:
+        labels = tuple(d["labels"])
+        probs = np.asarray(d["probs"], dtype=np.float32).reshape(-1, len(labels))
+        return cls(LabelledSentence.from_dict(d["sentence"]), probs, labels)
+
+
+def _split_tag(tag: str) -> tuple[str, str]:
+    if tag == "O":
+        return "O", ""
+    prefix, sep, typ = tag.partition("-")
+    if not sep or prefix not in ("B", "I", "E", "S") or not typ:
+        raise ParameterError(
+            f"label {tag!r} is not 'O' or an IOB2/BIOES tag such as 'B-PER'; set the model "
+            "config's id2label to IOB2 tags (a model that says 'LABEL_0' has no label names)"
+        )
+    return prefix, typ
+
+
+def decode_tags(tags: Sequence[str], scores: Sequence[float] | None = None) -> tuple[Span, ...]:
+    """Spans from per-word IOB2 or BIOES tags, repairing invalid sequences.
+
+    A word tagged ``B-X`` or ``S-X`` starts a span; ``I-X`` or ``E-X`` continues the X span
+    before it. The repair: an ``I-X`` or ``E-X`` that does not continue an X span (after ``O``,
+    after a span of another type, or after ``E-``/``S-``) starts a new X span, as if it were
+    ``B-X``, which is how conlleval and seqeval read such tags. With ``scores`` (one per word),
+    each span's score is the mean score of its words.
+
+    Examples
+    --------
+    >>> decode_tags(["B-PER", "I-PER", "O", "I-LOC", "I-ORG"])
+    (Span(start=0, end=2, label='PER', score=None), Span(start=3, end=4, label='LOC', score=None), Span(start=4, end=5, label='ORG', score=None))
+    """  # noqa: E501
+    bounds: list[tuple[int, int, str]] = []
+    start, typ, closed = -1, "", True
+    for i, tag in enumerate(tags):
+        prefix, t = _split_tag(tag)
+        if prefix in ("I", "E") and not closed and t == typ:
+            if prefix == "E":
+                bounds.append((start, i + 1, typ))
+                closed = True
+            continue
+        if not closed:
+            bounds.append((start, i, typ))
+            closed = True
+        if prefix == "O":
+            continue
+        start, typ, closed = i, t, False
+        if prefix in ("S", "E"):
+            bounds.append((start, i + 1, typ))
+            closed = True
+    if not closed:
+        bounds.append((start, len(tags), typ))
+    return tuple(
+        Span(a, b, t, None if scores is None else float(np.mean(scores[a:b]))) for a, b, t in bounds
+    )
+
+
+def plan_windows(
+    counts: Sequence[int], budget: int, overlap: int, *, sentence: int | None = None
+) -> list[tuple[int, int]]:
+    """Split a sentence into overlapping word windows of at most ``budget`` subwords.
+
+    ``counts[i]`` is the number of subwords of word ``i``. Each window ``[a, b)`` is as long as
+    the budget allows; the next one starts at the first word from which at most ``overlap``
+    subwords of the previous window remain, so consecutive windows share about ``overlap``
+    subwords of context (and always advance by at least one word). A sentence that fits is one
+    window.
+
+    Raises
+    ------
+    InputError
+        If a single word has more subwords than ``budget``.
+
+    Examples
+    --------
+    >>> plan_windows([1] * 10, budget=4, overlap=2)
+    [(0, 4), (2, 6), (4, 8), (6, 10)]
+    >>> plan_windows([1, 2, 1], budget=8, overlap=2)
+    [(0, 3)]
+    """
+    n = len(counts)
+    for i, c in enumerate(counts):
+        if c > budget:
+            raise InputError(
+                f"word {i} has {c} subword tokens, more than the model's window of {budget}; "
+                "split the word (e.g. a URL or a run of symbols) or raise max_length",
+                sentence=sentence,
+            )
+    if n == 0:
+        return []
+    windows: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        end, used = start, 0
+        while end < n and used + counts[end] <= budget:
+            used += counts[end]
+            end += 1
+        windows.append((start, end))
+        if end == n:
+            return windows
+        nxt, kept = end, 0
+        while nxt - 1 > start and kept + counts[nxt - 1] <= overlap:
+            nxt -= 1
+            kept += counts[nxt]
+        start = max(nxt, start + 1)
+
+
+def _mapping(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
+    )
+
+
+@dataclass
+class _Loaded:
+    model: Any
+    tokenizer: Any
+    device: Any
+    tags: tuple[str, ...]  # the output tags (after label_map)
+    projection: np.ndarray | None  # (model labels, output tags) 0/1 matrix, None for identity
+    max_length: int
+    n_special: int
+    overlap: int
+
+
+@dataclass(kw_only=True)
+class TransformersLabeller(Labeller):
+    """Label sentences with a token-classification model from transformers.
+
+    Parameters
+    ----------
+    model
+        A Hugging Face model name or a local directory with a token-classification model and a
+        fast tokenizer (``AutoModelForTokenClassification`` / ``AutoTokenizer``). Its
+        ``id2label`` must be IOB2 (or BIOES) tags such as ``B-PER``.
+    aggregation
+        How subword distributions become a word's: :class:`Aggregation` (``"first"`` or
+        ``"average"``).
+    batch_size
+        Windows per forward pass. Windows are sorted by length before batching, so padding is
+        small and results do not depend on the batch size.
+    device
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, or ``None`` for CUDA when available,
+        else CPU.
+    dtype
+        ``"float32"``, ``"float16"`` or ``"bfloat16"`` (half precision for GPUs).
+    max_length
+        Subword tokens per window, special tokens included; ``None`` uses the model's limit.
+        Longer sentences are split into overlapping windows (never truncated); each word takes
+        its distribution from the window in which it is farthest from an edge.
+    window_overlap
+        Subwords shared by consecutive windows, at most half a window; ``None`` uses a quarter
+        of a window (127 subwords for a 512-token model).
+    label_map
+        Optional entity type -> entity type map (``"O"`` drops a type). Probabilities of tags
+        that map to the same tag are summed, so ``labels`` and ``probs`` are in the mapped tag
+        set, and tags are decoded from those.
+    normalise
+        A :class:`~xproj.label.normalise.SpanNormaliser` applied to the decoded spans, or
+        ``None`` (the default: CoNLL-trained models already follow CoNLL's span conventions).
+    add_prefix_space
+        Passed to ``AutoTokenizer.from_pretrained`` when set; byte-level BPE tokenizers
+        (RoBERTa, GPT-2 style) need ``True`` to take pre-split words.
+
+    Notes
+    -----
+    Tags are the arg-max of each word's distribution; invalid sequences are repaired by
+    :func:`decode_tags` (an ``I-X`` that continues no X span starts one). A span's score is the
+    mean probability of its words' chosen tags. :meth:`label_with_probs` also returns the
+    distributions (for NER-probability candidate scorers).
+
+    Examples
+    --------
+    >>> lab = TransformersLabeller(model="path/to/conll-model", batch_size=16)
+    >>> lab.label([Sentence(("Angela", "Merkel", "visited", "Paris"))])  # doctest: +SKIP
+    """
+
+    name: ClassVar[str] = "transformers"
+    model: str | Path = DEFAULT_MODEL
+    aggregation: Aggregation | str = Aggregation.FIRST
+    batch_size: int = 32
+    device: str | None = None
+    dtype: Dtype | str = Dtype.FLOAT32
+    max_length: int | None = None
+    window_overlap: int | None = None
+    label_map: Mapping[str, str] | None = None
+    normalise: SpanNormaliser | None = None
+    add_prefix_space: bool | None = None
+    last_normalisation: NormalisationStats | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _loaded: _Loaded | None = field(default=None, init=False, repr=False, compare=False)
+
+    _constraints = {
+        "model": InstanceOf((str, Path)),
+        "aggregation": Options.of(Aggregation),
+        "batch_size": Interval(int, 1, None),
+        "device": NoneOr(InstanceOf((str,))),
+        "dtype": Options.of(Dtype),
+        "max_length": NoneOr(Interval(int, 3, None)),
+        "window_overlap": NoneOr(Interval(int, 0, None)),
+        "label_map": NoneOr(Predicate(_mapping, "a mapping of entity type to entity type")),
+        "normalise": NoneOr(InstanceOf((SpanNormaliser,))),
+        "add_prefix_space": NoneOr(InstanceOf((bool,))),
+    }
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _load(self) -> _Loaded:
+        if self._loaded is not None:
+            return self._loaded
+        try:
+            import torch
+            import transformers
+        except ImportError as e:
+            raise MissingExtraError(
+                e.name or "transformers", "transformers", what="The transformers labeller"
+            ) from e
+        where = str(self.model)
+        kwargs: dict[str, Any] = {}
+        if self.add_prefix_space is not None:
+            kwargs["add_prefix_space"] = self.add_prefix_space
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(where, **kwargs)
+            model = transformers.AutoModelForTokenClassification.from_pretrained(
+                where, dtype=getattr(torch, Dtype(self.dtype).value)
+            )
+        except OSError as e:
+            raise ParameterError(
+                f"could not load the token-classification model {where!r}: it is not a local "
+                "directory with a saved model and tokenizer, and not a model name available "
+                f"from the Hugging Face hub or its cache ({e})"
+            ) from e
+        if not getattr(tokenizer, "is_fast", False):
+            raise ParameterError(
+                f"the tokenizer of {where!r} is not a fast (tokenizers-backed) tokenizer; the "
+                "labeller needs word_ids() to map subwords to words"
+            )
+        device = _resolve_device(torch, self.device)
+        model.to(device)
+        model.eval()
+        id2label = model.config.id2label
+        model_tags = tuple(str(id2label[i]) for i in range(model.config.num_labels))
+        for t in model_tags:
+            _split_tag(t)
+        tags, projection = _project_tags(model_tags, self.label_map)
+        limit = _model_limit(tokenizer, model.config)
+        max_length = self.max_length if self.max_length is not None else limit
+        if max_length > limit:
+            raise ParameterError(
+                f"The 'max_length' parameter of TransformersLabeller is {max_length}, more than "
+                f"the {limit} tokens model {where!r} accepts; lower it or leave it None"
+            )
+        n_special = int(tokenizer.num_special_tokens_to_add(pair=False))
+        budget = max_length - n_special
+        overlap = budget // 4 if self.window_overlap is None else self.window_overlap
+        if budget < 1 or overlap > budget // 2:
+            raise ParameterError(
+                f"The 'window_overlap' parameter of TransformersLabeller must be at most half "
+                f"the {budget} subwords a window holds (max_length {max_length} minus "
+                f"{n_special} special tokens). Got {overlap} instead."
+            )
+        self._loaded = _Loaded(
+            model, tokenizer, device, tags, projection, max_length, n_special, overlap
+        )
+        return self._loaded
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The tags of the probability columns (the model's, after ``label_map``)."""
+        return self._load().tags
+
+    # -- the three steps: preprocess (CPU), forward (device), postprocess (CPU) ------------
+
+    def _preprocess(
+        self, sentences: Sequence[Sentence]
+    ) -> tuple[list[tuple[int, int, int]], list[list[int]], list[list[int | None]]]:
+        """Plan windows; return ``(sentence, start, end)`` per window with ids and word ids."""
+        ld = self._load()
+        tok = ld.tokenizer
+        nonempty = [k for k, s in enumerate(sentences) if len(s)]
+        counts: dict[int, list[int]] = {}
+        if nonempty:
+            enc = tok(
+                [list(sentences[k].words) for k in nonempty],
+                is_split_into_words=True,
+                add_special_tokens=False,
+            )
+            for row, k in enumerate(nonempty):
+                c = [0] * len(sentences[k])
+                for w in enc.word_ids(row):
+                    if w is not None:
+                        c[w] += 1
+                for i, n in enumerate(c):
+                    if n == 0:
+                        raise InputError(
+                            f"the tokenizer of {self.model!r} turns word {i} "
+                            f"({sentences[k].words[i]!r}) into no tokens at all, so it cannot "
+                            "be labelled; remove or replace the word",
+                            sentence=k,
+                        )
+                counts[k] = c
+        budget = ld.max_length - ld.n_special
+        while True:
+            windows = [
+                (k, a, b)
+                for k in nonempty
+                for a, b in plan_windows(counts[k], budget, ld.overlap, sentence=k)
+            ]
+            if not windows:
+                return [], [], []
+            enc = tok(
+                [list(sentences[k].words[a:b]) for k, a, b in windows],
+                is_split_into_words=True,
+                add_special_tokens=True,
+            )
+            ids = [list(x) for x in enc["input_ids"]]
+            longest = max(len(x) for x in ids)
+            if longest <= ld.max_length:
+                return windows, ids, [enc.word_ids(i) for i in range(len(windows))]
+            # a tokenizer that splits a word differently at a window's start: shrink and retry
+            budget -= longest - ld.max_length
+
+    def _forward(self, batch: list[list[int]]) -> list[np.ndarray]:
+        """Run one padded batch on the device; subword probabilities per window, float32."""
+        import torch
+
+        ld = self._load()
+        pad = ld.tokenizer.pad_token_id if ld.tokenizer.pad_token_id is not None else 0
+        width = max(len(x) for x in batch)
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for r, x in enumerate(batch):
+            ids[r, : len(x)] = torch.tensor(x, dtype=torch.long)
+            mask[r, : len(x)] = 1
+        with torch.inference_mode():
+            logits = ld.model(input_ids=ids.to(ld.device), attention_mask=mask.to(ld.device)).logits
+            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return [probs[r, : len(x)] for r, x in enumerate(batch)]
+
+    def _postprocess(
+        self,
+        sentences: Sequence[Sentence],
+        windows: list[tuple[int, int, int]],
+        word_ids: list[list[int | None]],
+        window_probs: list[np.ndarray],
+    ) -> list[LabelProbabilities]:
+        ld = self._load()
+        n_model = len(ld.model.config.id2label)
+        word_probs = [np.zeros((len(s), n_model), dtype=np.float32) for s in sentences]
+        centrality = [np.full(len(s), -1, dtype=np.int64) for s in sentences]
+        first = Aggregation(self.aggregation) is Aggregation.FIRST
+        for (k, a, b), wids, p in zip(windows, word_ids, window_probs):
+            sums = np.zeros((b - a, n_model), dtype=np.float32)
+            seen = np.zeros(b - a, dtype=np.int64)
+            for pos, w in enumerate(wids):
+                if w is None or (first and seen[w]):
+                    continue
+                sums[w] += p[pos]
+                seen[w] += 1
+            local = sums / np.maximum(seen, 1)[:, None]
+            idx = np.arange(b - a)
+            cent = np.minimum(idx, b - a - 1 - idx)
+            better = cent > centrality[k][a:b]
+            word_probs[k][a:b][better] = local[better]
+            centrality[k][a:b][better] = cent[better]
+        out = []
+        for k, s in enumerate(sentences):
+            probs = word_probs[k] if ld.projection is None else word_probs[k] @ ld.projection
+            best = probs.argmax(axis=1) if len(s) else np.zeros(0, dtype=np.int64)
+            tags = [ld.tags[j] for j in best]
+            spans = decode_tags(tags, probs[np.arange(len(s)), best].tolist())
+            out.append(LabelProbabilities(LabelledSentence(s.words, spans, s.lang), probs, ld.tags))
+        return out
+
+    # -- public ----------------------------------------------------------------------------
+
+    def label_with_probs(self, sentences: Sequence[Sentence]) -> list[LabelProbabilities]:
+        """Label a batch and return each word's label distribution with the labels.
+
+        One :class:`LabelProbabilities` per sentence in, in order; ``probs`` has one row per
+        word (an empty sentence gets an empty ``(0, n_labels)`` array).
+        """
+        windows, ids, word_ids = self._preprocess(sentences)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
+        window_probs: list[np.ndarray] = [np.zeros(0)] * len(ids)
+        for lo in range(0, len(order), self.batch_size):
+            chunk = order[lo : lo + self.batch_size]
+            for i, p in zip(chunk, self._forward([ids[i] for i in chunk])):
+                window_probs[i] = p
+        out = self._postprocess(sentences, windows, word_ids, window_probs)
+        if self.normalise is not None:
+            normed, self.last_normalisation = self.normalise.normalise_with_stats(
+                [o.sentence for o in out]
+            )
+            out = [LabelProbabilities(n, o.probs, o.labels) for n, o in zip(normed, out)]
+        else:
+            self.last_normalisation = None
+        return out
+
+    def _label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
+        return [r.sentence for r in self.label_with_probs(sentences)]
+
+
+def _resolve_device(torch: Any, device: str | None) -> Any:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError) as e:
+        raise ParameterError(
+            f"The 'device' parameter of TransformersLabeller must be a torch device such as "
+            f"'cpu', 'cuda' or 'cuda:0'. Got {device!r} instead."
+        ) from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError(
+            f"device {device!r} was asked for but CUDA is not available here; use "
+            "device='cpu' or None (CUDA when available)"
+        )
+    return dev
+
+
+def _model_limit(tokenizer: Any, config: Any) -> int:
+    positions = getattr(config, "max_position_embeddings", None)
+    if positions is not None and any(f in str(config.model_type) for f in _OFFSET_POSITIONS):
+        positions -= 2
+    declared = getattr(tokenizer, "model_max_length", None)
+    limits = [int(x) for x in (positions, declared) if x is not None and 0 < x < 1_000_000]
+    if not limits:
+        raise ParameterError(
+            "the model declares no maximum input length; pass max_length= to TransformersLabeller"
+        )
+    return min(limits)
+
+
+def _project_tags(
+    model_tags: tuple[str, ...], label_map: Mapping[str, str] | None
+) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """The output tag set under ``label_map`` and the matrix summing model columns into it."""
+    if label_map is None:
+        return model_tags, None
+    out: list[str] = []
+    pairs = []
+    for j, tag in enumerate(model_tags):
+        prefix, typ = _split_tag(tag)
+        if prefix == "O":
+            new = "O"
+        else:
+            if typ not in label_map:
+                raise ParameterError(
+                    f"the model's tag {tag!r} has the entity type {typ!r}, which label_map does "
+                    f"not cover (it maps {', '.join(sorted(label_map))}); add {typ!r} to "
+                    "label_map (map it to 'O' to drop it)"
+                )
+            mapped = label_map[typ]
+            new = "O" if mapped == "O" else f"{prefix}-{mapped}"
+        if new not in out:
+            out.append(new)
+        pairs.append((j, out.index(new)))
+    matrix = np.zeros((len(model_tags), len(out)), dtype=np.float32)
+    for j, c in pairs:
+        matrix[j, c] = 1.0
+    return tuple(out), matrix
