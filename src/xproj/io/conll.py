@@ -1,0 +1,509 @@
+"""Read and write CoNLL-style NER files: one word per line, a blank line between sentences.
+
+Formats (:class:`ConllFormat`):
+
+========== ================================= =============================================
+format     a word's line                     used by
+========== ================================= =============================================
+tab        ``token<TAB>tag``                 Europarl-NER, CoNLL-2002-style files
+space      ``token tag``                     MasakhaNER
+conll2003  ``token POS chunk tag`` (spaces)  CoNLL-2003, with ``-DOCSTART-`` lines
+panx       ``token<TAB>tag``, ``lang:token``  WikiANN / PAN-X (XTREME)
+masakhaner same as ``space``                 MasakhaNER 2.0
+auto       sniffed from the first word line  any of the above
+========== ================================= =============================================
+
+Rules common to every format:
+
+* The token is the first column and the tag the last; ``space`` and ``conll2003`` split on runs
+  of whitespace, ``tab`` and ``panx`` on single tabs. ``auto`` splits on tabs if the first word
+  line has one and on whitespace otherwise, and takes its column count (at least 2) as the
+  file's.
+* Blank (or all-whitespace) lines end a sentence; runs of them and blank lines at the start or
+  end of the file make no sentence, because these formats cannot hold an empty sentence.
+* A line whose token is ``-DOCSTART-`` marks a document boundary: it ends the current sentence
+  and is not a sentence itself.
+* A line with the wrong number of columns or an empty token raises
+  :class:`~xproj.errors.InputError` naming the file and 1-based line, and so does a tag that
+  breaks the tag scheme (unless ``repair="fix"``, see :mod:`xproj.io.tags`).
+* Language prefixes (``es:Madrid``, as in the original PAN-X release) are handled by
+  :class:`LangPrefix`: ``auto`` (the default) strips them when every token of the file's first
+  sentence carries the same 2-3 letter lowercase prefix, and then requires it on every token;
+  ``strip`` requires and strips them; ``keep`` leaves tokens untouched.
+
+Examples
+--------
+>>> import io
+>>> text = "-DOCSTART- -X- -X- O\\n\\nEU NNP B-NP B-ORG\\nrejects VBZ B-VP O\\n\\n\\n"
+>>> [s.tags for s in read_conll(io.StringIO(text), format="conll2003")]
+[('B-ORG', 'O')]
+>>> s = read_conll(io.StringIO("es:Madrid\\tB-LOC\\nes:es\\tO\\n"), format="panx")[0]
+>>> s.words, s.lang
+(('Madrid', 'es'), 'es')
+>>> out = io.StringIO()
+>>> write_conll(out, [s])
+ConllWriteSummary(written=1, skipped=())
+>>> out.getvalue()
+'Madrid\\tB-LOC\\nes\\tO\\n\\n'
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from xproj.errors import InputError
+from xproj.io.tags import (
+    LabelMap,
+    Repair,
+    TagError,
+    TagScheme,
+    UnknownLabels,
+    _parse_enum,
+    map_labels,
+    to_spans,
+)
+from xproj.types import LabelledSentence, Projection
+
+__all__ = [
+    "ConllFormat",
+    "ConllWriteSummary",
+    "EmptySentences",
+    "EmptyTokens",
+    "LangPrefix",
+    "iter_conll",
+    "read_conll",
+    "write_conll",
+]
+
+
+class ConllFormat(str, enum.Enum):
+    """The line layouts :func:`read_conll` understands (see the module docstring)."""
+
+    AUTO = "auto"
+    TAB = "tab"
+    SPACE = "space"
+    CONLL2003 = "conll2003"
+    PANX = "panx"
+    MASAKHANER = "masakhaner"
+
+    @classmethod
+    def parse(cls, value: ConllFormat | str) -> ConllFormat:
+        """The format named by ``value``; unknown names raise an error listing the valid ones.
+
+        >>> ConllFormat.parse("wikiann")
+        <ConllFormat.PANX: 'panx'>
+        """
+        return _parse_enum(
+            cls, value, "CoNLL format", {"wikiann": "panx", "conll": "tab", "tsv": "tab"}
+        )
+
+
+class LangPrefix(str, enum.Enum):
+    """What to do with ``lang:`` token prefixes (see the module docstring)."""
+
+    AUTO = "auto"
+    STRIP = "strip"
+    KEEP = "keep"
+
+    @classmethod
+    def parse(cls, value: LangPrefix | str) -> LangPrefix:
+        """The policy named by ``value``."""
+        return _parse_enum(cls, value, "lang-prefix policy")
+
+
+class EmptyTokens(str, enum.Enum):
+    """What :func:`read_conll` does with a word line whose token is empty (e.g. ``" O"``).
+
+    ``ERROR`` (the default) raises naming the line; ``SKIP`` leaves the line out of its sentence
+    and emits one :class:`UserWarning` per file giving how many lines were skipped and where.
+    """
+
+    ERROR = "error"
+    SKIP = "skip"
+
+    @classmethod
+    def parse(cls, value: EmptyTokens | str) -> EmptyTokens:
+        """The policy named by ``value``."""
+        return _parse_enum(cls, value, "empty-token policy")
+
+
+class EmptySentences(str, enum.Enum):
+    """What :func:`write_conll` does with a sentence of no words, which CoNLL cannot hold."""
+
+    ERROR = "error"
+    SKIP = "skip"
+
+    @classmethod
+    def parse(cls, value: EmptySentences | str) -> EmptySentences:
+        """The policy named by ``value``."""
+        return _parse_enum(cls, value, "empty-sentence policy")
+
+
+@dataclass(frozen=True)
+class ConllWriteSummary:
+    """What :func:`write_conll` wrote: the sentence count and the indices it skipped (empty)."""
+
+    written: int
+    skipped: tuple[int, ...]
+
+
+# (separator, column count); None separator = runs of whitespace, None count = sniffed
+_LAYOUTS: dict[ConllFormat, tuple[str | None, int | None]] = {
+    ConllFormat.TAB: ("\t", 2),
+    ConllFormat.PANX: ("\t", 2),
+    ConllFormat.SPACE: (None, 2),
+    ConllFormat.MASAKHANER: (None, 2),
+    ConllFormat.CONLL2003: (None, 4),
+    ConllFormat.AUTO: (None, None),
+}
+_PREFIX = re.compile(r"([a-z]{2,3}):(.+)")
+_DOCSTART = "-DOCSTART-"
+
+
+def _source_name(source: str | Path | TextIO) -> str:
+    if isinstance(source, (str, Path)):
+        return str(source)
+    return str(getattr(source, "name", "<stream>"))
+
+
+def _lines(source: str | Path | TextIO, encoding: str, name: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines (1-based) without their line ending; decoding errors name the line."""
+    if isinstance(source, (str, Path)):
+        try:
+            with open(source, encoding=encoding) as f:
+                yield from _numbered(f, name, encoding)
+        except FileNotFoundError:
+            raise InputError(f"no such file: {name}") from None
+    else:
+        yield from _numbered(source, name, encoding)
+
+
+def _numbered(f: TextIO, name: str, encoding: str) -> Iterator[tuple[int, str]]:
+    n = 0
+    try:
+        for n, line in enumerate(f, 1):
+            if n == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            yield n, line.rstrip()
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"the file is not valid {encoding} ({e.reason}); convert it or pass encoding=",
+            path=name,
+            line=n + 1,
+        ) from None
+
+
+def iter_conll(
+    source: str | Path | TextIO,
+    *,
+    format: ConllFormat | str = ConllFormat.AUTO,
+    scheme: TagScheme | str = TagScheme.IOB2,
+    repair: Repair | str = Repair.ERROR,
+    lang: str | None = None,
+    label_map: LabelMap | None = None,
+    unknown_labels: UnknownLabels | str = UnknownLabels.KEEP,
+    lang_prefix: LangPrefix | str = LangPrefix.AUTO,
+    empty_tokens: EmptyTokens | str = EmptyTokens.ERROR,
+    encoding: str = "utf-8",
+) -> Iterator[LabelledSentence]:
+    """Stream the sentences of a CoNLL-style file one at a time (arguments as :func:`read_conll`).
+
+    >>> import io
+    >>> [len(s) for s in iter_conll(io.StringIO("a O\\nb O\\n\\nc B-X\\n"))]
+    [2, 1]
+    """
+    fmt = ConllFormat.parse(format)
+    sch = TagScheme.parse(scheme)
+    rep = Repair.parse(repair)
+    prefix_policy = LangPrefix.parse(lang_prefix)
+    unknown = UnknownLabels.parse(unknown_labels)
+    skip_empty = EmptyTokens.parse(empty_tokens) is EmptyTokens.SKIP
+    skipped_lines: list[int] = []
+    name = _source_name(source)
+    sep, n_cols = _LAYOUTS[fmt]
+    layout_known = fmt is not ConllFormat.AUTO
+    prefix: str | None = None  # the detected lang prefix, once decided
+    prefix_decided = prefix_policy is LangPrefix.KEEP
+    out_lang = lang
+
+    words: list[str] = []
+    tags: list[str] = []
+    first_line = 0
+    n_sent = 0
+
+    def describe_layout() -> str:
+        where = "tab-separated" if sep == "\t" else "whitespace-separated"
+        if n_cols == 2:
+            return f"2 {where} columns (token, tag)"
+        return f"{n_cols} {where} columns (token first, tag last)"
+
+    def finish() -> LabelledSentence:
+        nonlocal prefix, prefix_decided, out_lang
+        line0 = first_line
+        if not prefix_decided:
+            prefix_decided = True
+            found = _common_prefix(words)
+            if found is None and prefix_policy is LangPrefix.STRIP:
+                raise InputError(
+                    "lang_prefix='strip' but the tokens of the first sentence do not all carry "
+                    "the same 'xx:' language prefix; pass lang_prefix='keep' or 'auto'",
+                    path=name,
+                    line=line0,
+                )
+            prefix = found
+            if prefix is not None:
+                if lang is not None and lang != prefix:
+                    raise InputError(
+                        f"the tokens carry the language prefix '{prefix}:' but lang={lang!r} "
+                        "was given; fix lang= or pass lang_prefix='keep'",
+                        path=name,
+                        line=line0,
+                    )
+                out_lang = prefix
+        if prefix is not None:
+            cut = len(prefix) + 1
+            for k, w in enumerate(words):
+                if not w.startswith(prefix) or w[cut - 1 : cut] != ":" or len(w) == cut:
+                    raise InputError(
+                        f"token {w!r} lacks the language prefix '{prefix}:' that the file's "
+                        "first sentence carries on every token; fix the line or pass "
+                        "lang_prefix='keep'",
+                        path=name,
+                        line=line0 + k,
+                    )
+                words[k] = w[cut:]
+        try:
+            spans = to_spans(tags, sch, rep)
+        except TagError as e:
+            raise InputError(e.message, path=name, line=line0 + e.index, sentence=n_sent) from None
+        if label_map is not None:
+            try:
+                spans = map_labels(spans, label_map, unknown=unknown)
+            except InputError as e:
+                raise e.at(path=name, line=line0, sentence=n_sent) from None
+        try:
+            return LabelledSentence(tuple(words), spans, out_lang)
+        except InputError as e:  # a token with inner whitespace (tab-separated formats)
+            m = re.match(r"word (\d+) ", e.message)
+            line = line0 + int(m.group(1)) if m else line0
+            raise e.at(path=name, line=line, sentence=n_sent) from None
+
+    for n, line in _lines(source, encoding, name):
+        if not line or line.isspace():
+            if words:
+                yield finish()
+                n_sent += 1
+                words, tags = [], []
+            continue
+        if not layout_known:
+            sep = "\t" if "\t" in line else None
+            n_cols = len(line.split(sep))
+            if line.split(sep, 1)[0] != _DOCSTART:
+                layout_known = True
+                if n_cols < 2:
+                    raise InputError(
+                        f"cannot sniff the format from {line!r}: a word line needs at least a "
+                        "token and a tag; pass format= explicitly",
+                        path=name,
+                        line=n,
+                    )
+        cols = line.split(sep)
+        if cols[0] == _DOCSTART:
+            if words:
+                yield finish()
+                n_sent += 1
+                words, tags = [], []
+            continue
+        if (
+            not cols[0]
+            if sep is not None
+            else line[0].isspace() and n_cols is not None and len(cols) == n_cols - 1
+        ):
+            if skip_empty:
+                skipped_lines.append(n)
+                continue
+            raise InputError(
+                f"empty token in {line!r}; every word line needs a token before its tag. Fix "
+                "the line, or pass empty_tokens='skip' to leave such lines out (with a warning)",
+                path=name,
+                line=n,
+            )
+        if len(cols) != n_cols:
+            raise InputError(
+                f"expected {describe_layout()}, got {len(cols)}: {line!r}; fix the line or "
+                f"pick the right format= (now {fmt.value!r})",
+                path=name,
+                line=n,
+            )
+        if not words:
+            first_line = n
+        words.append(cols[0])
+        tags.append(cols[-1])
+    if words:
+        yield finish()
+    if skipped_lines:
+        more = ", ..." if len(skipped_lines) > 10 else ""
+        shown = ", ".join(map(str, skipped_lines[:10])) + more
+        warnings.warn(
+            f"{name}: skipped {len(skipped_lines)} word line(s) with an empty token "
+            f"(empty_tokens='skip'), at line(s) {shown}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _common_prefix(words: Sequence[str]) -> str | None:
+    """The ``xx`` of an ``xx:`` prefix that every word carries, if there is one."""
+    found: str | None = None
+    for w in words:
+        m = _PREFIX.fullmatch(w)
+        if m is None or (found is not None and m.group(1) != found):
+            return None
+        found = m.group(1)
+    return found
+
+
+def read_conll(
+    source: str | Path | TextIO,
+    *,
+    format: ConllFormat | str = ConllFormat.AUTO,
+    scheme: TagScheme | str = TagScheme.IOB2,
+    repair: Repair | str = Repair.ERROR,
+    lang: str | None = None,
+    label_map: LabelMap | None = None,
+    unknown_labels: UnknownLabels | str = UnknownLabels.KEEP,
+    lang_prefix: LangPrefix | str = LangPrefix.AUTO,
+    empty_tokens: EmptyTokens | str = EmptyTokens.ERROR,
+    encoding: str = "utf-8",
+) -> list[LabelledSentence]:
+    """Read a CoNLL-style NER file into labelled sentences.
+
+    Parameters
+    ----------
+    source
+        A path, or an open text stream.
+    format
+        The line layout: a :class:`ConllFormat` or its name (``"auto"``, ``"tab"``,
+        ``"space"``, ``"conll2003"``, ``"panx"``, ``"masakhaner"``).
+    scheme
+        The tag scheme of the file (``"iob2"``, ``"iob1"``, ``"bioes"``); spans are returned and
+        :attr:`~xproj.types.LabelledSentence.tags` gives IOB2.
+    repair
+        ``"error"`` (default) or ``"fix"`` for tag sequences that break the scheme
+        (:mod:`xproj.io.tags`).
+    lang
+        The language code to store on each sentence; default: the ``lang:`` prefix when one is
+        detected, else None.
+    label_map
+        Optional entity-type mapping applied on reading, e.g. ``{"MISC": "O"}``
+        (:func:`xproj.io.tags.map_labels`).
+    unknown_labels
+        With ``label_map``: keep (default) or reject labels the mapping does not mention.
+    lang_prefix
+        ``"auto"``, ``"strip"`` or ``"keep"`` (see :class:`LangPrefix`).
+    empty_tokens
+        ``"error"`` (default) or ``"skip"`` for word lines with an empty token
+        (see :class:`EmptyTokens`).
+    encoding
+        The file's text encoding (a UTF-8 byte-order mark is skipped).
+
+    Returns
+    -------
+    list of LabelledSentence
+        Every sentence of the file, in order; ``-DOCSTART-`` lines are not sentences.
+
+    Raises
+    ------
+    InputError
+        Naming the file and 1-based line for a malformed line, a bad tag or tag sequence, a
+        missing language prefix, or a file that is not valid in ``encoding``.
+    """
+    return list(
+        iter_conll(
+            source,
+            format=format,
+            scheme=scheme,
+            repair=repair,
+            lang=lang,
+            label_map=label_map,
+            unknown_labels=unknown_labels,
+            lang_prefix=lang_prefix,
+            empty_tokens=empty_tokens,
+            encoding=encoding,
+        )
+    )
+
+
+def write_conll(
+    target: str | Path | TextIO,
+    sentences: Iterable[LabelledSentence | Projection],
+    *,
+    sep: str = "\t",
+    empty: EmptySentences | str = EmptySentences.ERROR,
+    encoding: str = "utf-8",
+) -> ConllWriteSummary:
+    """Write sentences as ``token<sep>IOB2-tag`` lines with a blank line after each sentence.
+
+    Parameters
+    ----------
+    target
+        A path (overwritten) or an open text stream.
+    sentences
+        Labelled sentences, or projections (their ``target`` is written).
+    sep
+        ``"\\t"`` (default) or ``" "``.
+    empty
+        A sentence of no words (e.g. an empty translation) cannot be written in CoNLL: by
+        default it raises an error naming its index; ``"skip"`` leaves it out and lists its
+        index in the returned summary, so the caller can report it.
+    encoding
+        The text encoding of a file target.
+
+    Returns
+    -------
+    ConllWriteSummary
+        How many sentences were written and which (0-based) indices were skipped.
+    """
+    if sep not in ("\t", " "):
+        raise InputError(f"sep must be a tab or a single space, got {sep!r}")
+    policy = EmptySentences.parse(empty)
+    if isinstance(target, (str, Path)):
+        with open(target, "w", encoding=encoding) as f:
+            return _write(f, sentences, sep, policy)
+    return _write(target, sentences, sep, policy)
+
+
+def _write(
+    f: TextIO,
+    sentences: Iterable[LabelledSentence | Projection],
+    sep: str,
+    policy: EmptySentences,
+) -> ConllWriteSummary:
+    written = 0
+    skipped: list[int] = []
+    for k, item in enumerate(sentences):
+        s = item.target if isinstance(item, Projection) else item
+        if not isinstance(s, LabelledSentence):
+            raise InputError(
+                f"expected a LabelledSentence or Projection, got {type(item).__name__}",
+                sentence=k,
+            )
+        if not s.words:
+            if policy is EmptySentences.ERROR:
+                raise InputError(
+                    "the sentence has no words and CoNLL cannot represent an empty sentence; "
+                    "pass empty='skip' to leave it out (its index is reported)",
+                    sentence=k,
+                )
+            skipped.append(k)
+            continue
+        f.write("".join(f"{w}{sep}{t}\n" for w, t in zip(s.words, s.tags)))
+        f.write("\n")
+        written += 1
+    return ConllWriteSummary(written, tuple(skipped))
