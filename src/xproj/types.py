@@ -91,6 +91,13 @@ class Span:
 
 
 def _check_words(words: tuple[str, ...]) -> None:
+    # Fast path (one pass in C): the words are non-empty strings without whitespace exactly
+    # when splitting their space-joined text gives them back. The loop finds the bad word.
+    try:
+        if " ".join(words).split() == list(words):
+            return
+    except TypeError:
+        pass
     for i, w in enumerate(words):
         if not isinstance(w, str) or not w or any(c.isspace() for c in w):
             raise InputError(
