@@ -135,6 +135,11 @@ class SpacyLabeller(Labeller):
             self._load()
         return self._nlp
 
+    def load(self) -> SpacyLabeller:
+        """Load the pipeline now rather than on first use; return ``self``."""
+        _ = self.nlp
+        return self
+
     def _load(self) -> None:
         try:
             import spacy

@@ -176,9 +176,9 @@ def plan_windows(
 
     ``counts[i]`` is the number of subwords of word ``i``. Each window ``[a, b)`` is as long as
     the budget allows; the next one starts at the first word from which at most ``overlap``
-    subwords of the previous window remain, so consecutive windows share about ``overlap``
-    subwords of context (and always advance by at least one word). A sentence that fits is one
-    window.
+    subwords of the previous window remain (fewer when the next word would not fit otherwise),
+    so consecutive windows share up to ``overlap`` subwords of context and every window ends
+    further right than the one before. A sentence that fits is one window.
 
     Raises
     ------
@@ -212,8 +212,10 @@ def plan_windows(
         windows.append((start, end))
         if end == n:
             return windows
+        # keep at most `overlap` subwords of context, and leave room for word `end`
+        room = min(overlap, budget - counts[end])
         nxt, kept = end, 0
-        while nxt - 1 > start and kept + counts[nxt - 1] <= overlap:
+        while nxt - 1 > start and kept + counts[nxt - 1] <= room:
             nxt -= 1
             kept += counts[nxt]
         start = max(nxt, start + 1)
@@ -378,6 +380,11 @@ class TransformersLabeller(Labeller):
             model, tokenizer, device, tags, projection, max_length, n_special, overlap
         )
         return self._loaded
+
+    def load(self) -> TransformersLabeller:
+        """Load the model and tokenizer now rather than on first use; return ``self``."""
+        self._load()
+        return self
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -553,19 +560,20 @@ def _project_tags(
     """The output tag set under ``label_map`` and the matrix summing model columns into it."""
     if label_map is None:
         return model_tags, None
+    split = [_split_tag(t) for t in model_tags]
+    missing = sorted({typ for prefix, typ in split if prefix != "O" and typ not in label_map})
+    if missing:
+        raise ParameterError(
+            f"the model's entity types {missing} are not covered by label_map (it maps "
+            f"{', '.join(sorted(label_map))}); add an entry for each (map a type to 'O' to "
+            "drop it)"
+        )
     out: list[str] = []
     pairs = []
-    for j, tag in enumerate(model_tags):
-        prefix, typ = _split_tag(tag)
+    for j, (prefix, typ) in enumerate(split):
         if prefix == "O":
             new = "O"
         else:
-            if typ not in label_map:
-                raise ParameterError(
-                    f"the model's tag {tag!r} has the entity type {typ!r}, which label_map does "
-                    f"not cover (it maps {', '.join(sorted(label_map))}); add {typ!r} to "
-                    "label_map (map it to 'O' to drop it)"
-                )
             mapped = label_map[typ]
             new = "O" if mapped == "O" else f"{prefix}-{mapped}"
         if new not in out:
