@@ -503,7 +503,7 @@ def check_projector(projector: Projector, *, n: int = 200, seed: int = 0) -> Non
         try:
             out = projector.project(s, t, a)
         except Exception as e:
-            raise _fail(who, f"projects valid input ({what})", None, repr(e)) from e
+            raise _fail(who, "projects valid input", None, f"{what}: {e!r}") from e
         check_projections(s, t, a, out, who=f"{who} ({what})")
         return out
 
@@ -671,7 +671,7 @@ def check_aligner(
         try:
             out = aligner.align(s, t)
         except Exception as e:
-            raise _fail(who, f"aligns valid input ({what})", None, repr(e)) from e
+            raise _fail(who, "aligns valid input", None, f"{what}: {e!r}") from e
         check_alignments(s, t, out, who=f"{who} ({what})")
         return out
 
