@@ -109,23 +109,25 @@ def _range(a: int, b: int) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _pattern(abbreviations: frozenset[str], split_cjk: bool) -> re.Pattern[str]:
+def _pattern(abbreviations: frozenset[str]) -> re.Pattern[str]:
     marks = _mark_class()
-    cjk = f"[{_CJK_RANGES}]"
-    # a word character: letter/digit/underscore or combining mark, not a CJK character
-    word = f"(?:(?!{cjk})[\\w{marks}])" if split_cjk else f"[\\w{marks}]"
-    letter = f"(?:(?![\\d_]){word})"
+    word = f"[\\w{marks}]"  # letter, digit, underscore or combining mark
+    letter = f"[^\\W\\d_{marks}]"
     joined = f"{word}+(?:(?:-|[{_APOSTROPHES}]|(?<=\\d)[.,:/](?=\\d)){word}+)*"
-    alts = []
-    if split_cjk:
-        alts.append(f"{cjk}[{marks}]*")
-    alts.append(f"(?:{letter}\\.){{2,}}")  # U.S., e.g.
+    alts = [f"(?:{letter}\\.){{2,}}"]  # U.S., e.g.
     if abbreviations:
         names = "|".join(re.escape(a) for a in sorted(abbreviations, key=len, reverse=True))
         alts.append(f"(?:{names})\\.(?!{word})")
     alts.append(joined)
     alts.append(r"(\S)\1*")  # punctuation or symbol: a run of the same character
     return re.compile("|".join(alts))
+
+
+@functools.cache
+def _cjk_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(finds a CJK character, splits a word into CJK characters and the runs between them)."""
+    cjk = f"[{_CJK_RANGES}]"
+    return re.compile(cjk), re.compile(f"{cjk}[{_mark_class()}]*|(?:(?!{cjk}).)+")
 
 
 def _split_apostrophes(token: str) -> list[str]:
@@ -140,6 +142,8 @@ def _split_apostrophes(token: str) -> list[str]:
     if lower[cut + 1 :] in _CLITICS:
         return [*_split_apostrophes(token[:cut]), token[cut:]]
     first = min(i for i in (token.find(a) for a in _APOSTROPHES) if i >= 0)
+    if first + 1 == len(token):  # a trailing apostrophe (only after a CJK split)
+        return [w for w in (token[:first], token[first:]) if w]
     if token[first + 1] in _ELISION_NEXT:
         return [token[: first + 1], *_split_apostrophes(token[first + 1 :])]
     return [token]
@@ -178,14 +182,24 @@ def split_words(
     ['I', 'ca', "n't", ',', "O'Brien", '!']
     """
     abbr = abbreviations if isinstance(abbreviations, frozenset) else frozenset(abbreviations)
+    find_cjk, split_cjk_word = _cjk_patterns()
     words: list[str] = []
-    for m in _pattern(abbr, split_cjk).finditer(text):
+    for m in _pattern(abbr).finditer(text):
         tok = m.group(0)
-        if len(tok) > 2 and any(a in tok[1:-1] for a in _APOSTROPHES):
+        if split_cjk and find_cjk.search(tok):
+            words.extend(_split_apostrophes_all(split_cjk_word.findall(tok)))
+        elif len(tok) > 2 and ("'" in tok or "\u2019" in tok):
             words.extend(_split_apostrophes(tok))
         else:
             words.append(tok)
     return words
+
+
+def _split_apostrophes_all(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    for tok in tokens:
+        out.extend(_split_apostrophes(tok) if len(tok) > 2 else [tok])
+    return out
 
 
 def split_whitespace(text: str) -> list[str]:
