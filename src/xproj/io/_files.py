@@ -7,7 +7,7 @@ from typing import TextIO
 
 from xproj.errors import InputError
 
-__all__ = ["read_lines", "source_name"]
+__all__ = ["decode_error", "read_lines", "source_name"]
 
 
 def source_name(source: str | Path | TextIO) -> str:
@@ -15,6 +15,29 @@ def source_name(source: str | Path | TextIO) -> str:
     if isinstance(source, (str, Path)):
         return str(source)
     return str(getattr(source, "name", "<stream>"))
+
+
+def decode_error(source: str | Path | TextIO, encoding: str, err: UnicodeDecodeError) -> InputError:
+    """An :class:`InputError` for a file that is not valid ``encoding``, naming the bad line.
+
+    Text files are decoded in blocks, so the line is found by decoding the file's bytes line by
+    line (only on this error path). Streams are named without a line.
+    """
+    line = None
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as f:
+            for n, raw in enumerate(f, 1):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError:
+                    line = n
+                    break
+    return InputError(
+        f"the file is not valid {encoding} ({err.reason}); convert it to {encoding} or pass "
+        "encoding= with the file's encoding",
+        path=source_name(source),
+        line=line,
+    )
 
 
 def read_lines(source: str | Path | TextIO, encoding: str = "utf-8") -> list[str]:
@@ -38,11 +61,7 @@ def read_lines(source: str | Path | TextIO, encoding: str = "utf-8") -> list[str
     except FileNotFoundError:
         raise InputError(f"no such file: {name}") from None
     except UnicodeDecodeError as e:
-        raise InputError(
-            f"the file is not valid {encoding} ({e.reason} at byte {e.start}); convert it or "
-            "pass encoding=",
-            path=name,
-        ) from None
+        raise decode_error(source, encoding, e) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text:
         return []

@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import TextIO
 
 from xproj.errors import InputError
+from xproj.io._files import decode_error, source_name
 from xproj.io.tags import (
     LabelMap,
     Repair,
@@ -164,39 +165,30 @@ _LAYOUTS: dict[ConllFormat, tuple[str | None, int | None]] = {
 }
 _PREFIX = re.compile(r"([a-z]{2,3}):(.+)")
 _DOCSTART = "-DOCSTART-"
-
-
-def _source_name(source: str | Path | TextIO) -> str:
-    if isinstance(source, (str, Path)):
-        return str(source)
-    return str(getattr(source, "name", "<stream>"))
+_SPACE = re.compile(r"\s")
 
 
 def _lines(source: str | Path | TextIO, encoding: str, name: str) -> Iterator[tuple[int, str]]:
-    """Numbered lines (1-based) without their line ending; decoding errors name the line."""
-    if isinstance(source, (str, Path)):
-        try:
-            with open(source, encoding=encoding) as f:
-                yield from _numbered(f, name, encoding)
-        except FileNotFoundError:
-            raise InputError(f"no such file: {name}") from None
-    else:
-        yield from _numbered(source, name, encoding)
-
-
-def _numbered(f: TextIO, name: str, encoding: str) -> Iterator[tuple[int, str]]:
-    n = 0
+    """Numbered lines (1-based) without trailing whitespace; decoding errors name the line."""
     try:
-        for n, line in enumerate(f, 1):
-            if n == 1 and line.startswith("\ufeff"):
-                line = line[1:]
-            yield n, line.rstrip()
+        if isinstance(source, (str, Path)):
+            try:
+                f = open(source, encoding=encoding)  # noqa: SIM115 - closed below
+            except FileNotFoundError:
+                raise InputError(f"no such file: {name}") from None
+            with f:
+                yield from _numbered(f)
+        else:
+            yield from _numbered(source)
     except UnicodeDecodeError as e:
-        raise InputError(
-            f"the file is not valid {encoding} ({e.reason}); convert it or pass encoding=",
-            path=name,
-            line=n + 1,
-        ) from None
+        raise decode_error(source, encoding, e) from None
+
+
+def _numbered(f: TextIO) -> Iterator[tuple[int, str]]:
+    for n, line in enumerate(f, 1):
+        if n == 1 and line.startswith("\ufeff"):
+            line = line[1:]
+        yield n, line.rstrip()
 
 
 def iter_conll(
@@ -225,7 +217,7 @@ def iter_conll(
     unknown = UnknownLabels.parse(unknown_labels)
     skip_empty = EmptyTokens.parse(empty_tokens) is EmptyTokens.SKIP
     skipped_lines: list[int] = []
-    name = _source_name(source)
+    name = source_name(source)
     sep, n_cols = _LAYOUTS[fmt]
     layout_known = fmt is not ConllFormat.AUTO
     prefix: str | None = None  # the detected lang prefix, once decided
@@ -287,12 +279,17 @@ def iter_conll(
                 spans = map_labels(spans, label_map, unknown=unknown)
             except InputError as e:
                 raise e.at(path=name, line=line0, sentence=n_sent) from None
-        try:
-            return LabelledSentence(tuple(words), spans, out_lang)
-        except InputError as e:  # a token with inner whitespace (tab-separated formats)
-            m = re.match(r"word (\d+) ", e.message)
-            line = line0 + int(m.group(1)) if m else line0
-            raise e.at(path=name, line=line, sentence=n_sent) from None
+        for k, w in enumerate(words):
+            if _SPACE.search(w):  # possible in the tab-separated formats
+                codes = ", ".join(f"U+{ord(c):04X}" for c in w if c.isspace())
+                raise InputError(
+                    f"token {w!r} contains whitespace ({codes}), which xproj words cannot "
+                    "hold; replace it in the file (e.g. by '_')",
+                    path=name,
+                    line=line0 + k,
+                    sentence=n_sent,
+                )
+        return LabelledSentence(tuple(words), spans, out_lang)
 
     for n, line in _lines(source, encoding, name):
         if not line or line.isspace():
