@@ -15,6 +15,24 @@ def norm(words: str, span: tuple[int, int, str], **params: object) -> tuple[int,
     return None if out is None else (out.start, out.end)
 
 
+def test_number_words_leave_person_location_organisation_spans() -> None:
+    assert norm("Somerset 83 and 174", (0, 2, "ORG")) == (0, 1)
+    assert norm("2 - Rodney Eyles ( Australia", (0, 4, "PER")) == (2, 4)
+    assert norm("D. Blenkiron 4-43", (0, 3, "PER")) == (0, 2)
+    # MISC names often end in numbers
+    assert norm("amend Directive 94 / 55", (1, 5, "MISC")) == (1, 5)
+    assert norm("Objective 1 regions", (0, 2, "MISC")) == (0, 2)
+    # words with letters are not numbers
+    assert norm("the A320 fleet", (1, 2, "ORG")) == (1, 2)
+    assert norm("Somerset 83", (0, 2, "ORG"), numbers=False) == (0, 2)
+    assert norm("Somerset 83", (0, 2, "ORG"), number_labels=("PER",)) == (0, 2)
+
+
+def test_span_without_any_letter_is_dropped() -> None:
+    assert norm("Hyundai 57 5 49", (1, 3, "MISC")) is None
+    assert norm("Hyundai 57 5 49", (1, 3, "MISC"), numbers=False) == (1, 3)
+
+
 def test_lowercase_determiner_is_stripped() -> None:
     assert norm("he met the European Parliament", (2, 5, "ORG")) == (3, 5)
     assert norm("he met the European Parliament", (2, 5, "ORG"), determiners=False) == (2, 5)
@@ -52,13 +70,41 @@ def test_titles_stripped_from_person_spans_only() -> None:
     # not a PER span: "General Motors" stays whole
     assert norm("General Motors rose", (0, 2, "ORG")) == (0, 2)
     assert norm("Mrs Thatcher spoke", (0, 2, "PER"), titles=False) == (0, 2)
-    assert norm("Mrs Thatcher spoke", (0, 2, "PER"), title_labels=("ORG",)) == (0, 2)
+    assert norm("Mrs Thatcher spoke", (0, 2, "PER"), titles=False, honorifics=False) == (0, 2)
+    kw = {"title_labels": ("ORG",), "honorifics": False}
+    assert norm("Mrs Thatcher spoke", (0, 2, "PER"), **kw) == (0, 2)
 
 
 def test_title_needs_a_capitalised_word_after_it_and_never_empties_a_span() -> None:
     assert norm("President of Ghana", (0, 3, "PER")) == (0, 3)
     assert norm("Mr King", (0, 2, "PER")) == (1, 2)
     assert norm("President", (0, 1, "PER")) == (0, 1)
+
+
+def test_title_before_a_name_particle_is_stripped() -> None:
+    assert norm("Mrs de Palacio said", (0, 3, "PER")) == (1, 3)
+    assert norm("Mr von Wogau", (0, 3, "PER")) == (1, 3)
+    # a particle must lead to a capitalised word
+    assert norm("President de facto", (0, 3, "PER")) == (0, 3)
+
+
+def test_honorifics_mark_a_person_whatever_the_type() -> None:
+    out = SpanNormaliser().normalise_span(
+        ["leader", ",", "Mr", "Hague", ",", "was"], Span(2, 4, "LOC")
+    )
+    assert out == Span(3, 4, "PER")
+    # role titles are not honorifics: "General Motors" stays an organisation
+    assert SpanNormaliser().normalise_span(["General", "Motors"], Span(0, 2, "ORG")) == Span(
+        0, 2, "ORG"
+    )
+    assert norm("Mr Hague", (0, 2, "LOC"), honorifics=False) == (0, 2)
+
+
+def test_person_span_made_only_of_honorifics_is_dropped() -> None:
+    assert norm("Thank you , Madam President", (3, 4, "PER")) is None
+    assert norm("Thank you , Madam President", (3, 4, "PER"), honorifics=False) == (3, 4)
+    # a surname that is also a title is kept ("King" is not an honorific)
+    assert norm("Mr King", (1, 2, "PER")) == (1, 2)
 
 
 def test_rules_combine_until_none_applies() -> None:
@@ -85,10 +131,13 @@ def test_stats_count_removed_words_per_rule() -> None:
         "spans": 3,
         "changed": 2,
         "dropped": 0,
+        "relabelled": 0,
         "punctuation": 0,
+        "numbers": 0,
         "determiners": 1,
         "possessives": 1,
         "titles": 1,
+        "honorifics": 0,
     }
     total = NormalisationStats()
     total.add(stats)
@@ -115,7 +164,9 @@ def test_spanish_preset_and_custom_word_lists() -> None:
     assert norm("la Comisión Europea", (0, 3, "ORG")) == (0, 3)
     assert norm("die Kommission tagte", (0, 2, "ORG"), determiner_words=("die",)) == (1, 2)
     assert norm("Herr Schulz sprach", (0, 2, "PER"), title_words=("herr",)) == (1, 2)
-    assert norm("Mr Schulz sprach", (0, 2, "PER"), title_words=("herr",)) == (0, 2)
+    kw = {"title_words": ("herr",), "honorific_words": ("frau",)}
+    assert norm("Mr Schulz sprach", (0, 2, "PER"), **kw) == (0, 2)
+    assert norm("Frau Merkel sprach", (0, 2, "PER"), **kw) == (1, 2)
 
 
 @pytest.mark.parametrize(

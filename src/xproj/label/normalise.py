@@ -13,6 +13,12 @@ applies:
 ``punctuation``
     Leading and trailing words made only of punctuation (``"``, ``''``, ``(``, ``.``) leave
     the span. Punctuation inside a span (``Washington , D.C.``) stays.
+``numbers``
+    A span with no letter in any word ("57", "1 0", "4-43") is not a name and is dropped.
+    For the types in ``number_labels`` (PER, LOC, ORG by default), leading and trailing
+    words with a digit and no letter (scores, counts, ranks: "Somerset 83", "2 - Rodney
+    Eyles") leave the span. MISC is left alone because its names often end in numbers
+    ("Directive 94/55", "Objective 1", "Euro 96").
 ``determiners``
     A leading determiner (English: the, a, an, this, that, these, those) leaves the span when
     it is written in lower case, or when it is capitalised only because it starts the sentence
@@ -24,15 +30,22 @@ applies:
     words are removed: a word such as ``Europe's`` is never split.
 ``titles``
     For spans of the types in ``title_labels`` (PER by default), a leading title or honorific
-    (Mr, Mrs, Dr, President, Prime Minister, ...) leaves the span when the word after it
-    starts with a capital letter, so "President Clinton" becomes "Clinton" while a span such
-    as "President of Ghana" is left alone. Titles are matched case-insensitively, with or
-    without a final full stop, multi-word titles ("Prime Minister") first.
+    (Mr, Mrs, Dr, President, Prime Minister, ...) leaves the span when a name follows it: a
+    word that starts with a capital letter, or a lower-case name particle (de, von, van ...)
+    and then such a word. So "President Clinton" becomes "Clinton", "Mrs de Palacio" becomes
+    "de Palacio", while "President of Ghana" is left alone. Titles are matched
+    case-insensitively, with or without a final full stop, multi-word titles ("Prime
+    Minister") first. The rule never removes a span's last word ("Mr King" keeps "King").
+``honorifics``
+    Personal forms of address (Mr, Mrs, Ms, Messrs, Dr, Sir, Madam ...) name a person
+    whatever the labeller thought: a span of another type that starts with one followed by a
+    name is trimmed the same way and relabelled PER ("Mr Hague" tagged LOC becomes "Hague",
+    PER), and a ``title_labels`` span made only of honorifics ("Madam" in "Madam President")
+    is dropped.
 
-The title rule never removes a span's last word ("Mr King" keeps "King"). When the other rules
-would remove every word of a span (a span that is only "the", or only a quote), the span is
-dropped, and counted as dropped in :class:`NormalisationStats`. Word lists come from a
-per-language preset (``lang="en"`` or ``"es"``) or are given explicitly.
+When the rules would remove every word of a span (a span that is only "the", or only a
+quote), the span is dropped, and counted as dropped in :class:`NormalisationStats`. Word
+lists come from a per-language preset (``lang="en"`` or ``"es"``) or are given explicitly.
 
 Examples
 --------
@@ -70,6 +83,8 @@ class _Preset:
     determiners: tuple[str, ...]
     possessives: tuple[str, ...]
     titles: tuple[str, ...]
+    honorifics: tuple[str, ...]
+    particles: tuple[str, ...]
 
 
 def _list(text: str) -> tuple[str, ...]:
@@ -90,6 +105,11 @@ PRESETS: dict[str, _Preset] = {
             "cardinal, archbishop, bishop, rabbi, sheikh, ayatollah, chairman, chairwoman, "
             "secretary, ambassador, premier, coach"
         ),
+        honorifics=_list("mr, mrs, ms, miss, mx, messrs, mme, mmes, mlle, dr, sir, dame, madam"),
+        particles=_list(
+            "de, del, della, der, den, di, da, das, dos, du, van, von, le, la, ter, ten, bin, "
+            "ibn, al, el, y"
+        ),
     ),
     "es": _Preset(
         determiners=_list("el, la, los, las, lo, un, una, unos, unas"),
@@ -101,6 +121,8 @@ PRESETS: dict[str, _Preset] = {
             "senadora, diputado, diputada, alcalde, alcaldesa, juez, jueza, general, rey, "
             "reina, príncipe, princesa, papa, san, santa"
         ),
+        honorifics=_list("sr, sra, srta, sres, señor, señora, señorita, señores, don, doña"),
+        particles=_list("de, del, de la, van, von, der, y, da, di, dos, du, le, bin, al"),
     ),
 }
 
@@ -111,6 +133,13 @@ def _is_punct(word: str) -> bool:
     return all(unicodedata.category(c).startswith("P") or c in _EXTRA_PUNCT for c in word)
 
 
+_RULES = ("punctuation", "numbers", "determiners", "possessives", "titles", "honorifics")
+
+
+def _is_number(word: str) -> bool:
+    return any(c.isdigit() for c in word) and not any(c.isalpha() for c in word)
+
+
 def _title_key(word: str) -> str:
     return word.casefold().rstrip(".")
 
@@ -119,9 +148,9 @@ def _title_key(word: str) -> str:
 class NormalisationStats:
     """How many spans each rule changed, over one or more batches.
 
-    ``spans`` counts the spans seen, ``changed`` those that came out different (trimmed or
-    dropped), ``dropped`` those removed because every word would have gone; the per-rule
-    counts say how many words each rule removed.
+    ``spans`` counts the spans seen, ``changed`` those that came out different (trimmed,
+    relabelled or dropped), ``dropped`` those removed as not names, ``relabelled`` those whose
+    type changed (honorifics); the per-rule counts say how many words each rule removed.
 
     Examples
     --------
@@ -133,10 +162,13 @@ class NormalisationStats:
     spans: int = 0
     changed: int = 0
     dropped: int = 0
+    relabelled: int = 0
     punctuation: int = 0
+    numbers: int = 0
     determiners: int = 0
     possessives: int = 0
     titles: int = 0
+    honorifics: int = 0
 
     def add(self, other: NormalisationStats) -> None:
         """Add another batch's counts to these."""
@@ -148,11 +180,31 @@ class NormalisationStats:
             "spans": self.spans,
             "changed": self.changed,
             "dropped": self.dropped,
+            "relabelled": self.relabelled,
             "punctuation": self.punctuation,
+            "numbers": self.numbers,
             "determiners": self.determiners,
             "possessives": self.possessives,
             "titles": self.titles,
+            "honorifics": self.honorifics,
         }
+
+
+@dataclass(frozen=True)
+class _Tables:
+    determiners: frozenset[str]
+    possessives: frozenset[str]
+    titles: list[tuple[str, ...]]  # longest first
+    honorifics: list[tuple[str, ...]]
+    honorific_words: frozenset[str]
+    particles: frozenset[str]
+
+
+def _phrases(items: Sequence[str], name: str) -> list[tuple[str, ...]]:
+    out = sorted({tuple(_title_key(w) for w in t.split()) for t in items}, key=len, reverse=True)
+    if any(not t for t in out):
+        raise ParameterError(f"{name} of SpanNormaliser holds an empty entry: {items}")
+    return out
 
 
 def _words_tuple(value: Any) -> bool:
@@ -168,13 +220,16 @@ class SpanNormaliser(Component):
     lang
         The word-list preset: ``"en"`` or ``"es"`` (see :data:`PRESETS`). Explicit word lists
         below override the preset's.
-    punctuation, determiners, possessives, titles
+    punctuation, numbers, determiners, possessives, titles, honorifics
         Turn each rule on or off.
+    number_labels
+        Entity types whose leading and trailing number words are removed.
     title_labels
         Entity types whose leading titles are removed.
-    determiner_words, possessive_words, title_words
+    determiner_words, possessive_words, title_words, honorific_words, particle_words
         Word lists replacing the preset's (matched case-insensitively; titles may contain
-        spaces for multi-word titles and are matched without a final full stop).
+        spaces for multi-word titles and are matched without a final full stop). Honorifics
+        count as titles too.
 
     Examples
     --------
@@ -187,55 +242,64 @@ class SpanNormaliser(Component):
 
     lang: str = "en"
     punctuation: bool = True
+    numbers: bool = True
     determiners: bool = True
     possessives: bool = True
     titles: bool = True
+    honorifics: bool = True
     title_labels: tuple[str, ...] = ("PER",)
+    number_labels: tuple[str, ...] = ("PER", "LOC", "ORG")
     determiner_words: tuple[str, ...] | None = None
     possessive_words: tuple[str, ...] | None = None
     title_words: tuple[str, ...] | None = None
-    _tables: tuple[frozenset[str], frozenset[str], list[tuple[str, ...]]] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    honorific_words: tuple[str, ...] | None = None
+    particle_words: tuple[str, ...] | None = None
+    _tables: _Tables | None = field(default=None, init=False, repr=False, compare=False)
 
     _constraints = {
         "lang": Options(tuple(PRESETS)),
         "punctuation": InstanceOf((bool,)),
+        "numbers": InstanceOf((bool,)),
         "determiners": InstanceOf((bool,)),
         "possessives": InstanceOf((bool,)),
         "titles": InstanceOf((bool,)),
+        "honorifics": InstanceOf((bool,)),
         "title_labels": Predicate(_words_tuple, "a tuple of entity types such as ('PER',)"),
+        "number_labels": Predicate(_words_tuple, "a tuple of entity types such as ('PER',)"),
         "determiner_words": NoneOr(Predicate(_words_tuple, "a tuple of non-empty strings")),
         "possessive_words": NoneOr(Predicate(_words_tuple, "a tuple of non-empty strings")),
         "title_words": NoneOr(Predicate(_words_tuple, "a tuple of non-empty strings")),
+        "honorific_words": NoneOr(Predicate(_words_tuple, "a tuple of non-empty strings")),
+        "particle_words": NoneOr(Predicate(_words_tuple, "a tuple of non-empty strings")),
     }
 
-    def _get_tables(self) -> tuple[frozenset[str], frozenset[str], list[tuple[str, ...]]]:
+    def _get_tables(self) -> _Tables:
         if self._tables is None:
-            preset = PRESETS[self.lang]
-            dets = (
-                self.determiner_words if self.determiner_words is not None else preset.determiners
-            )
-            poss = (
-                self.possessive_words if self.possessive_words is not None else preset.possessives
-            )
-            tits = self.title_words if self.title_words is not None else preset.titles
-            titles = sorted(
-                {tuple(_title_key(w) for w in t.split()) for t in tits}, key=len, reverse=True
-            )
-            if any(not t for t in titles):
-                raise ParameterError(f"title_words of SpanNormaliser holds an empty title: {tits}")
-            self._tables = (
-                frozenset(w.casefold() for w in dets),
-                frozenset(w.casefold() for w in poss),
-                titles,
+            p = PRESETS[self.lang]
+
+            def pick(given: tuple[str, ...] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+                return default if given is None else given
+
+            honorifics = pick(self.honorific_words, p.honorifics)
+            titles = pick(self.title_words, p.titles)
+            self._tables = _Tables(
+                determiners=frozenset(
+                    w.casefold() for w in pick(self.determiner_words, p.determiners)
+                ),
+                possessives=frozenset(
+                    w.casefold() for w in pick(self.possessive_words, p.possessives)
+                ),
+                titles=_phrases(tuple(titles) + tuple(honorifics), "title_words"),
+                honorifics=_phrases(honorifics, "honorific_words"),
+                honorific_words=frozenset(_title_key(w) for h in honorifics for w in h.split()),
+                particles=frozenset(w.casefold() for w in pick(self.particle_words, p.particles)),
             )
         return self._tables
 
     def normalise_span(
         self, words: Sequence[str], span: Span, stats: NormalisationStats | None = None
     ) -> Span | None:
-        """The trimmed span, or ``None`` when every word of it would be removed.
+        """The trimmed (possibly relabelled) span, or ``None`` when it is not a name.
 
         Examples
         --------
@@ -243,10 +307,22 @@ class SpanNormaliser(Component):
         Span(start=1, end=2, label='ORG', score=None)
         >>> SpanNormaliser().normalise_span(["the", "man"], Span(0, 1, "ORG")) is None
         True
+        >>> SpanNormaliser().normalise_span(["Mr", "Hague"], Span(0, 2, "LOC"))
+        Span(start=1, end=2, label='PER', score=None)
         """
-        dets, poss, titles = self._get_tables()
+        tb = self._get_tables()
         removed = NormalisationStats()
-        start, end = span.start, span.end
+        start, end, label = span.start, span.end, span.label
+        if self.numbers and not any(c.isalpha() for w in words[start:end] for c in w):
+            removed.numbers += end - start
+            start = end
+        if (
+            self.honorifics
+            and label in self.title_labels
+            and all(_title_key(w) in tb.honorific_words for w in words[start:end])
+        ):
+            removed.honorifics += end - start
+            start = end
         while start < end:
             w = words[start]
             if self.punctuation and _is_punct(w):
@@ -257,54 +333,73 @@ class SpanNormaliser(Component):
                 end -= 1
                 removed.punctuation += 1
                 continue
-            if self.possessives and words[end - 1].casefold() in poss:
+            strip_numbers = self.numbers and label in self.number_labels
+            if strip_numbers and _is_number(w):
+                start += 1
+                removed.numbers += 1
+                continue
+            if strip_numbers and _is_number(words[end - 1]):
+                end -= 1
+                removed.numbers += 1
+                continue
+            if self.possessives and words[end - 1].casefold() in tb.possessives:
                 end -= 1
                 removed.possessives += 1
                 continue
             if (
                 self.determiners
-                and w.casefold() in dets
+                and w.casefold() in tb.determiners
                 and (w[:1].islower() or all(_is_punct(x) for x in words[:start]))
             ):
                 start += 1
                 removed.determiners += 1
                 continue
-            if self.titles and span.label in self.title_labels:
-                n = self._title_length(words, start, end, titles)
+            if self.titles and label in self.title_labels:
+                n = self._title_length(words, start, end, tb.titles, tb.particles)
                 if n:
                     start += n
                     removed.titles += n
                     continue
+            if self.honorifics and label not in self.title_labels:
+                n = self._title_length(words, start, end, tb.honorifics, tb.particles)
+                if n:
+                    start += n
+                    removed.honorifics += n
+                    label = "PER"
+                    continue
             break
         if stats is not None:
             stats.spans += 1
-            if (start, end) != (span.start, span.end):
+            if (start, end, label) != (span.start, span.end, span.label):
                 stats.changed += 1
-                stats.punctuation += removed.punctuation
-                stats.determiners += removed.determiners
-                stats.possessives += removed.possessives
-                stats.titles += removed.titles
+                for name in _RULES:
+                    setattr(stats, name, getattr(stats, name) + getattr(removed, name))
+                stats.relabelled += label != span.label
                 if start >= end:
                     stats.dropped += 1
         if start >= end:
             return None
-        if (start, end) == (span.start, span.end):
+        if (start, end, label) == (span.start, span.end, span.label):
             return span
-        return Span(start, end, span.label, span.score)
+        return Span(start, end, label, span.score)
 
     @staticmethod
     def _title_length(
-        words: Sequence[str], start: int, end: int, titles: list[tuple[str, ...]]
+        words: Sequence[str],
+        start: int,
+        end: int,
+        titles: list[tuple[str, ...]],
+        particles: frozenset[str],
     ) -> int:
+        """Length of the title at ``start`` if a name follows it inside the span, else 0."""
         for title in titles:
             n = len(title)
-            # a title is removed only when a capitalised word follows it inside the span, so
-            # the rule never removes a span's last word ("Mr King" keeps "King")
-            if (
-                start + n < end
-                and tuple(_title_key(w) for w in words[start : start + n]) == title
-                and words[start + n][:1].isupper()
-            ):
+            if start + n >= end or tuple(_title_key(w) for w in words[start : start + n]) != title:
+                continue
+            k = start + n
+            while k < end - 1 and words[k].casefold() in particles:
+                k += 1
+            if words[k][:1].isupper():
                 return n
         return 0
 
