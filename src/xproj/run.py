@@ -1,0 +1,599 @@
+"""Run a configured job: read the data, run each stage through the cache, write outputs and report.
+
+:func:`run` takes a :class:`~xproj.config.RunConfig` and does what ``xproj run CONFIG`` does:
+
+1. read every dataset (labelled source, given translations/labels/alignments, gold), checking
+   that parallel files have one line per sentence and naming the file when not;
+2. run the stages the data does not already provide, stage by stage across all datasets (so a
+   model loads once per run): translate, label (translate-test), align, then each projector;
+   each stage is cut into chunks of ``runner.chunk_size`` sentences that are looked up in, and
+   written to, the stage cache (``<output>/cache``), so a killed run resumes where it stopped
+   and a changed parameter recomputes only the stages it affects;
+3. write, per dataset, the projected CoNLL of each method (``<output>/<dataset>/<method>.conll``)
+   and the alignments (``alignments.pharaoh``), translations or labels that were computed;
+4. score every method against the gold where there is one and write the report
+   (``report.md``, ``report.json``, ``report.png``) and the run summary (``summary.json``).
+
+No sentence is dropped: each dataset's outputs have one entry per input sentence. An empty target
+sentence (an empty translation) cannot be written in CoNLL; it is counted in the summary as
+``skipped_in_conll`` (and logged) and kept in every other output.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "en.conll").write_text("Merkel\\tB-PER\\nvisited\\tO\\nParis\\tB-LOC\\n\\n")
+>>> _ = (d / "de.txt").write_text("Merkel besuchte Paris\\n")
+>>> _ = (d / "en-de.pharaoh").write_text("0-0 1-1 2-2\\n")
+>>> from xproj.config import RunConfig
+>>> cfg = RunConfig.from_dict({
+...     "stages": {"projectors": [{"backend": "heuristic"}]},
+...     "datasets": [{"name": "demo", "lang": "de", "source": "en.conll",
+...                   "translations": "de.txt", "alignments": "en-de.pharaoh",
+...                   "gold": "en.conll"}],
+...     "output": "out"}, base_dir=d)
+>>> from xproj.progress import Progress
+>>> result = run(cfg, progress=Progress(enabled=False), plot=False)
+>>> print((d / "out" / "demo" / "heuristic.conll").read_text(), end="")
+... # doctest: +NORMALIZE_WHITESPACE
+Merkel	B-PER
+besuchte	O
+Paris	B-LOC
+<BLANKLINE>
+>>> result.report.scores["demo"]["heuristic"]["f1"]
+1.0
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xproj.cache import StageCache
+from xproj.config import ConllFile, DatasetConfig, RunConfig, TextFile
+from xproj.errors import InputError
+from xproj.progress import Progress
+from xproj.report import Report, write_report
+from xproj.runners import Runner, StageJob, WorkerSpec, make_runner
+from xproj.runners.base import decode_items, encode_chunk
+from xproj.types import Alignment, LabelledSentence, Projection, Sentence
+
+__all__ = ["DatasetResult", "RunResult", "RunSummary", "read_sentences", "run"]
+
+log = logging.getLogger("xproj.run")
+
+_STAGE_TITLES = {"translator": "translate", "labeller": "label", "aligner": "align"}
+
+
+@dataclass
+class DatasetResult:
+    """Everything one dataset went through.
+
+    Attributes
+    ----------
+    name, lang
+        From the config.
+    sources
+        The labelled side projected from (source sentences in translate-train, the labelled
+        translations in translate-test).
+    targets
+        The side projected onto.
+    alignments
+        Source-to-target word alignments.
+    projections
+        Per method (projector display name), one projection per sentence.
+    gold
+        Gold target labels, if given.
+    translations
+        translate-test: the translations that were labelled (None when labels were given).
+    """
+
+    name: str
+    lang: str
+    sources: list[LabelledSentence] = field(default_factory=list)
+    targets: list[Sentence] = field(default_factory=list)
+    alignments: list[Alignment] = field(default_factory=list)
+    projections: dict[str, list[Projection]] = field(default_factory=dict)
+    gold: list[LabelledSentence] | None = None
+    translations: list[Sentence] | None = None
+    computed: set[str] = field(default_factory=set)
+    skipped_in_conll: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+@dataclass
+class RunSummary:
+    """What a run did: counts per dataset and method, time per stage, cache use."""
+
+    config: str
+    runner: str
+    output: str
+    seconds: float
+    datasets: list[dict[str, Any]]
+    stages: list[dict[str, Any]]
+    cache: dict[str, int] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config,
+            "runner": self.runner,
+            "output": self.output,
+            "seconds": round(self.seconds, 3),
+            "datasets": self.datasets,
+            "stages": self.stages,
+            "cache": self.cache,
+        }
+
+    def text(self) -> str:
+        """A plain-text summary: one line per (dataset, method), then the stage times."""
+        lines = [
+            f"{'dataset':<16} {'method':<12} {'sents':>6} {'ents in':>8} {'projected':>9} "
+            f"{'dropped':>8} {'F1':>6}"
+        ]
+        for d in self.datasets:
+            for m, s in d["methods"].items():
+                f1 = s.get("f1")
+                lines.append(
+                    f"{d['name']:<16} {m:<12} {d['sentences']:>6} {s['entities_in']:>8} "
+                    f"{s['entities_projected']:>9} {s['entities_dropped']:>8} "
+                    f"{'–' if f1 is None else f'{100 * f1:.1f}':>6}"
+                )
+        lines.append("")
+        for st in self.stages:
+            cached = f", {st['cached_chunks']} cached" if st["cached_chunks"] else ""
+            lines.append(
+                f"{st['title']:<24} {st['seconds']:>8.1f} s  ({st['chunks']} chunks{cached})"
+            )
+        lines.append(f"{'total':<24} {self.seconds:>8.1f} s")
+        return "\n".join(lines)
+
+
+@dataclass
+class RunResult:
+    """The outcome of :func:`run`: per-dataset results, the report, the summary, files written."""
+
+    output_dir: Path
+    datasets: list[DatasetResult]
+    report: Report
+    summary: RunSummary
+    files: list[Path]
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def read_sentences(ref: TextFile, path: Path, lang: str | None) -> list[Sentence]:
+    """Read the sentences of a :class:`~xproj.config.TextFile` (text, raw or a CoNLL format)."""
+    if ref.format in ("text", "raw"):
+        from xproj.io.parallel import read_text
+        from xproj.text import split_whitespace, split_words
+
+        splitter = split_whitespace if ref.format == "text" else split_words
+        return read_text(path, lang=lang, splitter=splitter)
+    from xproj.io.conll import read_conll
+
+    return [Sentence(s.words, lang) for s in read_conll(path, format=ref.format, lang=lang)]
+
+
+def _read_labelled(ref: ConllFile, path: Path, lang: str | None) -> list[LabelledSentence]:
+    from xproj.io.conll import read_conll
+
+    return read_conll(path, format=ref.format, scheme=ref.scheme, repair=ref.repair, lang=lang)
+
+
+def _same_count(n: int, what: str, path: Path, m: int, other: str) -> None:
+    if n != m:
+        raise InputError(
+            f"has {n} sentences but {other} has {m}; {what} must have one entry per sentence, "
+            "in the same order",
+            path=path,
+        )
+
+
+def _load_dataset(cfg: RunConfig, d: DatasetConfig) -> tuple[DatasetResult, dict[str, Any]]:
+    """Read what a dataset's files provide. Returns the result shell and pending file reads."""
+    res = DatasetResult(d.name, d.lang)
+    src_lang = cfg.src_lang
+    pending: dict[str, Any] = {}
+    if cfg.flow == "translate-train":
+        assert d.source is not None
+        src_path = cfg.resolve(d.source.path)
+        sources = _read_labelled(d.source, src_path, src_lang)
+        n_full = len(sources)
+        res.sources = sources[: d.limit]
+        if d.translations is not None:
+            tp = cfg.resolve(d.translations.path)
+            tr = read_sentences(d.translations, tp, d.lang)
+            _same_count(len(tr), "translations", tp, n_full, f"the source {src_path}")
+            res.targets = tr[: d.limit]
+    else:
+        assert d.input is not None
+        ip = cfg.resolve(d.input.path)
+        inputs = read_sentences(d.input, ip, d.lang)
+        n_full = len(inputs)
+        res.targets = inputs[: d.limit]
+        if d.labels is not None:
+            lp = cfg.resolve(d.labels.path)
+            labels = _read_labelled(d.labels, lp, src_lang)
+            _same_count(len(labels), "labels", lp, n_full, f"the input {ip}")
+            res.sources = labels[: d.limit]
+        elif d.translations is not None:
+            tp = cfg.resolve(d.translations.path)
+            tr = read_sentences(d.translations, tp, src_lang)
+            _same_count(len(tr), "translations", tp, n_full, f"the input {ip}")
+            res.translations = tr[: d.limit]
+    if d.alignments is not None:
+        from xproj.io.pharaoh import read_pharaoh_links
+
+        ap = cfg.resolve(d.alignments.path)
+        links = read_pharaoh_links(ap, one_based=d.alignments.one_based)
+        _same_count(len(links), "the alignment file", ap, n_full, "the dataset")
+        pending["alignments"] = (ap, links[: d.limit])
+    if d.gold is not None:
+        gp = cfg.resolve(d.gold.path)
+        gold = _read_labelled(d.gold, gp, d.lang)
+        _same_count(len(gold), "gold", gp, n_full, "the dataset")
+        res.gold = gold[: d.limit]
+        pending["gold_path"] = gp
+    return res, pending
+
+
+def _alignments_from_links(
+    path: Path, links: Sequence[Sequence[tuple[int, int]]], res: DatasetResult
+) -> list[Alignment]:
+    out = []
+    for k, (s, t, pairs) in enumerate(zip(res.sources, res.targets, links)):
+        try:
+            out.append(Alignment(len(s), len(t), tuple(pairs)))
+        except InputError as e:
+            raise e.at(path=path, line=k + 1, sentence=k) from None
+    return out
+
+
+# ---------------------------------------------------------------------- running
+
+
+class _Stages:
+    """Runs stages across datasets through one runner and cache."""
+
+    def __init__(self, cfg: RunConfig, runner: Runner, cache: StageCache, progress: Progress):
+        self.cfg = cfg
+        self.runner = runner
+        self.cache = cache
+        self.progress = progress
+
+    def spec(self, slot: str, backend: str, params: dict[str, Any]) -> WorkerSpec:
+        return WorkerSpec(
+            slot=slot,
+            backend=backend,
+            params=dict(params),
+            batch_size=self.cfg.runner.resources(slot).batch_size,
+            plugins=tuple(self.cfg.plugins),
+            base_dir=str(self.cfg.base_dir),
+        )
+
+    def run(
+        self, title: str, spec: WorkerSpec, work: list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, list[Any]]:
+        """Run ``spec`` over each ``(dataset, columns)``; returns the items per dataset."""
+        if not work:
+            return {}
+        fingerprint = spec.fingerprint()
+        size = self.cfg.runner.chunk_size
+        payloads: list[dict[str, Any]] = []
+        sizes: list[int] = []
+        keys: list[str] = []
+        owners: list[str] = []
+        for name, cols in work:
+            n = len(next(v for v in cols.values() if not isinstance(v, str)))
+            for start in range(0, n, size):
+                chunk = {
+                    k: v if isinstance(v, str) else v[start : start + size] for k, v in cols.items()
+                }
+                payload = encode_chunk(spec.slot, **chunk)
+                payloads.append(payload)
+                sizes.append(min(size, n - start))
+                keys.append(self.cache.key(spec.slot, fingerprint, payload))
+                owners.append(name)
+        job = StageJob(title, spec, payloads, sizes, keys)
+        results = self.runner.run_stage(job, self.cache, self.progress)
+        out: dict[str, list[Any]] = {name: [] for name, _ in work}
+        for owner, result in zip(owners, results):
+            out[owner].extend(decode_items(spec.slot, result))
+        return out
+
+
+def run(
+    config: RunConfig,
+    *,
+    output: str | Path | None = None,
+    progress: Progress | None = None,
+    runner: Runner | None = None,
+    plot: bool = True,
+) -> RunResult:
+    """Run ``config`` end to end (see the module docstring).
+
+    Parameters
+    ----------
+    config
+        The run.
+    output
+        Overrides ``config.output`` (relative to the current folder).
+    progress
+        Where progress goes (default: stderr, live on a terminal, one line per stage otherwise).
+    runner
+        A runner to use instead of the one ``config.runner`` names (it is not closed here).
+    plot
+        Whether to draw ``report.png`` (needs matplotlib).
+
+    Raises
+    ------
+    ConfigError
+        A data file the config names does not exist.
+    InputError
+        A data file is malformed or parallel files disagree (naming the file and line).
+    """
+    t0 = time.monotonic()
+    cfg = config.with_output(output) if output is not None else config
+    cfg.check_files()
+    out_dir = cfg.output_dir
+    progress = progress if progress is not None else Progress()
+    cache = StageCache(out_dir / "cache" if cfg.cache else None)
+    removed = cache.remove_stale_tmp()
+    if removed:
+        log.info("removed %d temporary cache files left by an interrupted run", removed)
+    own_runner = runner is None
+    active = runner if runner is not None else make_runner(cfg.runner)
+    log.info(
+        "run %s: %d dataset(s), flow %s, runner %s, output %s",
+        cfg.fingerprint(),
+        len(cfg.datasets),
+        cfg.flow,
+        active.kind,
+        out_dir,
+        extra={"event": "run_start", "config": cfg.fingerprint(), "output": str(out_dir)},
+    )
+    try:
+        results = _execute(cfg, _Stages(cfg, active, cache, progress))
+    finally:
+        if own_runner:
+            active.close()
+    files = _write_outputs(cfg, results, out_dir)
+    report, scores = _evaluate(cfg, results)
+    files += list(write_report(report, out_dir, plot=plot).values())
+    summary = _summary(cfg, results, scores, progress, cache, active.kind, time.monotonic() - t0)
+    files.append(_write_json(out_dir / "summary.json", summary.to_dict()))
+    log.info("run done in %.1f s", summary.seconds, extra={"event": "run_done"})
+    return RunResult(out_dir, results, report, summary, files)
+
+
+def _execute(cfg: RunConfig, stages: _Stages) -> list[DatasetResult]:
+    loaded = [_load_dataset(cfg, d) for d in cfg.datasets]
+    results = [r for r, _ in loaded]
+    by_name = {r.name: r for r in results}
+    st = cfg.stages
+    work: list[tuple[str, dict[str, Any]]]
+
+    if cfg.flow == "translate-train":
+        need = [r for r, d in zip(results, cfg.datasets) if d.translations is None]
+        if need:
+            assert st.translator is not None
+            spec = stages.spec("translator", st.translator.backend, st.translator.params)
+            work = [
+                (r.name, {"sentences": [s.sentence for s in r.sources], "tgt_lang": r.lang})
+                for r in need
+            ]
+            for name, items in stages.run("translate", spec, work).items():
+                by_name[name].targets = items
+                by_name[name].computed.add("translations")
+    else:
+        need = [
+            r for r, d in zip(results, cfg.datasets) if d.labels is None and d.translations is None
+        ]
+        if need:
+            assert st.translator is not None
+            spec = stages.spec("translator", st.translator.backend, st.translator.params)
+            work = [(r.name, {"sentences": r.targets, "tgt_lang": cfg.src_lang}) for r in need]
+            for name, items in stages.run("translate", spec, work).items():
+                by_name[name].translations = items
+                by_name[name].computed.add("translations")
+        need = [r for r, d in zip(results, cfg.datasets) if d.labels is None]
+        if need:
+            assert st.labeller is not None
+            spec = stages.spec("labeller", st.labeller.backend, st.labeller.params)
+            work = [(r.name, {"sentences": r.translations}) for r in need]
+            for name, items in stages.run("label", spec, work).items():
+                by_name[name].sources = items
+                by_name[name].computed.add("labels")
+
+    for r in results:
+        _check_parallel(r)
+    for r, (_, pending) in zip(results, loaded):
+        if "alignments" in pending:
+            path, links = pending["alignments"]
+            r.alignments = _alignments_from_links(path, links, r)
+    need = [r for r, d in zip(results, cfg.datasets) if d.alignments is None]
+    if need:
+        assert st.aligner is not None
+        spec = stages.spec("aligner", st.aligner.backend, st.aligner.params)
+        work = [
+            (r.name, {"sources": [s.sentence for s in r.sources], "targets": r.targets})
+            for r in need
+        ]
+        for name, items in stages.run("align", spec, work).items():
+            by_name[name].alignments = items
+            by_name[name].computed.add("alignments")
+
+    for p in st.projectors:
+        spec = stages.spec("projector", p.backend, p.params)
+        work = [
+            (r.name, {"sources": r.sources, "targets": r.targets, "alignments": r.alignments})
+            for r in results
+        ]
+        for name, items in stages.run(f"project {p.display_name}", spec, work).items():
+            by_name[name].projections[p.display_name] = items
+    return results
+
+
+def _check_parallel(r: DatasetResult) -> None:
+    if len(r.sources) != len(r.targets):  # a backend bug; the readers check the files
+        raise RuntimeError(
+            f"dataset {r.name}: {len(r.sources)} source sentences but {len(r.targets)} targets"
+        )
+
+
+# ---------------------------------------------------------------------- writing
+
+
+def _atomic(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _write_outputs(cfg: RunConfig, results: list[DatasetResult], out_dir: Path) -> list[Path]:
+    from xproj.io.conll import write_conll
+    from xproj.io.pharaoh import write_pharaoh
+
+    files: list[Path] = []
+    for r in results:
+        folder = out_dir / r.name
+        folder.mkdir(parents=True, exist_ok=True)
+        r_skipped: dict[str, int] = {}
+        for method, projections in r.projections.items():
+            path = folder / f"{method}.conll"
+            tmp = _atomic(path)
+            summary = write_conll(tmp, projections, empty="skip")
+            os.replace(tmp, path)
+            files.append(path)
+            r_skipped[method] = len(summary.skipped)
+            if summary.skipped:
+                log.warning(
+                    "%s: %d empty target sentence(s) cannot be written in CoNLL and were left "
+                    "out of %s (indices %s); they are counted in summary.json",
+                    r.name,
+                    len(summary.skipped),
+                    path.name,
+                    list(summary.skipped)[:10],
+                )
+        r.skipped_in_conll = r_skipped
+        if "alignments" in r.computed:
+            path = folder / "alignments.pharaoh"
+            tmp = _atomic(path)
+            write_pharaoh(tmp, r.alignments)
+            os.replace(tmp, path)
+            files.append(path)
+        if "translations" in r.computed:
+            trans = r.targets if cfg.flow == "translate-train" else (r.translations or [])
+            path = folder / "translations.txt"
+            tmp = _atomic(path)
+            tmp.write_text("".join(s.text + "\n" for s in trans), encoding="utf-8")
+            os.replace(tmp, path)
+            files.append(path)
+        if "labels" in r.computed:
+            path = folder / "labels.conll"
+            tmp = _atomic(path)
+            write_conll(tmp, r.sources, empty="skip")
+            os.replace(tmp, path)
+            files.append(path)
+    return files
+
+
+def _write_json(path: Path, data: Any) -> Path:
+    import json
+
+    tmp = _atomic(path)
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+# ---------------------------------------------------------------------- evaluation and summary
+
+
+def _evaluate(
+    cfg: RunConfig, results: list[DatasetResult]
+) -> tuple[Report, dict[str, dict[str, dict[str, Any]]]]:
+    from xproj.eval.ner import evaluate_ner
+    from xproj.eval.stats import projection_stats
+
+    label_map = dict(cfg.evaluation.label_map) or None
+    methods = tuple(p.display_name for p in cfg.stages.projectors)
+    scores: dict[str, dict[str, dict[str, Any]]] = {}
+    stats: dict[str, dict[str, dict[str, Any]]] = {}
+    for r, d in zip(results, cfg.datasets):
+        scores[r.name] = {}
+        stats[r.name] = {}
+        for m in methods:
+            projections = r.projections[m]
+            stats[r.name][m] = projection_stats(
+                projections, sources=r.sources, gold=r.gold
+            ).to_dict()
+            if r.gold is None:
+                continue
+            try:
+                scores[r.name][m] = evaluate_ner(r.gold, projections, label_map=label_map).to_dict()
+            except InputError as e:
+                assert d.gold is not None
+                raise InputError(
+                    f"{e.message}. The gold file must label the target sentences themselves "
+                    "(e.g. the target side of a parallel corpus given as translations)",
+                    path=cfg.resolve(d.gold.path),
+                    sentence=e.sentence,
+                ) from None
+    report = Report(
+        tuple(r.name for r in results),
+        methods,
+        {r.name: r.lang for r in results},
+        scores,
+        stats,
+    )
+    return report, scores
+
+
+def _summary(
+    cfg: RunConfig,
+    results: list[DatasetResult],
+    scores: dict[str, dict[str, dict[str, Any]]],
+    progress: Progress,
+    cache: StageCache,
+    runner_kind: str,
+    seconds: float,
+) -> RunSummary:
+    datasets = []
+    for r in results:
+        skipped = r.skipped_in_conll
+        methods = {}
+        for m, projections in r.projections.items():
+            f1 = scores.get(r.name, {}).get(m, {}).get("f1")
+            methods[m] = {
+                "entities_in": sum(p.n_source for p in projections),
+                "entities_projected": sum(p.n_source - len(p.unprojected) for p in projections),
+                "entities_dropped": sum(len(p.unprojected) for p in projections),
+                "target_spans": sum(len(p.projected) for p in projections),
+                "skipped_in_conll": skipped.get(m, 0),
+                "f1": f1,
+            }
+        datasets.append(
+            {
+                "name": r.name,
+                "lang": r.lang,
+                "sentences": len(r),
+                "empty_targets": sum(1 for t in r.targets if not t.words),
+                "methods": methods,
+            }
+        )
+    return RunSummary(
+        config=cfg.fingerprint(),
+        runner=runner_kind,
+        output=str(cfg.output_dir),
+        seconds=seconds,
+        datasets=datasets,
+        stages=[t.to_dict() for t in progress.timings],
+        cache=cache.stats.to_dict() if cache.enabled else None,
+    )

@@ -1,0 +1,227 @@
+"""What every runner shares: the unit of work (a chunk), its encoding, and the cache protocol.
+
+A stage is run as a :class:`StageJob`: the backend to build (:class:`WorkerSpec`, plain data that
+a remote worker can rebuild it from) and the stage's input cut into chunks, each encoded as
+JSON-ready data. :func:`run_chunk` turns one chunk's input into its output; the local runner calls
+it in this process, the Ray runner in actors, so both produce the same bytes. :class:`Runner`
+looks each chunk up in the :class:`~xproj.cache.StageCache` first and hands only the missing
+ones to the subclass's :meth:`Runner._compute`, storing each result as soon as it arrives, so a
+run killed at any point resumes with the chunks it finished.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from xproj.cache import StageCache, stage_fingerprint
+from xproj.params import Component
+from xproj.progress import Progress
+from xproj.types import Alignment, LabelledSentence, Sentence
+
+__all__ = [
+    "Runner",
+    "StageJob",
+    "WorkerSpec",
+    "decode_items",
+    "encode_chunk",
+    "run_chunk",
+]
+
+SLOTS = ("translator", "labeller", "aligner", "projector")
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """How to build one stage's backend, as plain (picklable, JSON-ready) data.
+
+    Attributes
+    ----------
+    slot
+        ``"translator"``, ``"labeller"``, ``"aligner"`` or ``"projector"``.
+    backend
+        The registry name.
+    params
+        Constructor parameters as given in the config.
+    batch_size
+        Sentences per backend call within a chunk (None: the whole chunk at once).
+    plugins
+        Plugin modules/files to import before building (see ``RunConfig.plugins``).
+    base_dir
+        The folder relative plugin paths are resolved against.
+    """
+
+    slot: str
+    backend: str
+    params: dict[str, Any] = field(default_factory=dict)
+    batch_size: int | None = None
+    plugins: tuple[str, ...] = ()
+    base_dir: str = "."
+
+    def build(self) -> Any:
+        """Construct the backend (in this process)."""
+        from xproj.config import StageSpec, build_component, import_plugins
+
+        if self.plugins:
+            import_plugins(self.plugins, self.base_dir)
+        return build_component(self.slot, StageSpec(backend=self.backend, params=self.params))
+
+    def fingerprint(self, component: Component | None = None) -> str:
+        """A hash of the backend's full configuration (defaults included) and batch size."""
+        from xproj.config import component_params
+
+        built = component if component is not None else self.build()
+        params = component_params(built)
+        return stage_fingerprint(self.backend, params, slot=self.slot, batch_size=self.batch_size)
+
+
+@dataclass
+class StageJob:
+    """One stage over a list of chunks.
+
+    Attributes
+    ----------
+    title
+        Shown in progress and logs, e.g. ``"align"`` or ``"project greedy"``.
+    spec
+        The backend.
+    payloads
+        One JSON-ready input per chunk (:func:`encode_chunk`).
+    sizes
+        Sentences per chunk.
+    keys
+        Cache keys, one per chunk.
+    """
+
+    title: str
+    spec: WorkerSpec
+    payloads: list[dict[str, Any]]
+    sizes: list[int]
+    keys: list[str]
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+
+def encode_chunk(slot: str, **inputs: Any) -> dict[str, Any]:
+    """The JSON-ready input of one chunk of stage ``slot``.
+
+    translator: ``sentences``, ``tgt_lang``; labeller: ``sentences``; aligner: ``sources``,
+    ``targets`` (sentences); projector: ``sources`` (labelled), ``targets``, ``alignments``.
+    """
+    out: dict[str, Any] = {}
+    for name, value in inputs.items():
+        if isinstance(value, str):
+            out[name] = value
+        else:
+            out[name] = [x.to_dict() for x in value]
+    return out
+
+
+def run_chunk(
+    component: Any, slot: str, payload: dict[str, Any], batch_size: int | None
+) -> dict[str, Any]:
+    """Compute one chunk: decode ``payload``, call the backend in batches, encode the output."""
+    if slot == "translator":
+        sents = [Sentence.from_dict(d) for d in payload["sentences"]]
+        tgt = payload["tgt_lang"]
+        out: list[Any] = _batched(lambda s: component.translate(s, tgt), batch_size, sents)
+    elif slot == "labeller":
+        sents = [Sentence.from_dict(d) for d in payload["sentences"]]
+        out = _batched(component.label, batch_size, sents)
+    elif slot == "aligner":
+        src = [Sentence.from_dict(d) for d in payload["sources"]]
+        tgt_s = [Sentence.from_dict(d) for d in payload["targets"]]
+        out = _batched(component.align, batch_size, src, tgt_s)
+    elif slot == "projector":
+        lsrc = [LabelledSentence.from_dict(d) for d in payload["sources"]]
+        tgt_s = [Sentence.from_dict(d) for d in payload["targets"]]
+        ali = [Alignment.from_dict(d) for d in payload["alignments"]]
+        out = _batched(component.project, batch_size, lsrc, tgt_s, ali)
+    else:
+        raise ValueError(f"unknown stage {slot!r}; expected one of {', '.join(SLOTS)}")
+    return {"items": [x.to_dict() for x in out]}
+
+
+def decode_items(slot: str, result: dict[str, Any]) -> list[Any]:
+    """The objects of a chunk's output (Sentence, LabelledSentence, Alignment, Projection)."""
+    from xproj.types import Projection
+
+    cls: Any = {
+        "translator": Sentence,
+        "labeller": LabelledSentence,
+        "aligner": Alignment,
+        "projector": Projection,
+    }[slot]
+    return [cls.from_dict(d) for d in result["items"]]
+
+
+def _batched(fn: Any, batch_size: int | None, *columns: Sequence[Any]) -> list[Any]:
+    n = len(columns[0])
+    if batch_size is None or batch_size >= n:
+        return list(fn(*columns))
+    out: list[Any] = []
+    for i in range(0, n, batch_size):
+        out.extend(fn(*(c[i : i + batch_size] for c in columns)))
+    return out
+
+
+class Runner(ABC):
+    """Runs stage jobs chunk by chunk, through the cache."""
+
+    #: Shown in summaries.
+    kind: str = ""
+
+    def run_stage(
+        self, job: StageJob, cache: StageCache, progress: Progress
+    ) -> list[dict[str, Any]]:
+        """The output of every chunk of ``job``, in order; cached chunks are not recomputed."""
+        n = len(job)
+        results: list[dict[str, Any] | None] = [None] * n
+        slot = job.spec.slot
+        with progress.stage(job.title, chunks=n, sentences=sum(job.sizes)) as bar:
+            missing: list[int] = []
+            for i in range(n):
+                got = cache.get(slot, job.keys[i])
+                if _valid(got, job.sizes[i]):
+                    results[i] = got
+                    bar.advance(job.sizes[i], cached=True)
+                else:
+                    missing.append(i)
+            if missing:
+                for i, result in self._compute(job, missing):
+                    if not _valid(result, job.sizes[i]):
+                        raise RuntimeError(
+                            f"{job.title}: chunk {i} came back with "
+                            f"{len(result.get('items', ()))} items for {job.sizes[i]} sentences"
+                        )
+                    cache.put(slot, job.keys[i], result)
+                    results[i] = result
+                    bar.advance(job.sizes[i])
+        if any(r is None for r in results):  # a runner bug, never the user's
+            lost = [i for i, r in enumerate(results) if r is None]
+            raise RuntimeError(f"{job.title}: chunks {lost} were never computed")
+        return results  # type: ignore[return-value]
+
+    @abstractmethod
+    def _compute(self, job: StageJob, indices: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Compute the chunks ``indices`` of ``job``, yielding ``(index, output)`` as each ends."""
+
+    def close(self) -> None:  # noqa: B027 - a hook; runners that hold nothing keep it
+        """Release what the runner holds (models, a Ray connection it opened)."""
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _valid(result: Any, size: int) -> bool:
+    return (
+        isinstance(result, dict)
+        and isinstance(result.get("items"), list)
+        and len(result["items"]) == size
+    )
