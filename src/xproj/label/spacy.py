@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from xproj.errors import MissingExtraError, ParameterError
 from xproj.label.base import Labeller
-from xproj.label.normalise import NormalisationStats, SpanNormaliser, map_labels
+from xproj.label.normalise import PRESETS, NormalisationStats, SpanNormaliser, map_labels
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
 from xproj.types import LabelledSentence, Sentence, Span
 
@@ -77,8 +77,9 @@ class SpacyLabeller(Labeller):
         can produce must be covered: an uncovered type is an error when the model loads.
     normalise
         A :class:`~xproj.label.normalise.SpanNormaliser` applied to every labelled sentence,
-        ``None`` for none, or ``"auto"``: the English rules when the pipeline's language is
-        English (its OntoNotes span conventions differ from CoNLL's), none otherwise.
+        ``None`` for none, or ``"auto"``: the rules of the pipeline's language when
+        :data:`~xproj.label.normalise.PRESETS` has them (English, Spanish), none otherwise.
+        English pipelines need them most (OntoNotes span conventions differ from CoNLL's).
     batch_size
         Sentences per ``nlp.pipe`` batch.
     components
@@ -184,7 +185,7 @@ class SpacyLabeller(Labeller):
                 "(map a type to 'O' to drop its spans)"
             )
         if self.normalise == "auto":
-            self._normaliser = SpanNormaliser(lang="en") if nlp.lang == "en" else None
+            self._normaliser = SpanNormaliser(lang=nlp.lang) if nlp.lang in PRESETS else None
         else:
             self._normaliser = self.normalise
         self._disabled = [n for n in names if n not in run]

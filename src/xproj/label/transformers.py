@@ -76,10 +76,10 @@ class LabelProbabilities:
 
     Examples
     --------
-    >>> p = LabelProbabilities(LabelledSentence(("Paris",)), np.array([[0.1, 0.9]], "float32"),
+    >>> p = LabelProbabilities(LabelledSentence(("Paris",)), np.array([[0.25, 0.75]], "float32"),
     ...                        ("O", "B-LOC"))
     >>> p.prob("B-LOC").tolist()
-    [0.8999999761581543]
+    [0.75]
     """
 
     sentence: LabelledSentence
