@@ -136,7 +136,10 @@ def decode_tags(tags: Sequence[str], scores: Sequence[float] | None = None) -> t
     A word tagged ``B-X`` or ``S-X`` starts a span; ``I-X`` or ``E-X`` continues the X span
     before it. The repair: an ``I-X`` or ``E-X`` that does not continue an X span (after ``O``,
     after a span of another type, or after ``E-``/``S-``) starts a new X span, as if it were
-    ``B-X``, which is how conlleval and seqeval read such tags. With ``scores`` (one per word),
+    ``B-X``, which is how conlleval and seqeval read such tags. The same reading decodes IOB1
+    output correctly (models fine-tuned on the original CoNLL-2003 files, such as
+    ``xlm-roberta-large-finetuned-conll03-english``, have no ``B-PER`` tag and start entities
+    with ``I-``). With ``scores`` (one per word),
     each span's score is the mean score of its words.
 
     Examples
