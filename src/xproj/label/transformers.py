@@ -137,9 +137,8 @@ def decode_tags(tags: Sequence[str], scores: Sequence[float] | None = None) -> t
     before it. The repair: an ``I-X`` or ``E-X`` that does not continue an X span (after ``O``,
     after a span of another type, or after ``E-``/``S-``) starts a new X span, as if it were
     ``B-X``, which is how conlleval and seqeval read such tags. The same reading decodes IOB1
-    output correctly (models fine-tuned on the original CoNLL-2003 files, such as
-    ``xlm-roberta-large-finetuned-conll03-english``, have no ``B-PER`` tag and start entities
-    with ``I-``). With ``scores`` (one per word),
+    output correctly (models fine-tuned on IOB1 files, as the original CoNLL-2003 release is,
+    start entities with ``I-``). With ``scores`` (one per word),
     each span's score is the mean score of its words.
 
     Examples
