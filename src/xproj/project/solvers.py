@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import enum
 import time
+import warnings
 from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -720,7 +721,9 @@ class ILPSolver(Solver):
             ) from err
         t0 = time.perf_counter()
         prob = pulp.LpProblem("xproj_matching", pulp.LpMaximize)
-        x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(len(pairs))]
+        # PuLP >= 3.3 attaches variables through the model (direct LpVariable is deprecated).
+        new_var = getattr(prob, "add_variable", None) or pulp.LpVariable
+        x = [new_var(f"x{i}", cat="Binary") for i in range(len(pairs))]
         ent = inst.entity[pairs].tolist()
         start = inst.start[pairs].tolist()
         end = inst.end[pairs].tolist()
@@ -737,7 +740,7 @@ class ILPSolver(Solver):
             if bounds.upper is not None:
                 prob += expr <= bounds.upper
             if bounds.lower:
-                s = pulp.LpVariable(f"s{e}", lowBound=0, upBound=bounds.lower)
+                s = new_var(f"s{e}", lowBound=0, upBound=bounds.lower)
                 slack[e] = s
                 prob += expr + s >= bounds.lower
                 objective -= penalty * s
@@ -749,7 +752,11 @@ class ILPSolver(Solver):
         for rows in by_block.values():
             for group in self._overlap_groups(rows, start, end):
                 prob += pulp.LpAffineExpression([(x[i], 1.0) for i in group]) <= 1
-        status = prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=self.time_limit))
+        with warnings.catch_warnings():
+            # PuLP 3.3 announces PULP_CBC_CMD's removal in 4.0; it is the CBC binary PuLP
+            # bundles (COIN_CMD needs a separately installed CBC), so it is used while it exists.
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulp")
+            status = prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=self.time_limit))
         stats.cbc_calls += 1
         stats.cbc_seconds += time.perf_counter() - t0
         if status != pulp.LpStatusOptimal:
