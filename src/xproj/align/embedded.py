@@ -323,10 +323,11 @@ def _load(num_layers: int, device: str) -> tuple[BertModel, PreTrainedTokenizerF
 
     try:
         dev = torch.device(device)
-    except (RuntimeError, ValueError) as e:
+        torch.empty(0, device=dev)  # fails fast where the device is absent
+    except (RuntimeError, ValueError, AssertionError) as e:
         raise ParameterError(
-            f"The 'device' parameter of load_embedded_encoder must be a torch device string "
-            f"such as 'cpu' or 'cuda:0'. Got {device!r} instead ({e})."
+            f"The 'device' parameter of load_embedded_encoder must name a torch device "
+            f"available here, such as 'cpu' or 'cuda:0'. Got {device!r} instead ({e})."
         ) from None
 
     t0 = time.perf_counter()
@@ -385,12 +386,7 @@ def _load(num_layers: int, device: str) -> tuple[BertModel, PreTrainedTokenizerF
         raise RuntimeError(f"embedded encoder: tensors left uninitialised: {left}")
     model.eval()
     model.requires_grad_(False)
-    try:
-        model = model.to(dev)
-    except (RuntimeError, AssertionError) as e:
-        raise ParameterError(
-            f"load_embedded_encoder could not place the model on device {device!r}: {e}"
-        ) from None
+    model = model.to(dev)
     t3 = time.perf_counter()
     tokenizer = _shared_tokenizer()
     t4 = time.perf_counter()
