@@ -29,9 +29,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from xproj._batch import check_same_length
 from xproj.align.base import Aligner
@@ -41,6 +42,9 @@ from xproj.params import Component, InstanceOf, NoneOr
 from xproj.project.base import Projector
 from xproj.translate.base import Translator
 from xproj.types import Alignment, LabelledSentence, Projection, Sentence
+
+if TYPE_CHECKING:
+    from xproj.config import DatasetConfig, RunConfig
 
 __all__ = ["Pipeline", "PipelineResult"]
 
@@ -208,3 +212,112 @@ class Pipeline(Component):
         else:
             check_same_length(targets=targets, labels=labels)
         return self._align_and_project(labels, targets, alignments)
+
+    # ------------------------------------------------------------------ configs
+
+    def to_config(
+        self,
+        datasets: Sequence[DatasetConfig | Mapping[str, Any]],
+        *,
+        flow: str = "translate-train",
+        projector_name: str | None = None,
+        **options: Any,
+    ) -> RunConfig:
+        """This pipeline as a :class:`~xproj.config.RunConfig` over ``datasets``.
+
+        Each component is written as its registry name and the parameters that differ from
+        their defaults, so ``config.dump("run.toml")`` gives a file ``xproj run`` runs. The
+        labeller is left out of a translate-train config (that flow does not label).
+
+        Parameters
+        ----------
+        datasets
+            :class:`~xproj.config.DatasetConfig` objects or their tables.
+        flow
+            ``"translate-train"`` or ``"translate-test"``.
+        projector_name
+            The name the projector's results are reported under (default: its backend name).
+        **options
+            Other :class:`~xproj.config.RunConfig` fields: ``src_lang``, ``output``,
+            ``evaluation``, ``runner``, ``cache``, ``plugins``.
+
+        Raises
+        ------
+        ConfigError
+            A component is not registered, or a parameter cannot be written in a config.
+
+        Examples
+        --------
+        >>> import xproj
+        >>> pipe = Pipeline(aligner=xproj.aligners.get("simalign", layer=6),
+        ...                 projector=xproj.projectors.get("heuristic", max_gap=2))
+        >>> cfg = pipe.to_config([{"name": "d", "lang": "de", "source": "en.conll",
+        ...                        "translations": "de.txt"}])
+        >>> cfg.stages.aligner.params, cfg.stages.projectors[0].params
+        ({'layer': 6}, {'max_gap': 2})
+        >>> Pipeline.from_config(cfg).projector.max_gap
+        2
+        """
+        from pydantic import BaseModel
+
+        from xproj.config import RunConfig, component_spec
+
+        stages: dict[str, Any] = {
+            "projectors": [component_spec(self.projector, name=projector_name)]
+        }
+        slots = (
+            ("translator", "aligner")
+            if flow == "translate-train"
+            else (
+                "translator",
+                "labeller",
+                "aligner",
+            )
+        )
+        for slot in slots:
+            component = getattr(self, slot)
+            if component is not None:
+                stages[slot] = component_spec(component)
+        rows = [
+            d.model_dump(exclude_none=True) if isinstance(d, BaseModel) else dict(d)
+            for d in datasets
+        ]
+        return RunConfig.from_dict({"flow": flow, "stages": stages, "datasets": rows, **options})
+
+    @classmethod
+    def from_config(cls, config: RunConfig | str | Path, *, projector: int | str = 0) -> Pipeline:
+        """The pipeline a config describes (a :class:`~xproj.config.RunConfig` or a file).
+
+        Parameters
+        ----------
+        config
+            A config object, or the path of a TOML/YAML/JSON config file.
+        projector
+            Which of the config's projectors to use: its index or its name.
+        """
+        from xproj.config import ConfigError, RunConfig, build_component, load_config
+
+        cfg = config if isinstance(config, RunConfig) else load_config(config)
+        specs = cfg.stages.projectors
+        if isinstance(projector, str):
+            names = [p.display_name for p in specs]
+            if projector not in names:
+                raise ConfigError(
+                    f"the config has no projector named {projector!r}; it has {', '.join(names)}"
+                )
+            spec = specs[names.index(projector)]
+        else:
+            if not -len(specs) <= projector < len(specs):
+                raise ConfigError(
+                    f"projector={projector} but the config has {len(specs)} projector(s)"
+                )
+            spec = specs[projector]
+        st = cfg.stages
+        return cls(
+            projector=build_component("projector", spec),
+            aligner=None if st.aligner is None else build_component("aligner", st.aligner),
+            translator=None
+            if st.translator is None
+            else build_component("translator", st.translator),
+            labeller=None if st.labeller is None else build_component("labeller", st.labeller),
+        )

@@ -221,10 +221,13 @@ class Report:
         return "\n".join(parts)
 
     def plot(self, path: str | Path, *, title: str = "F1 by language and method") -> Path:
-        """Write a PNG of per-dataset F1 by method (grouped bars; mean ± std at the right).
+        """Write a PNG dot plot of per-dataset F1 by method, with each method's mean ± std.
 
-        Needs matplotlib (``pip install "xproj[report]"``); it is imported here, with the Agg
-        backend, so no display is needed.
+        One column per dataset, one coloured marker per method (labelled with its value), and
+        a last column with each method's mean and its standard deviation across datasets as an
+        error bar (the legend gives both numbers). The F1 axis is zoomed to the range of the values (markers, unlike bars, read
+        correctly on a zoomed axis). Needs matplotlib (``pip install "xproj[report]"``),
+        imported here with the Agg backend, so no display is needed.
         """
         try:
             import matplotlib
@@ -236,42 +239,60 @@ class Report:
         path = Path(path)
         groups = [d for d in self.datasets if self.scores.get(d)]
         labels = [
-            f"{d}\n({self.langs[d]})" if self.langs.get(d) and self.langs[d] != d else d
+            f"{d}\n({self.langs[d]})" if self.langs.get(d) and self.langs[d] not in d else d
             for d in groups
         ]
         multi = len(groups) >= 2
-        n_groups = len(groups) + (1 if multi else 0)
+        n_cols = len(groups) + (1 if multi else 0)
         n_methods = max(len(self.methods), 1)
-        width = 0.8 / n_methods
-        fig_w = max(6.0, 1.1 * n_groups * max(1.0, n_methods / 2.5) + 2.0)
-        fig, ax = plt.subplots(figsize=(fig_w, 4.5), dpi=120)
+        step = min(0.8 / n_methods, 0.3)
+        fig, ax = plt.subplots(figsize=(max(5.5, 1.3 * n_cols + 2.5), 4.5), dpi=120)
         cmap = plt.get_cmap("tab10")
+        markers = "osD^vP*Xhp"
+        shown: list[float] = []
         for k, m in enumerate(self.methods):
+            offset = (k - (n_methods - 1) / 2) * step
             xs, ys = [], []
             for g, d in enumerate(groups):
                 s = self.scores[d].get(m)
                 if s is not None:
-                    xs.append(g - 0.4 + width * (k + 0.5))
+                    xs.append(g + offset)
                     ys.append(100 * float(s["f1"]))
-            bars = ax.bar(xs, ys, width * 0.92, label=m, color=cmap(k % 10))
-            ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
-            if multi:
-                mean, std = self.mean(m), self.std(m)
-                if mean is not None:
-                    x = len(groups) - 0.4 + width * (k + 0.5)
-                    ax.bar(x, 100 * mean, width * 0.92, color=cmap(k % 10), alpha=0.55)
-                    ax.errorbar(
-                        x, 100 * mean, yerr=100 * (std or 0.0), color="black", capsize=3, lw=1
-                    )
-        ticks = list(range(len(groups))) + ([len(groups)] if multi else [])
-        ax.set_xticks(ticks)
+            style: dict[str, Any] = {"color": cmap(k % 10), "marker": markers[k % len(markers)]}
+            mean, std = self.mean(m), self.std(m)
+            label = m
+            if multi and mean is not None:
+                label = f"{m}: {100 * mean:.1f} ± {100 * (std or 0.0):.1f}"
+            ax.plot(xs, ys, linestyle="none", markersize=7, label=label, **style)
+            for x, y in zip(xs, ys):
+                ax.annotate(
+                    f"{y:.1f}",
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(0, 7),
+                    ha="center",
+                    fontsize=7,
+                    color=style["color"],
+                )
+            shown += ys
+            if multi and mean is not None:
+                x, y, e = len(groups) + offset, 100 * mean, 100 * (std or 0.0)
+                ax.errorbar(x, y, yerr=e, capsize=3, linestyle="none", markersize=7, **style)
+                shown += [y - e, y + e]
+        if multi:
+            ax.axvline(len(groups) - 0.5, color="grey", lw=0.8, alpha=0.6)
+        low = max(0.0, 10 * ((min(shown, default=0.0) - 3) // 10))
+        high = min(100.0, max(shown, default=100.0) + 4)
+        ax.set_ylim(low, max(high, low + 10))
+        ax.set_xlim(-0.6, n_cols - 0.4)
+        ax.set_xticks(list(range(n_cols)))
         ax.set_xticklabels(labels + (["mean ± std"] if multi else []))
         ax.set_ylabel("F1 (%)")
-        ax.set_ylim(0, 105)
         ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)
         ax.set_axisbelow(True)
-        ax.legend(title="method", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        legend_title = "method: mean ± std F1" if multi else "method"
+        ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, format="png", metadata={"Software": None})

