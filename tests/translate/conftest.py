@@ -19,11 +19,15 @@ CORPUS = [
     "Hola , ¿ qué tal ? Muy bien ; gracias !",
 ]
 
-needs_apertium = pytest.mark.skipif(
-    shutil.which("apertium") is None,
-    reason="the `apertium` command is not installed (apt-get install apertium apertium-eng-spa "
-    "apertium-eng-cat apertium-eu-en); CI installs it",
-)
+
+@pytest.fixture
+def apertium() -> None:
+    """Skip, saying why, where Debian's `apertium` command is not installed."""
+    if shutil.which("apertium") is None:
+        pytest.skip(
+            "the `apertium` command is not installed (apt-get install apertium "
+            "apertium-eng-spa apertium-eng-cat apertium-eu-en); CI installs it"
+        )
 
 
 def _randomise(model: Any, seed: int, keep: list[int]) -> None:
