@@ -5,7 +5,11 @@ This is the one place built-ins are registered; nothing registers itself at impo
 
 from __future__ import annotations
 
-TRANSLATORS: dict[str, str] = {}
+TRANSLATORS: dict[str, str] = {
+    "nllb": "xproj.translate.nllb:NLLBTranslator",
+    "apertium": "xproj.translate.apertium:ApertiumTranslator",
+    "parallel": "xproj.translate.parallel:ParallelTranslator",
+}
 
 LABELLERS: dict[str, str] = {
     "spacy": "xproj.label.spacy:SpacyLabeller",
