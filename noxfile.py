@@ -73,5 +73,5 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job on the embedded default: project the example's entities and report."""
-    _install(session, "all")
-    session.run("python", "examples/demo.py", *session.posargs)
+    _install(session, "all,report")
+    session.run("xproj", "run", "examples/demo.toml", *session.posargs)
