@@ -88,6 +88,7 @@ def test_spanish_to_english() -> None:
     assert "water" in lower(out[3])
     assert {"book", "table"} <= set(lower(out[4]))
     assert all(o.words[-1] == "." for o in out)  # final punctuation kept
+    assert tr.last_texts is not None and tr.last_texts[0] == "The house is big ."
     report = tr.last_report
     assert report is not None and report.n_calls == 1 and report.n_sentences == 5
 

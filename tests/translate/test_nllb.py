@@ -13,6 +13,7 @@ import pytest
 
 import xproj
 from xproj.errors import InputError, MissingExtraError, ParameterError
+from xproj.text import split_words
 from xproj.translate.nllb import NLLBTranslator, plan_pieces
 from xproj.types import Sentence
 
@@ -100,6 +101,9 @@ def test_translates_by_path_one_output_per_input(tiny_nllb: Path) -> None:
     assert report.n_empty_output == sum(len(o) == 0 for o in out[:-1])
     assert sum(len(o) > 0 for o in out) >= 3
     assert report.n_length_limited >= sum(len(o) > 0 for o in out)
+    # the decoded texts before word splitting are kept, one per sentence
+    assert tr.last_texts is not None and len(tr.last_texts) == len(batch)
+    assert [tuple(split_words(t)) for t in tr.last_texts] == [o.words for o in out]
 
 
 def test_the_forced_first_token_is_the_target_language_code(tiny_nllb: Path) -> None:

@@ -142,6 +142,14 @@ class ApertiumTranslator(Translator):
     timeout
         Seconds one ``apertium`` process may run, or ``None`` for no limit.
 
+    Attributes
+    ----------
+    last_report : ApertiumReport
+        The counts of the last :meth:`translate` call.
+    last_texts : list of str
+        The last call's translations as text (marks stripped as configured), before word
+        splitting; ``""`` for empty sentences.
+
     Examples
     --------
     >>> tr = ApertiumTranslator()
@@ -159,6 +167,7 @@ class ApertiumTranslator(Translator):
     splitter: WordSplitter = split_words
     timeout: float | None = None
     last_report: ApertiumReport | None = field(default=None, init=False, repr=False, compare=False)
+    last_texts: list[str] | None = field(default=None, init=False, repr=False, compare=False)
     _pairs: dict[tuple[str, str], str] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -272,6 +281,7 @@ class ApertiumTranslator(Translator):
             except InputError as e:
                 raise e.at(sentence=k) from None
         out: list[Sentence | None] = [None] * len(sentences)
+        raw = [""] * len(sentences)
         counts = {"empty": 0, "identity": 0, "calls": 0, "*": 0, "@": 0, "#": 0, "empty_out": 0}
         for src, (src_lang, idx) in groups.items():
             todo = []
@@ -281,6 +291,7 @@ class ApertiumTranslator(Translator):
                     counts["empty"] += 1
                 elif src == tgt:
                     out[k] = Sentence(sentences[k].words, tgt_lang)
+                    raw[k] = sentences[k].text
                     counts["identity"] += 1
                 else:
                     todo.append(k)
@@ -290,11 +301,12 @@ class ApertiumTranslator(Translator):
             texts = self._translate_texts([sentences[k].text for k in todo], mode, todo)
             counts["calls"] += 1
             for k, text in zip(todo, texts):
-                text = self._marks(text, sentences[k].text, counts)
+                text = raw[k] = self._marks(text, sentences[k].text, counts)
                 words = self._split(text, k)
                 if not words:
                     counts["empty_out"] += 1
                 out[k] = Sentence(tuple(words), tgt_lang)
+        self.last_texts = raw
         self.last_report = ApertiumReport(
             n_sentences=len(sentences),
             n_empty=counts["empty"],

@@ -233,6 +233,14 @@ class NLLBTranslator(Translator):
     splitter
         Splits each translation into words (default :func:`xproj.text.split_words`).
 
+    Attributes
+    ----------
+    last_report : NLLBReport
+        The counts of the last :meth:`translate` call.
+    last_texts : list of str
+        The last call's translations as decoded text, before word splitting (split sentences'
+        pieces joined with spaces; ``""`` for empty sentences).
+
     Examples
     --------
     >>> tr = NLLBTranslator(num_beams=4, batch_size=16, device="auto")
@@ -251,6 +259,7 @@ class NLLBTranslator(Translator):
     lang_codes: Mapping[str, str] | None = None
     splitter: WordSplitter = split_words
     last_report: NLLBReport | None = field(default=None, init=False, repr=False, compare=False)
+    last_texts: list[str] | None = field(default=None, init=False, repr=False, compare=False)
     _loaded: _Loaded | None = field(default=None, init=False, repr=False, compare=False)
 
     _constraints = {
@@ -471,6 +480,7 @@ class NLLBTranslator(Translator):
         if not sentences:
             self._iso(tgt_lang)
             self.last_report = NLLBReport()
+            self.last_texts = []
             return []
         groups: dict[str, list[int]] = {}
         out: list[Sentence | None] = [None] * len(sentences)
@@ -515,8 +525,9 @@ class NLLBTranslator(Translator):
         for p in all_pieces:
             joined.setdefault(p.sentence, []).append(p.translation)
         n_empty_output = 0
+        raw = ["" if s is None else s.text for s in out]  # empty and unchanged sentences
         for k, parts in joined.items():
-            text = " ".join(t for t in parts if t)
+            text = raw[k] = " ".join(t for t in parts if t)
             words = _split(self.splitter, text, k)
             n_empty_output += not words
             out[k] = Sentence(tuple(words), tgt_lang)
@@ -527,6 +538,7 @@ class NLLBTranslator(Translator):
                 "without finishing the sentence; raise max_new_tokens",
                 stacklevel=3,
             )
+        self.last_texts = raw
         self.last_report = NLLBReport(
             n_sentences=len(sentences),
             n_empty=n_empty,
