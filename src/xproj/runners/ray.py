@@ -92,10 +92,10 @@ class RayRunner(Runner):
             log.info("starting Ray (%s)", address or "local instance")
             ray.init(**kwargs)
             self._started = True
-            ctx = ray.data.DataContext.get_current()
-            ctx.enable_progress_bars = False
-            ctx.print_on_execution_start = False
-            logging.getLogger("ray.data").setLevel(logging.WARNING)
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False  # xproj's own progress shows the stage
+        ctx.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         return ray
 
     def _check_resources(self, stage: str, workers: int, num_gpus: float) -> None:
