@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from xproj.params import Interval, NoneOr, Options
-from xproj.project.matching import Matching, MatchingProjector
-from xproj.project.solvers import CountConstraint, ILPSolver
-from xproj.types import Alignment, LabelledSentence, Sentence, Span
+from xproj.project.matching import MatchingProjector
+from xproj.project.solvers import CountConstraint, ILPSolver, Solution
 
 __all__ = ["CountConstraint", "ILPProjector"]
 
@@ -99,23 +97,15 @@ class ILPProjector(MatchingProjector):
             time_limit=self.time_limit,
         )
 
-    def match(
-        self,
-        sources: Sequence[LabelledSentence],
-        targets: Sequence[Sentence],
-        alignments: Sequence[Alignment],
-        candidates: Sequence[Sequence[Span]] | None = None,
-    ) -> Matching:
-        m = super().match(sources, targets, alignments, candidates)
-        relaxed = np.flatnonzero(m.solution.relaxed)
+    def _report(self, solution: Solution, *, stacklevel: int) -> None:
+        relaxed = np.flatnonzero(solution.relaxed)
         if len(relaxed):
             shown = ", ".join(str(k) for k in relaxed[:10].tolist())
             more = f" and {len(relaxed) - 10} more" if len(relaxed) > 10 else ""
             warnings.warn(
                 f"ILPProjector: the constraint '{CountConstraint(self.constraint).value} "
-                f"{self.n_proj}' could not be met in {len(relaxed)} of {len(sources)} sentences "
-                f"(sentences {shown}{more}); they got the closest feasible projection. Pass "
-                "on_infeasible='raise' to make this an error",
-                stacklevel=3,
+                f"{self.n_proj}' could not be met in {len(relaxed)} of {len(solution.relaxed)} "
+                f"sentences (sentences {shown}{more}); they got the closest feasible projection. "
+                "Pass on_infeasible='raise' to make this an error",
+                stacklevel=stacklevel,
             )
-        return m

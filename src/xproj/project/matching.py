@@ -111,6 +111,17 @@ class MatchingProjector(Projector, ABC):
 
         ``candidates``, if given, are added to the extractor's (one list per sentence).
         """
+        return self._match(sources, targets, alignments, candidates, stacklevel=4)
+
+    def _match(
+        self,
+        sources: Sequence[LabelledSentence],
+        targets: Sequence[Sentence],
+        alignments: Sequence[Alignment],
+        candidates: Sequence[Sequence[Span]] | None,
+        *,
+        stacklevel: int,
+    ) -> Matching:
         check_projection_inputs(sources, targets, alignments)
         extractor = self.candidates
         if candidates is not None:
@@ -123,7 +134,12 @@ class MatchingProjector(Projector, ABC):
         instance, pair_index = MatchingInstance.from_batch(batch, scores, self.min_score)
         solution = self.make_solver().solve(instance)
         self.last_stats = solution.stats
+        self._report(solution, stacklevel=stacklevel)
         return Matching(batch, scores, instance, pair_index, solution)
+
+    def _report(self, solution: Solution, *, stacklevel: int) -> None:
+        """Hook to tell the user about the solution (e.g. warn about relaxed sentences);
+        ``stacklevel`` makes a warning point at the caller of the public method."""
 
     def project_with_candidates(
         self,
@@ -134,7 +150,8 @@ class MatchingProjector(Projector, ABC):
     ) -> list[Projection]:
         """Project with extra candidate spans per sentence (e.g. a target-side NER model's),
         added to those of the configured extractor; their labels are ignored."""
-        return self._projections(self.match(sources, targets, alignments, candidates))
+        m = self._match(sources, targets, alignments, candidates, stacklevel=4)
+        return self._projections(m)
 
     def _project(
         self,
@@ -142,7 +159,7 @@ class MatchingProjector(Projector, ABC):
         targets: Sequence[Sentence],
         alignments: Sequence[Alignment],
     ) -> list[Projection]:
-        return self._projections(self.match(sources, targets, alignments))
+        return self._projections(self._match(sources, targets, alignments, None, stacklevel=5))
 
     def _projections(self, m: Matching) -> list[Projection]:
         problems = m.batch.problems
