@@ -6,6 +6,7 @@ named in the config's ``plugins``), so the runs take seconds; the projectors are
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -434,3 +435,47 @@ def test_europarl_config_runs_on_a_slice(shared_data: Path, tmp_path: Path) -> N
     assert {p.name for p in tmp_path.iterdir()} >= {"report.md", "report.json", "report.png"}
     for lang in ("de", "es", "it"):
         assert result.report.scores[f"europarl-{lang}"]["greedy"]["f1"] > 0.6
+
+
+def test_progress_on_a_terminal_redraws_with_rate_and_eta() -> None:
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Tty()
+    ticks = itertools.count(0.0, 0.5)  # every clock reading is half a second later
+    progress = Progress(stream=out, clock=lambda: next(ticks))
+    assert progress.interactive
+    with progress.stage("align", chunks=3, sentences=30) as bar:
+        bar.advance(10)
+        bar.advance(10, cached=True)
+        bar.advance(10)
+    text = out.getvalue()
+    assert "\r\x1b[2Kalign [--------" in text
+    assert "1/3 chunks, 10 sent/s, ETA 00:02" in text
+    assert "2/3 chunks, 1 cached, 5 sent/s, ETA 00:02" in text
+    assert text.endswith(
+        "align: 3 chunks (1 from cache), 30 sentences in 4.0 s, 5 sentences/s computed\n"
+    )
+
+
+def test_ray_runner_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from xproj.config import RunnerConfig
+    from xproj.errors import MissingExtraError
+    from xproj.runners import make_runner
+
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(MissingExtraError, match=r'pip install "xproj\[ray\]"'):
+        make_runner(RunnerConfig(kind="ray"))
+    assert make_runner(RunnerConfig()).kind == "local"
