@@ -226,8 +226,9 @@ class Report:
         One column per dataset, one coloured marker per method (labelled with its value), and
         a last column with each method's mean and its standard deviation across datasets as an
         error bar (the legend gives both numbers). The F1 axis is zoomed to the range of the
-        values (markers, unlike bars, read correctly on a zoomed axis). Needs matplotlib (``pip install "xproj[report]"``),
-        imported here with the Agg backend, so no display is needed.
+        values (markers, unlike bars, read correctly on a zoomed axis). Needs matplotlib
+        (``pip install "xproj[report]"``), imported here with the Agg backend, so no display
+        is needed.
         """
         try:
             import matplotlib
