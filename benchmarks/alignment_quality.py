@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", default=None, help="argmax, itermax or match")
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--quantize", action="store_true", help="int8 linear layers (CPU)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = ap.parse_args(argv)
 
@@ -106,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    params: dict[str, Any] = {"model": args.model, "device": args.device}
+    params: dict[str, Any] = {
+        "model": args.model,
+        "device": args.device,
+        "quantize": args.quantize,
+    }
     for key in ("layer", "method", "batch_size"):
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)

@@ -27,6 +27,11 @@ def _sent(text: str) -> Sentence:
     return Sentence(tuple(text.split()))
 
 
+def _plain(method: str = "argmax", **params: object) -> SimAlignAligner:
+    """An aligner whose postprocess applies no similarity correction (raw extraction)."""
+    return SimAlignAligner(method=method, hubness_k=None, distortion=0.0, **params)  # type: ignore[arg-type]
+
+
 def _identity_maps(sim: np.ndarray) -> dict[str, object]:
     m, n = sim.shape
     return {
@@ -43,7 +48,7 @@ def _identity_maps(sim: np.ndarray) -> dict[str, object]:
 @settings(max_examples=200, deadline=None)
 @given(matrices)
 def test_argmax_links_are_mutual_argmaxes(sim: np.ndarray) -> None:
-    a = SimAlignAligner(method="argmax").postprocess(sim, **_identity_maps(sim))  # type: ignore[arg-type]
+    a = _plain("argmax").postprocess(sim, **_identity_maps(sim))  # type: ignore[arg-type]
     m, n = sim.shape
     expected = {
         (i, j)
@@ -58,7 +63,7 @@ def test_argmax_links_are_mutual_argmaxes(sim: np.ndarray) -> None:
 @settings(max_examples=200, deadline=None)
 @given(matrices)
 def test_match_is_one_to_one_and_maximal(sim: np.ndarray) -> None:
-    a = SimAlignAligner(method="match").postprocess(sim, **_identity_maps(sim))  # type: ignore[arg-type]
+    a = _plain("match").postprocess(sim, **_identity_maps(sim))  # type: ignore[arg-type]
     rows = [i for i, _ in a.links]
     cols = [j for _, j in a.links]
     assert len(set(rows)) == len(rows) and len(set(cols)) == len(cols)
@@ -102,7 +107,7 @@ def test_itermax_second_round_on_known_matrix() -> None:
 def test_subword_links_map_to_words_with_best_score() -> None:
     # source words: 0 = subwords 0,1; 1 = subword 2.  target words: 0 = subword 0; 1 = 1,2
     sim = np.array([[0.9, 0.1, 0.0], [0.2, 0.1, 0.7], [0.1, 0.8, 0.3]])
-    a = SimAlignAligner(method="argmax").postprocess(
+    a = _plain("argmax").postprocess(
         sim, src_word_ids=[0, 0, 1], tgt_word_ids=[0, 1, 1], src_len=3, tgt_len=2
     )
     assert a.links == ((0, 0), (0, 1), (1, 1))
@@ -113,19 +118,43 @@ def test_subword_links_map_to_words_with_best_score() -> None:
 def test_threshold_drops_weak_links() -> None:
     sim = np.array([[0.9, 0.0], [0.0, 0.2]])
     maps = _identity_maps(sim)
-    assert SimAlignAligner(method="argmax").postprocess(sim, **maps).links == ((0, 0), (1, 1))  # type: ignore[arg-type]
-    strict = SimAlignAligner(method="argmax", threshold=0.5)
+    assert _plain("argmax").postprocess(sim, **maps).links == ((0, 0), (1, 1))  # type: ignore[arg-type]
+    strict = _plain("argmax", threshold=0.5)
     assert strict.postprocess(sim, **maps).links == ((0, 0),)  # type: ignore[arg-type]
 
 
 def test_distortion_breaks_a_tie_towards_the_diagonal() -> None:
     sim = np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])
     maps = _identity_maps(sim)
-    plain = SimAlignAligner(method="argmax").postprocess(sim, **maps)  # type: ignore[arg-type]
+    plain = _plain("argmax").postprocess(sim, **maps)  # type: ignore[arg-type]
     assert plain.links == ((0, 0),)
-    diag = SimAlignAligner(method="argmax", distortion=0.5).postprocess(sim, **maps)  # type: ignore[arg-type]
+    diag = SimAlignAligner(method="argmax", hubness_k=None, distortion=0.5).postprocess(sim, **maps)  # type: ignore[arg-type]
     assert diag.links == ((0, 0), (1, 1), (2, 2))
     assert diag.scores == (0.5, 0.5, 0.5)  # scores stay raw similarities
+
+
+def test_hubness_correction_frees_rows_from_a_hub_column() -> None:
+    # target 0 is close to every source subword; plain mutual argmax gives it source 0 and
+    # leaves source 1 without a link; CSLS prefers source 0 - target 1
+    sim = np.array([[0.9, 0.85], [0.8, 0.2]])
+    maps = _identity_maps(sim)
+    assert _plain("argmax").postprocess(sim, **maps).links == ((0, 0),)  # type: ignore[arg-type]
+    hub = SimAlignAligner(method="argmax", hubness_k=2, distortion=0.0)
+    assert hub.postprocess(sim, **maps).links == ((0, 1), (1, 0))  # type: ignore[arg-type]
+
+
+def test_centring_removes_the_shared_component() -> None:
+    from xproj.align.simalign import _centred
+
+    rng = np.random.default_rng(0)
+    shared = rng.normal(size=16) * 5
+    x = rng.normal(size=(4, 16)) + shared
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    c = _centred(x.astype(np.float32))
+    assert np.allclose(np.linalg.norm(c, axis=1), 1.0, atol=1e-5)
+    assert abs((c @ c.T)[np.triu_indices(4, 1)]).max() < abs((x @ x.T)[np.triu_indices(4, 1)]).min()
+    one = x[:1].astype(np.float32)
+    assert np.array_equal(_centred(one), one)  # a single subword is left as it is
 
 
 def test_postprocess_rejects_wrong_word_maps() -> None:
@@ -296,3 +325,12 @@ def test_set_params_drops_the_loaded_model(tiny_bert: Path) -> None:
 def test_conformance(tiny_xlmr: Path) -> None:
     testing = pytest.importorskip("xproj.testing", reason="xproj.testing is not written yet")
     testing.check_aligner(SimAlignAligner(model=str(tiny_xlmr), layer=2))
+
+
+def test_quantized_encoder_still_aligns_identical_sentences(tiny_bert: Path) -> None:
+    aligner = SimAlignAligner(model=str(tiny_bert), layer=2, quantize=True)
+    sents = [_sent(s) for s in SENTS]
+    for s, a in zip(sents, aligner.align(sents, sents)):
+        assert a.links == tuple((i, i) for i in range(len(s)))
+    linear = aligner._load().model.encoder.layer[0].attention.self.query
+    assert "Quantized" in type(linear).__name__  # int8 dynamic quantisation took effect

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 __all__ = [
     "apply_distortion",
     "bidirectional_softmax",
+    "csls",
     "grow_diag",
     "itermax",
     "max_weight_matching",
@@ -168,6 +169,30 @@ def grow_diag(sim: FloatMatrix, *, final: bool = True) -> BoolMatrix:
             if not links[a].any() or not links[:, b].any():
                 links[a, b] = True
     return links
+
+
+def csls(sim: FloatMatrix, k: int) -> FloatMatrix:
+    """Hubness-corrected similarity (CSLS, Conneau et al. 2018) within one sentence pair.
+
+    ``2 * sim[i, j] - r_src[i] - r_tgt[j]``, where ``r_src[i]`` is the mean of row ``i``'s
+    ``k`` largest entries and ``r_tgt[j]`` that of column ``j``'s (fewer where the matrix is
+    smaller). A unit similar to everything is penalised in every pairing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sim = np.array([[0.9, 0.85], [0.8, 0.2]])  # column 0 is close to every row
+    >>> int(sim[0].argmax()), int(csls(sim, 2)[0].argmax())
+    (0, 1)
+    """
+    if sim.size == 0:
+        return sim
+    ks = min(k, sim.shape[1])
+    kt = min(k, sim.shape[0])
+    r_src = -np.sort(-sim, axis=1)[:, :ks].mean(axis=1)
+    r_tgt = -np.sort(-sim, axis=0)[:kt].mean(axis=0)
+    out: FloatMatrix = 2 * sim - r_src[:, None] - r_tgt[None, :]
+    return out
 
 
 def apply_distortion(

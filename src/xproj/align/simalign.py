@@ -108,18 +108,29 @@ class SimAlignAligner(Aligner):
         up to it are run. None: :data:`EMBEDDED_LAYER` for the embedded encoder,
         :data:`HUB_LAYER` (SimAlign's choice for mBERT) for a hub model.
     method
-        A :class:`Method` or its value: ``"argmax"``, ``"itermax"`` or ``"match"``.
+        A :class:`Method` or its value: ``"argmax"``, ``"itermax"`` or ``"match"``. Mutual
+        argmax is the most precise and, with the corrections below, had the best F1 on
+        average over four gold sets (see ``docs/aligners.md``).
     batch_size
         Sentence pairs per forward pass (both sides go in the same pass). Sentences are sorted by
         length into batches, so padding stays small.
     device
         ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) or ``"auto"`` (CUDA when available).
+    center
+        Subtract each sentence's mean subword state before taking cosines. The mean carries
+        what a sentence's subwords share (language, topic), not what tells them apart.
+    hubness_k
+        Correct the similarity for hubness as CSLS does (Conneau et al. 2018):
+        ``2 cos(x, y) - r(x) - r(y)``, where ``r`` is a subword's mean similarity to its
+        ``hubness_k`` nearest subwords on the other side, so a subword similar to everything
+        (punctuation, frequent function words) stops winning every argmax. None turns it off.
     distortion
         SimAlign's distortion correction: similarities are scaled by
-        ``1 - distortion * (relative source position - relative target position) ** 2``.
-        0 turns it off.
+        ``1 - distortion * (relative source position - relative target position) ** 2``
+        (relative positions of subwords). 0 turns it off.
     threshold
-        If set, subword links whose cosine similarity is below it are dropped.
+        If set, subword links whose cosine similarity (of the centred states, with
+        ``center``) is below it are dropped.
     skip_bare_prefix
         Leave a word's leading bare ``"▁"`` piece (SentencePiece's word-start marker standing
         alone, as for every Chinese or Japanese word with XLM-R's vocabulary) out of the
@@ -129,6 +140,9 @@ class SimAlignAligner(Aligner):
         Subwords per encoder window, special tokens included; None: the model's maximum.
         Longer sentences are encoded in overlapping windows and stitched (each subword takes its
         state from the window where it is farthest from an edge), never truncated.
+    quantize
+        Run the encoder's linear layers in int8 (PyTorch dynamic quantisation; CPU only):
+        about 1.5 times the throughput on a CPU, at a small cost in quality.
 
     Examples
     --------
@@ -145,13 +159,16 @@ class SimAlignAligner(Aligner):
 
     model: str | None = None
     layer: int | None = None
-    method: Method | str = Method.ITERMAX
+    method: Method | str = Method.ARGMAX
     batch_size: int = 16
     device: str = "cpu"
-    distortion: float = 0.0
+    center: bool = True
+    hubness_k: int | None = 3
+    distortion: float = 0.5
     threshold: float | None = None
     skip_bare_prefix: bool = True
     max_length: int | None = None
+    quantize: bool = False
 
     _encoder: _Encoder | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -161,10 +178,13 @@ class SimAlignAligner(Aligner):
         "method": Options.of(Method),
         "batch_size": Interval(int, 1, None),
         "device": InstanceOf((str,)),  # the value is checked in validate_params ("cuda:N")
+        "center": InstanceOf((bool,)),
+        "hubness_k": NoneOr(Interval(int, 1, None)),
         "distortion": Interval(float, 0, 1),
         "threshold": NoneOr(Interval(float, -1, 1)),
         "skip_bare_prefix": InstanceOf((bool,)),
         "max_length": NoneOr(Interval(int, 3, None)),
+        "quantize": InstanceOf((bool,)),
     }
 
     def __post_init__(self) -> None:
@@ -219,6 +239,8 @@ class SimAlignAligner(Aligner):
             _truncate_layers(model, layer)
             model.to(device)
         model.eval()
+        if self.quantize:
+            model = _quantize(model, device)
         prefix, suffix = _special_affixes(tokenizer)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         max_length = _model_max_length(model, tokenizer)
@@ -343,6 +365,8 @@ class SimAlignAligner(Aligner):
             src_pos = (np.arange(sw.size) + 0.5) / sw.size
             tgt_pos = (np.arange(tw.size) + 0.5) / tw.size
             scored = _matching.apply_distortion(sim, src_pos, tgt_pos, self.distortion)
+        if self.hubness_k is not None:
+            scored = _matching.csls(scored, self.hubness_k)
         method = Method(self.method)
         if method is Method.ARGMAX:
             links = _matching.mutual_argmax(scored)
@@ -371,7 +395,10 @@ class SimAlignAligner(Aligner):
                 if not ks.any() or not kt.any():  # an empty side: no links
                     out.append(Alignment(len(src[k]), len(tgt[k]), (), ()))
                     continue
-                sim = states[k][ks] @ states[n + k][kt].T
+                src_states, tgt_states = states[k][ks], states[n + k][kt]
+                if self.center:
+                    src_states, tgt_states = _centred(src_states), _centred(tgt_states)
+                sim = src_states @ tgt_states.T
                 out.append(
                     self.postprocess(
                         sim,
@@ -454,6 +481,33 @@ def _word_alignment(
         tuple(zip(wi.tolist(), wj.tolist())),
         tuple(round(float(x), 6) for x in best[wi, wj]),
     )
+
+
+def _centred(states: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Unit vectors minus their mean, renormalised (unchanged for fewer than two vectors)."""
+    if states.shape[0] < 2:
+        return states
+    x = states - states.mean(axis=0, keepdims=True)
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    out: NDArray[np.float32] = x / np.maximum(norm, 1e-6)
+    return out
+
+
+def _quantize(model: Any, device: Any) -> Any:
+    """The model with int8 dynamically quantised linear layers (CPU only)."""
+    import warnings
+
+    import torch
+
+    if device.type != "cpu":
+        raise ParameterError(
+            f"SimAlignAligner(quantize=True) runs on the CPU only, but device is {device}; "
+            "use quantize=False on a GPU"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch marks quantised tensor creation deprecated
+        quantize_dynamic: Any = torch.ao.quantization.quantize_dynamic
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def _window_starts(n: int, content: int) -> list[int]:
