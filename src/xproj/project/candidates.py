@@ -55,7 +55,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from xproj.errors import InputError, ParameterError
+from xproj.errors import InputError
 from xproj.params import Component, InstanceOf, Interval, NoneOr, Predicate
 from xproj.types import Alignment, LabelledSentence, Sentence, Span
 
@@ -670,8 +670,8 @@ class CandidateBatch:
     def build(cls, problems: ProblemBatch, candidates: CandidateSet) -> CandidateBatch:
         """Pair every entity of each sentence with every candidate of that sentence."""
         n = len(problems)
-        if len(candidates.offsets) != n + 1:
-            raise ParameterError(
+        if len(candidates.offsets) != n + 1:  # an extractor bug, never the user's
+            raise RuntimeError(
                 f"the candidate set covers {len(candidates.offsets) - 1} sentences, the batch {n}"
             )
         ne = np.diff(problems.ent_offsets)
@@ -707,7 +707,7 @@ class CandidateBatch:
     def split(self, flat: FloatArray) -> list[FloatArray]:
         """Per-sentence ``(n_entities, n_candidates)`` views of a flat pair array."""
         if len(flat) != self.n_pairs:
-            raise ParameterError(f"{len(flat)} scores for {self.n_pairs} pairs")
+            raise InputError(f"{len(flat)} scores for the batch's {self.n_pairs} pairs")
         out = []
         for k in range(len(self)):
             lo, hi = int(self.pair_offsets[k]), int(self.pair_offsets[k + 1])
