@@ -18,6 +18,8 @@ from xproj.config import RunConfig
 from xproj.progress import Progress
 from xproj.run import run
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
