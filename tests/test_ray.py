@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from xproj.config import RunConfig
+from xproj.errors import InputError
 from xproj.progress import Progress
 from xproj.run import run
 
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 
 import xproj
 from xproj.align.base import Aligner
+from xproj.errors import InputError
 from xproj.types import Alignment
 
 
@@ -41,8 +43,12 @@ class ScoredDiagonalAligner(Aligner):
     like a worker lost to a segfault or the OOM killer."""
 
     crash_marker: str = ""
+    fail_on: str = ""
 
     def _align(self, sources, targets):
+        for k, s in enumerate(sources):
+            if self.fail_on in s.words:
+                raise InputError(f"cannot align {self.fail_on!r}", sentence=k)
         if self.crash_marker and not os.path.exists(self.crash_marker):
             open(self.crash_marker, "w").close()
             os._exit(1)
@@ -154,3 +160,13 @@ def test_gpu_request_on_a_cluster_without_gpus_says_so(local_ray: Any, tmp_path:
     cfg = RunConfig.from_dict(data, base_dir=tmp_path)
     with pytest.raises(RuntimeError, match=r"runner\.stages\.aligner\.num_gpus = 1.0, but the Ray"):
         run(cfg, progress=Progress(enabled=False), plot=False)
+
+
+def test_a_backend_error_on_a_worker_reaches_the_driver_with_its_location(
+    local_ray: Any, tmp_path: Path
+) -> None:
+    # "Munich" is in sentence 2 of the demo: sentence 2 of chunk 0 (chunks of 3)
+    cfg = _config(tmp_path, "ray", ("heuristic",), fail_on="Munich")
+    with pytest.raises(InputError) as e:
+        run(cfg, progress=Progress(enabled=False), plot=False)
+    assert str(e.value) == "sentence 2: align, dataset demo-a: cannot align 'Munich'"

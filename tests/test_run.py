@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import xproj
 from xproj.align.base import Aligner
+from xproj.errors import InputError
 from xproj.label.base import Labeller
 from xproj.translate.base import Translator
 from xproj.types import Alignment, LabelledSentence, Sentence, Span
@@ -45,8 +46,12 @@ class DiagonalAligner(Aligner):
 
     delay: float = 0.0
     log: str = ""
+    fail_on: str = ""
 
     def _align(self, sources, targets):
+        for k, s in enumerate(sources):
+            if self.fail_on in s.words:
+                raise InputError(f"cannot align {self.fail_on!r}", sentence=k)
         if self.log:
             with open(self.log, "a") as f:
                 f.write(f"{len(sources)}\\n")
@@ -333,6 +338,14 @@ def test_missing_data_file_names_the_field_and_path(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"datasets\[0\]\.source: file not found: .*nope\.conll"):
         run(cfg, progress=_quiet(), plot=False)
+
+
+def test_backend_errors_name_stage_dataset_and_sentence(tmp_path: Path) -> None:
+    # "Munich" is in sentence 2 of the demo; with chunks of 2 it is sentence 0 of chunk 1
+    cfg = load_config(_setup(tmp_path, fail_on="Munich"))
+    with pytest.raises(InputError) as e:
+        run(cfg, progress=_quiet(), plot=False)
+    assert str(e.value) == "sentence 2: align, dataset demo-de: cannot align 'Munich'"
 
 
 def _cache_entries(out: Path) -> int:

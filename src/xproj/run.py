@@ -291,6 +291,7 @@ class _Stages:
         sizes: list[int] = []
         keys: list[str] = []
         owners: list[str] = []
+        offsets: list[int] = []
         for name, cols in work:
             n = len(next(v for v in cols.values() if not isinstance(v, str)))
             for start in range(0, n, size):
@@ -302,7 +303,8 @@ class _Stages:
                 sizes.append(min(size, n - start))
                 keys.append(self.cache.key(spec.slot, fingerprint, payload))
                 owners.append(name)
-        job = StageJob(title, spec, payloads, sizes, keys)
+                offsets.append(start)
+        job = StageJob(title, spec, payloads, sizes, keys, owners, offsets)
         results = self.runner.run_stage(job, self.cache, self.progress)
         out: dict[str, list[Any]] = {name: [] for name, _ in work}
         for owner, result in zip(owners, results):

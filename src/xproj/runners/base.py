@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xproj.cache import StageCache, stage_fingerprint
+from xproj.errors import InputError, ParameterError, XprojError
 from xproj.params import Component
 from xproj.progress import Progress
 from xproj.types import Alignment, LabelledSentence, Sentence
@@ -93,6 +94,10 @@ class StageJob:
         Sentences per chunk.
     keys
         Cache keys, one per chunk.
+    owners
+        The dataset each chunk belongs to (for error messages).
+    offsets
+        The index of each chunk's first sentence in its dataset.
     """
 
     title: str
@@ -100,9 +105,26 @@ class StageJob:
     payloads: list[dict[str, Any]]
     sizes: list[int]
     keys: list[str]
+    owners: list[str] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+
+    def error(self, i: int, err: XprojError) -> XprojError:
+        """``err`` (raised computing chunk ``i``) with the stage, dataset and sentence index."""
+        owner = self.owners[i] if i < len(self.owners) else f"chunk {i}"
+        where = f"{self.title}, dataset {owner}"
+        if isinstance(err, InputError):
+            offset = self.offsets[i] if i < len(self.offsets) else 0
+            sentence = None if err.sentence is None else offset + err.sentence
+            return InputError(
+                f"{where}: {err.message}", path=err.path, line=err.line, sentence=sentence
+            )
+        return type(err)(f"{where}: {err}") if type(err) in _REBUILDABLE else err
 
     def __len__(self) -> int:
         return len(self.payloads)
+
+
+_REBUILDABLE = (XprojError, ParameterError)
 
 
 def encode_chunk(slot: str, **inputs: Any) -> dict[str, Any]:
@@ -145,6 +167,41 @@ def run_chunk(
     return {"items": [x.to_dict() for x in out]}
 
 
+def run_chunk_or_error(
+    component: Any, slot: str, payload: dict[str, Any], batch_size: int | None
+) -> dict[str, Any]:
+    """:func:`run_chunk`, but an xproj error comes back as ``{"error": {...}}`` data (so a
+    remote worker reports it to the driver instead of failing, and it is not retried)."""
+    try:
+        return run_chunk(component, slot, payload, batch_size)
+    except InputError as e:
+        return {
+            "error": {
+                "kind": "InputError",
+                "message": e.message,
+                "path": e.path,
+                "line": e.line,
+                "sentence": e.sentence,
+            }
+        }
+    except XprojError as e:
+        return {"error": {"kind": type(e).__name__, "message": str(e)}}
+
+
+def raise_chunk_error(job: StageJob, i: int, error: dict[str, Any]) -> None:
+    """Raise the error a chunk's output carries, located in its stage and dataset."""
+    if error.get("kind") == "InputError":
+        err: XprojError = InputError(
+            error["message"], path=error.get("path"), line=error.get("line"),
+            sentence=error.get("sentence"),
+        )  # fmt: skip
+    elif error.get("kind") == "ParameterError":
+        err = ParameterError(error["message"])
+    else:
+        err = XprojError(f"{error.get('kind')}: {error['message']}")
+    raise job.error(i, err) from None
+
+
 def decode_items(slot: str, result: dict[str, Any]) -> list[Any]:
     """The objects of a chunk's output (Sentence, LabelledSentence, Alignment, Projection)."""
     from xproj.types import Projection
@@ -164,7 +221,12 @@ def _batched(fn: Any, batch_size: int | None, *columns: Sequence[Any]) -> list[A
         return list(fn(*columns))
     out: list[Any] = []
     for i in range(0, n, batch_size):
-        out.extend(fn(*(c[i : i + batch_size] for c in columns)))
+        try:
+            out.extend(fn(*(c[i : i + batch_size] for c in columns)))
+        except InputError as e:  # a sentence index in the batch -> in the chunk
+            if e.sentence is None:
+                raise
+            raise InputError(e.message, path=e.path, line=e.line, sentence=e.sentence + i) from None
     return out
 
 
@@ -192,6 +254,8 @@ class Runner(ABC):
                     missing.append(i)
             if missing:
                 for i, result in self._compute(job, missing):
+                    if "error" in result:
+                        raise_chunk_error(job, i, result["error"])
                     if not _valid(result, job.sizes[i]):
                         raise RuntimeError(
                             f"{job.title}: chunk {i} came back with "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from xproj.runners.base import Runner, StageJob, WorkerSpec, run_chunk
+from xproj.runners.base import Runner, StageJob, WorkerSpec, run_chunk_or_error
 
 __all__ = ["LocalRunner"]
 
@@ -33,7 +33,10 @@ class LocalRunner(Runner):
     def _compute(self, job: StageJob, indices: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
         component = self.component(job.spec)
         for i in indices:
-            yield i, run_chunk(component, job.spec.slot, job.payloads[i], job.spec.batch_size)
+            yield (
+                i,
+                run_chunk_or_error(component, job.spec.slot, job.payloads[i], job.spec.batch_size),
+            )
 
     def close(self) -> None:
         self._components.clear()

@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from xproj.config import RunnerConfig
-from xproj.errors import MissingExtraError
-from xproj.runners.base import Runner, StageJob, WorkerSpec, run_chunk
+from xproj.errors import MissingExtraError, XprojError
+from xproj.runners.base import Runner, StageJob, WorkerSpec, run_chunk_or_error
 
 __all__ = ["RayRunner", "import_ray"]
 
@@ -55,7 +55,7 @@ class _ChunkWorker:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         results = []
         for payload in batch["payload"]:
-            result = run_chunk(
+            result = run_chunk_or_error(
                 self.component, self.spec.slot, json.loads(payload), self.spec.batch_size
             )
             results.append(json.dumps(result, separators=(",", ":"), ensure_ascii=False))
@@ -93,9 +93,11 @@ class RayRunner(Runner):
             ray.init(**kwargs)
             self._started = True
         ctx = ray.data.DataContext.get_current()
+        ray_data_log = logging.getLogger("ray.data")
+        ray_data_log.setLevel(logging.ERROR)  # Ray Data warns that its bars are off
         ctx.enable_progress_bars = False  # xproj's own progress shows the stage
         ctx.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        ray_data_log.setLevel(logging.WARNING)
         return ray
 
     def _check_resources(self, stage: str, workers: int, num_gpus: float) -> None:
@@ -133,10 +135,34 @@ class RayRunner(Runner):
                 max_restarts=retries,
                 max_task_retries=retries,
             )
-        for row in ds.iter_rows():
-            yield int(row["index"]), json.loads(row["result"])
+        try:
+            for row in ds.iter_rows():
+                yield int(row["index"]), json.loads(row["result"])
+        except Exception as e:
+            # e.g. an actor that cannot build its backend (a package missing on a node): show
+            # the xproj error Ray wraps, not Ray's traceback
+            original = _xproj_cause(e)
+            if original is None:
+                raise
+            raise original from None
 
     def close(self) -> None:
         if self._started and self._ray.is_initialized():
             self._ray.shutdown()
         self._started = False
+
+
+def _xproj_cause(err: BaseException) -> XprojError | None:
+    """The first xproj error in ``err``'s chain of causes (Ray wraps worker exceptions)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, XprojError):
+            return e
+        cause = getattr(e, "cause", None)
+        todo += [e.__cause__, e.__context__, cause if isinstance(cause, BaseException) else None]
+    return None
