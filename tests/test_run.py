@@ -294,6 +294,35 @@ def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> Non
     assert conll.count("\n\n") == 3  # the empty sentence cannot be written in CoNLL
 
 
+def test_translate_train_flow_with_a_translator(tmp_path: Path) -> None:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    cfg = RunConfig.from_dict(
+        {
+            "plugins": ["doubles.py"],
+            "stages": {
+                "translator": {"backend": "test-upper"},
+                "aligner": {"backend": "test-diagonal"},
+                "projectors": [{"backend": "heuristic"}],
+            },
+            "datasets": [
+                {"name": "up", "lang": "xx", "source": str(DATA / "demo.en.conll"), "limit": 3}
+            ],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+    progress = _quiet()
+    result = run(cfg, progress=progress, plot=False)
+    assert [t.title for t in progress.timings] == ["translate", "align", "project heuristic"]
+    ds = result.datasets[0]
+    assert ds.targets[0].words[:2] == ("MARIA", "SCHMIDT") and ds.targets[0].lang == "xx"
+    # the diagonal alignment carries every entity onto the same (upper-cased) words
+    assert [p.tags for p in ds.projections["heuristic"]] == [s.tags for s in ds.sources]
+    translations = (tmp_path / "out" / "up" / "translations.txt").read_text().splitlines()
+    assert translations[0].startswith("MARIA SCHMIDT FLEW")
+    assert len(translations) == 3
+
+
 def test_limit_and_mismatched_translations(tmp_path: Path) -> None:
     (tmp_path / "doubles.py").write_text(PLUGIN)
     base = {
