@@ -267,3 +267,29 @@ def test_extractors_on_europarl_shaped_sentences() -> None:
     for k, tr in enumerate(ts):
         assert ng.spans(k) == ngrams_ref(tr, 10, True)
         assert mg.spans(k) == merges_ref(tr, 10)
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_linked_pairs_are_the_dense_pairs_with_a_link(seed: int) -> None:
+    ts = triples(seed, 200)
+    b = batch_of(ts)
+    for cands in (NgramCandidates(require_link=False).extract(b), AlignedMerges().extract(b)):
+        dense = CandidateBatch.build(b, cands)
+        linked = CandidateBatch.build(b, cands, linked_only=True)
+        csum, base = b.link_prefix()
+        bases = base[dense.pair_entity]
+        links = csum[bases + dense.pair_end] - csum[bases + dense.pair_start]
+        want = np.flatnonzero(links > 0)
+        np.testing.assert_array_equal(linked.pair_entity, dense.pair_entity[want])
+        np.testing.assert_array_equal(linked.pair_candidate, dense.pair_candidate[want])
+        for k in range(len(ts)):
+            lo, hi = linked.pair_offsets[k], linked.pair_offsets[k + 1]
+            assert set(linked.problems.ent_sentence[linked.pair_entity[lo:hi]]) <= {k}
+        # split / join: the formed pairs' entries, zeros elsewhere.
+        flat = np.arange(1, linked.n_pairs + 1, dtype=np.float64)
+        mats = linked.split(flat)
+        np.testing.assert_array_equal(linked.join(mats), flat)
+        spread = np.zeros(dense.n_pairs)
+        spread[want] = flat
+        for m, d in zip(mats, dense.split(spread)):
+            np.testing.assert_array_equal(m, d)

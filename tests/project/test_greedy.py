@@ -188,3 +188,26 @@ def test_last_stats_and_match_expose_the_solution() -> None:
 )
 def test_conformance(projector: GreedyProjector) -> None:
     check_projector(projector, n=200, seed=3)
+
+
+@dataclass(kw_only=True)
+class DenseAlignment(AlignmentScorer):
+    """The alignment score, but claiming it may score unlinked pairs (so all are formed)."""
+
+    def scores_unlinked(self) -> bool:
+        return True
+
+
+def test_forming_only_linked_pairs_changes_nothing() -> None:
+    from xproj.project.ilp import ILPProjector
+    from xproj.testing import random_batch
+
+    s, t, a = random_batch(300, seed=9, max_words=14)
+    assert not AlignmentScorer().scores_unlinked()
+    for cls in (GreedyProjector, ILPProjector):
+        fast = cls()
+        slow = cls(scorer=DenseAlignment())
+        m_fast, m_slow = fast.match(s, t, a), slow.match(s, t, a)
+        assert not m_fast.batch.dense and m_slow.batch.dense
+        assert m_fast.batch.n_pairs < m_slow.batch.n_pairs
+        assert fast.project(s, t, a) == slow.project(s, t, a)

@@ -120,3 +120,15 @@ def test_a_scorer_returning_the_wrong_shape_is_a_bug_report() -> None:
 
     with pytest.raises(RuntimeError, match="Broken returned scores of shape"):
         Broken().score(candidate_batch(5, 10))
+
+
+def test_scores_unlinked_declarations() -> None:
+    assert not AlignmentScorer().scores_unlinked()
+    assert LengthPrior().scores_unlinked()  # the safe default
+    assert not WeightedFusion(scorers=(AlignmentScorer(), AlignmentScorer())).scores_unlinked()
+    mixed = WeightedFusion(scorers=(AlignmentScorer(), LengthPrior()))
+    assert mixed.scores_unlinked()
+    # A zero weight cannot make a score positive.
+    assert not WeightedFusion(
+        scorers=(AlignmentScorer(), LengthPrior()), weights=(1.0, 0.0)
+    ).scores_unlinked()

@@ -637,19 +637,54 @@ class MatchingProblem:
     candidates: tuple[tuple[int, int], ...]
 
 
+def _linked_pairs(problems: ProblemBatch, candidates: CandidateSet) -> tuple[IntArray, IntArray]:
+    """``(entity, candidate)`` of every pair whose candidate contains a target word linked to
+    the entity, sorted by entity, then candidate.
+
+    Each such candidate ``[a, b)`` is found once, from the first linked word ``t >= a``: with
+    ``t'`` the entity's previous linked word, ``t' < a <= t < b``. Candidates are sorted by
+    (sentence, start, end), so for each (entity, ``t``, ``a``) the candidates with start ``a``
+    and end ``> t`` are one contiguous index range.
+    """
+    e, t = problems.el_entity, problems.el_target
+    empty = np.zeros(0, dtype=np.int64)
+    if len(e) == 0 or len(candidates) == 0:
+        return empty, empty
+    distinct = np.r_[True, (e[1:] != e[:-1]) | (t[1:] != t[:-1])]
+    e, t = e[distinct], t[distinct]
+    t_prev = np.r_[-1, t[:-1]]
+    t_prev[np.r_[True, e[1:] != e[:-1]]] = -1
+    longest = int((candidates.end - candidates.start).max())
+    a_lo = np.maximum(t_prev + 1, t - longest + 1)
+    a, row = _concat_ranges(a_lo, t - a_lo + 1)
+    m = int(candidates.end.max()) + 2
+    key = (candidates.sentence * m + candidates.start) * m + candidates.end
+    sent_m = problems.ent_sentence[e[row]] * m
+    lo = np.searchsorted(key, (sent_m + a) * m + t[row] + 1)
+    hi = np.searchsorted(key, (sent_m + a + 1) * m)
+    cand, r2 = _concat_ranges(lo.astype(np.int64), (hi - lo).astype(np.int64))
+    return e[row[r2]], cand
+
+
 @dataclass(frozen=True, eq=False)
 class CandidateBatch:
-    """A :class:`ProblemBatch` with its candidates and every (entity, candidate) pair.
+    """A :class:`ProblemBatch` with its candidates and their (entity, candidate) pairs.
 
-    Pairs are laid out sentence by sentence; within sentence ``k`` they form the row-major
-    ``(n_entities_k, n_candidates_k)`` matrix, so a flat score array over the pairs is the
-    concatenation of the raveled per-sentence score matrices (see :meth:`split` and
-    :meth:`join`).
+    With ``linked_only=False`` (dense) the pairs of sentence ``k`` are every entity with every
+    candidate, laid out as the row-major ``(n_entities_k, n_candidates_k)`` matrix, so a flat
+    score array over the pairs is the concatenation of the raveled per-sentence score
+    matrices. With ``linked_only=True`` only the pairs whose candidate contains a target word
+    linked to the entity are formed (the others score 0 under alignment-based scoring), in
+    the same order. Either way pairs are sorted by entity, then candidate start and end, and
+    :meth:`split` / :meth:`join` convert between the flat array and per-sentence matrices
+    (zeros where no pair was formed).
 
     Attributes
     ----------
     problems, candidates
         The batch and its candidates.
+    dense
+        Whether every (entity, candidate) pair is formed.
     pair_offsets
         ``(n + 1,)``: the pairs of sentence ``k`` are ``pair_offsets[k]:pair_offsets[k + 1]``.
     pair_entity, pair_candidate
@@ -660,6 +695,7 @@ class CandidateBatch:
 
     problems: ProblemBatch
     candidates: CandidateSet
+    dense: bool
     pair_offsets: IntArray
     pair_entity: IntArray
     pair_candidate: IntArray
@@ -667,24 +703,32 @@ class CandidateBatch:
     pair_end: IntArray
 
     @classmethod
-    def build(cls, problems: ProblemBatch, candidates: CandidateSet) -> CandidateBatch:
-        """Pair every entity of each sentence with every candidate of that sentence."""
+    def build(
+        cls, problems: ProblemBatch, candidates: CandidateSet, *, linked_only: bool = False
+    ) -> CandidateBatch:
+        """Pair the entities of each sentence with its candidates (see the class docstring)."""
         n = len(problems)
         if len(candidates.offsets) != n + 1:  # an extractor bug, never the user's
             raise RuntimeError(
                 f"the candidate set covers {len(candidates.offsets) - 1} sentences, the batch {n}"
             )
-        ne = np.diff(problems.ent_offsets)
-        nc = np.diff(candidates.offsets)
-        pair_offsets = _offsets(ne * nc)
-        # Only sentences with pairs: entity-major blocks, one candidate range per entity.
-        ents_with = np.flatnonzero(nc[problems.ent_sentence] > 0)
-        k = problems.ent_sentence[ents_with]
-        cand, row = _concat_ranges(candidates.offsets[k], nc[k])
-        entity = ents_with[row]
+        if linked_only:
+            entity, cand = _linked_pairs(problems, candidates)
+            count = np.bincount(problems.ent_sentence[entity], minlength=n).astype(np.int64)
+            pair_offsets = _offsets(count)
+        else:
+            ne = np.diff(problems.ent_offsets)
+            nc = np.diff(candidates.offsets)
+            pair_offsets = _offsets(ne * nc)
+            # Only sentences with pairs: entity-major blocks, one candidate range per entity.
+            ents_with = np.flatnonzero(nc[problems.ent_sentence] > 0)
+            k = problems.ent_sentence[ents_with]
+            cand, row = _concat_ranges(candidates.offsets[k], nc[k])
+            entity = ents_with[row]
         return cls(
             problems=problems,
             candidates=candidates,
+            dense=not linked_only,
             pair_offsets=pair_offsets,
             pair_entity=entity,
             pair_candidate=cand,
@@ -704,18 +748,35 @@ class CandidateBatch:
         p, c = self.problems.ent_offsets, self.candidates.offsets
         return int(p[k + 1] - p[k]), int(c[k + 1] - c[k])
 
+    def _local(self) -> tuple[IntArray, IntArray]:
+        """Each pair's row (entity) and column (candidate) in its sentence's matrix."""
+        sent = self.problems.ent_sentence[self.pair_entity]
+        rows = self.pair_entity - self.problems.ent_offsets[sent]
+        cols = self.pair_candidate - self.candidates.offsets[sent]
+        return rows, cols
+
     def split(self, flat: FloatArray) -> list[FloatArray]:
-        """Per-sentence ``(n_entities, n_candidates)`` views of a flat pair array."""
+        """Per-sentence ``(n_entities, n_candidates)`` matrices of a flat pair array (views
+        when dense; zeros where no pair was formed otherwise)."""
         if len(flat) != self.n_pairs:
             raise InputError(f"{len(flat)} scores for the batch's {self.n_pairs} pairs")
-        out = []
+        out: list[FloatArray] = []
+        offs = self.pair_offsets.tolist()
+        if self.dense:
+            for k in range(len(self)):
+                out.append(flat[offs[k] : offs[k + 1]].reshape(self.shape(k)))
+            return out
+        rows, cols = self._local()
         for k in range(len(self)):
-            lo, hi = int(self.pair_offsets[k]), int(self.pair_offsets[k + 1])
-            out.append(flat[lo:hi].reshape(self.shape(k)))
+            m = np.zeros(self.shape(k), dtype=np.float64)
+            lo, hi = offs[k], offs[k + 1]
+            m[rows[lo:hi], cols[lo:hi]] = flat[lo:hi]
+            out.append(m)
         return out
 
     def join(self, matrices: Sequence[FloatArray]) -> FloatArray:
-        """The flat pair array of per-sentence ``(n_entities, n_candidates)`` matrices.
+        """The flat pair array of per-sentence ``(n_entities, n_candidates)`` matrices (only
+        the formed pairs' entries when not dense).
 
         Raises
         ------
@@ -733,7 +794,17 @@ class CandidateBatch:
                 )
         if not matrices:
             return np.zeros(0, dtype=np.float64)
-        return np.concatenate([np.asarray(m, dtype=np.float64).ravel() for m in matrices])
+        if self.dense:
+            return np.concatenate([np.asarray(m, dtype=np.float64).ravel() for m in matrices])
+        rows, cols = self._local()
+        offs = self.pair_offsets.tolist()
+        parts = [
+            np.asarray(m, dtype=np.float64)[
+                rows[offs[k] : offs[k + 1]], cols[offs[k] : offs[k + 1]]
+            ]
+            for k, m in enumerate(matrices)
+        ]
+        return np.concatenate(parts)
 
     def problem(self, k: int) -> MatchingProblem:
         """The matching problem of sentence ``k``."""

@@ -4,8 +4,10 @@
 
 1. a :class:`~xproj.project.candidates.CandidateExtractor` proposes candidate target spans for
    every sentence (:class:`~xproj.project.candidates.CandidateSet`);
-2. every (source entity, candidate) pair of a sentence is formed
-   (:class:`~xproj.project.candidates.CandidateBatch`);
+2. the (source entity, candidate) pairs of each sentence are formed
+   (:class:`~xproj.project.candidates.CandidateBatch`): all of them, or, when the scorer says
+   it scores 0 without links (:meth:`~xproj.project.scorers.Scorer.scores_unlinked`), only
+   those whose candidate contains a target word linked to the entity;
 3. a :class:`~xproj.project.scorers.Scorer` scores all pairs of the batch at once;
 4. a :class:`~xproj.project.solvers.Solver` chooses non-overlapping pairs among those scoring
    above 0 (and at least ``min_score``).
@@ -129,7 +131,11 @@ class MatchingProjector(Projector, ABC):
             if not isinstance(extractor, ExternalCandidates):
                 extractor = UnionCandidates(extractors=(extractor, ExternalCandidates()))
         problems = ProblemBatch.build(sources, targets, alignments, candidates)
-        batch = CandidateBatch.build(problems, extractor.extract(problems))
+        batch = CandidateBatch.build(
+            problems,
+            extractor.extract(problems),
+            linked_only=not self.scorer.scores_unlinked(),
+        )
         scores = self.scorer.score(batch)
         instance, pair_index = MatchingInstance.from_batch(batch, scores, self.min_score)
         solution = self.make_solver().solve(instance)

@@ -28,7 +28,9 @@ A scorer that is more naturally written per sentence can build the matrices and 
 ``batch.join(matrices)``; a stateful one keeps its model in a
 ``field(init=False, repr=False, compare=False)`` created on first use. A scorer that can
 score candidates containing no target word linked to the entity above 0 needs extractors
-built with ``require_link=False`` (see :mod:`xproj.project.candidates`).
+built with ``require_link=False`` (see :mod:`xproj.project.candidates`). A scorer that never
+does can say so by returning ``False`` from :meth:`Scorer.scores_unlinked`: the projectors
+then skip those pairs.
 
 Examples
 --------
@@ -87,6 +89,13 @@ class Scorer(Component, ABC):
             out = np.where(out < self.threshold, 0.0, out)
         return out
 
+    def scores_unlinked(self) -> bool:
+        """Whether this scorer may score a candidate above 0 for an entity when none of the
+        candidate's words is linked to the entity's words. ``True`` unless a subclass knows
+        better; when ``False`` (as for :class:`AlignmentScorer`) the matching projectors do
+        not form such pairs at all, which changes no result and saves time."""
+        return True
+
     def score_matrices(self, batch: CandidateBatch) -> list[FloatArray]:
         """:meth:`score` as one ``(n_entities, n_candidates)`` matrix per sentence."""
         return batch.split(self.score(batch))
@@ -117,6 +126,9 @@ class AlignmentScorer(Scorer):
 
     name: ClassVar[str] = "alignment"
     _constraints = {"threshold": _THRESHOLD}
+
+    def scores_unlinked(self) -> bool:
+        return False  # no link between entity and candidate: 0 links, score 0
 
     def _score(self, batch: CandidateBatch) -> FloatArray:
         p = batch.problems
@@ -191,6 +203,10 @@ class WeightedFusion(Scorer):
                 f"WeightedFusion got {len(self.scorers)} scorers but {len(self.weights)} "
                 "weights; give one weight per scorer"
             )
+
+    def scores_unlinked(self) -> bool:
+        weights = self._resolved_weights()
+        return any(s.scores_unlinked() for s, w in zip(self.scorers, weights) if w)
 
     def _resolved_weights(self) -> Sequence[float]:
         if self.weights is None:
