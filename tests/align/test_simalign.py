@@ -286,7 +286,10 @@ def test_empty_sentences_yield_alignments_without_links(tiny_xlmr: Path) -> None
 
 def test_bare_prefix_piece_is_left_out_of_matching(tiny_xlmr: Path) -> None:
     words = ["科学家", "一直", "猜想"]
-    keep = SimAlignAligner(model=str(tiny_xlmr), layer=1, skip_bare_prefix=False).preprocess(
+    keep = SimAlignAligner(model=str(tiny_xlmr), layer=1, bare_prefix="keep").preprocess(
+        [Sentence(tuple(words))]
+    )[0]
+    drop = SimAlignAligner(model=str(tiny_xlmr), layer=1, bare_prefix="drop").preprocess(
         [Sentence(tuple(words))]
     )[0]
     skipper = SimAlignAligner(model=str(tiny_xlmr), layer=1)
@@ -298,6 +301,9 @@ def test_bare_prefix_piece_is_left_out_of_matching(tiny_xlmr: Path) -> None:
     dropped = [p for p, k in zip(pieces, skip.keep) if not k]
     assert dropped and set(dropped) == {"▁"}
     assert set(skip.word_ids[skip.keep].tolist()) == {0, 1, 2}  # every word keeps a subword
+    # "drop" removes exactly the skipped pieces from the encoder input
+    assert drop.keep.all() and drop.ids.tolist() == skip.ids[skip.keep].tolist()
+    assert drop.word_ids.tolist() == skip.word_ids[skip.keep].tolist()
 
 
 def test_layer_beyond_the_model_is_a_clear_error(tiny_bert: Path) -> None:
@@ -367,3 +373,11 @@ def test_embedded_quality_on_gold_en_fr(shared_data: Path) -> None:
     )
     pred = SimAlignAligner().align(src[:150], tgt[:150])
     assert alignment_scores(pred, gold[:150]).f1 > 0.88
+
+
+@pytest.mark.parametrize("mode", ["keep", "drop"])
+def test_bare_prefix_modes_align_end_to_end(tiny_xlmr: Path, mode: str) -> None:
+    sents = [_sent(SENTS[2]), _sent(SENTS[3])]
+    aligner = SimAlignAligner(model=str(tiny_xlmr), layer=2, bare_prefix=mode)
+    for s, a in zip(sents, aligner.align(sents, sents)):
+        assert a.links == tuple((i, i) for i in range(len(s)))
