@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layer", type=int, default=None)
     ap.add_argument("--method", default=None, help="argmax, itermax or match")
     ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--bare-prefix", default=None, help="skip, drop or keep")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--quantize", action="store_true", help="int8 linear layers (CPU)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "device": args.device,
         "quantize": args.quantize,
     }
-    for key in ("layer", "method", "batch_size"):
+    for key in ("layer", "method", "batch_size", "bare_prefix"):
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)
     aligner = SimAlignAligner(**params)
