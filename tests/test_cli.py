@@ -6,6 +6,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,25 @@ if "cli-diagonal" not in xproj.aligners.names():
 
 
 @pytest.fixture
-def plugin(tmp_path: Path) -> Path:
+def plugin(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "doubles.py"
     path.write_text(PLUGIN)
-    return path
+    yield path
+    _forget_plugin()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_registration() -> Iterator[None]:
+    """The plugin registers into the process-wide registry: take it out after each test."""
+    yield
+    _forget_plugin()
+
+
+def _forget_plugin() -> None:
+    import xproj
+
+    if "cli-diagonal" in xproj.aligners.names():
+        xproj.aligners.unregister("cli-diagonal")
 
 
 def _config(tmp_path: Path, backend: str = "heuristic", source: str | None = None) -> Path:

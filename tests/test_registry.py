@@ -41,6 +41,10 @@ def test_register_and_get_with_params() -> None:
     assert isinstance(reg.get("null"), NullProjector)
     with pytest.raises(RegistryError, match="must be a subclass"):
         reg.register("bad", dict)  # type: ignore[arg-type]
+    reg.unregister("null")
+    assert reg.names() == []
+    with pytest.raises(RegistryError, match="No projector named 'null' to unregister"):
+        reg.unregister("null")
 
 
 def test_lazy_target_that_fails_to_load_says_so() -> None:

@@ -87,6 +87,16 @@ class Registry(Generic[T]):
 
         return add if obj is None else add(obj)
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (a run-time registration, say, that a test made); unknown is an error."""
+        if name not in self._loaded and name not in self._lazy:
+            available = ", ".join(self.names())
+            raise RegistryError(
+                f"No {self.kind} named {name!r} to unregister. Available: {available}."
+            )
+        self._loaded.pop(name, None)
+        self._lazy.pop(name, None)
+
     def _check_base(self, name: str, cls: Any) -> None:
         module, _, attr = self._base_path.rpartition(".")
         base = getattr(importlib.import_module(module), attr)
