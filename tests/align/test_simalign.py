@@ -381,3 +381,13 @@ def test_bare_prefix_modes_align_end_to_end(tiny_xlmr: Path, mode: str) -> None:
     aligner = SimAlignAligner(model=str(tiny_xlmr), layer=2, bare_prefix=mode)
     for s, a in zip(sents, aligner.align(sents, sents)):
         assert a.links == tuple((i, i) for i in range(len(s)))
+
+
+def test_words_without_subwords_stay_unaligned(tiny_bert: Path) -> None:
+    # BERT's normaliser deletes format characters: U+200B becomes no subword at all
+    aligner = SimAlignAligner(model=str(tiny_bert), layer=2)
+    s = Sentence(("the", "\u200b", "cat"))
+    only = Sentence(("\u200b",))
+    a, b = aligner.align([s, only], [s, s])
+    assert a.links == ((0, 0), (2, 2))
+    assert (b.src_len, b.tgt_len, b.links) == (1, 3, ())
