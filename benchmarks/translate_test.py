@@ -49,12 +49,14 @@ from xproj.align.base import Aligner
 from xproj.backtranslate import BackTranslationRefiner, Fuse, OnError
 from xproj.eval.ner import NerScores, evaluate_ner
 from xproj.io.conll import read_conll
+from xproj.label.normalise import PRESETS, SpanNormaliser
 from xproj.label.spacy import SpacyLabeller
 from xproj.project.base import Projector
 from xproj.project.candidates import ExternalCandidates, NgramCandidates, UnionCandidates
 from xproj.project.greedy import GreedyProjector
 from xproj.project.heuristic import HeuristicProjector
 from xproj.project.ilp import ILPProjector
+from xproj.project.normalised import NormalisingProjector
 from xproj.translate.apertium import ApertiumTranslator
 from xproj.translate.base import Translator
 from xproj.translate.protect import NameProtectingTranslator
@@ -203,8 +205,9 @@ class Run:
             "raw": SpacyLabeller(model="en_core_web_sm", normalise=None),
         }
         self.translators: dict[str, Translator] = {
+            "protect-title": NameProtectingTranslator(translator=self.apertium, after_title=True),
             "protect-per": NameProtectingTranslator(
-                translator=self.apertium, labeller=self.labellers["normalise"]
+                translator=self.apertium, labeller=self.labellers["normalise"], min_words=2
             ),
             "protect-all": NameProtectingTranslator(translator=self.apertium),
             "plain": self.apertium,
@@ -246,15 +249,42 @@ class Run:
             peer_spans = [s.spans for s in labelled]
         else:
             peer_spans = None
+        # (translation, English labeller spans, target-side normalisation); the first is the
+        # main configuration, run with every projector; the others are ablations (heuristic)
         variants = (
-            ("protect-per", "normalise"),
-            ("protect-all", "normalise"),
-            ("plain", "normalise"),
-            ("plain", "raw"),
+            ("protect-title", "normalise", True),
+            ("protect-title", "normalise", False),
+            ("protect-per", "normalise", True),
+            ("protect-all", "normalise", True),
+            ("plain", "normalise", True),
+            ("plain", "normalise", False),
+            ("plain", "raw", False),
         )
-        main: tuple[str, str] = variants[0]
+        main = variants[0]
         main_state: dict[str, Any] = {}
-        for tr_name, lab_name in variants:
+        target_normaliser = (
+            SpanNormaliser(lang=ds.lang, title_labels=("PER", "ORG", "LOC", "MISC"))
+            if ds.lang in PRESETS
+            else None
+        )
+        done: dict[tuple[str, str], tuple[list[LabelledSentence], list[Alignment]]] = {}
+        for tr_name, lab_name, tnorm in variants:
+            if (tr_name, lab_name) in done:
+                labels, alignments = done[(tr_name, lab_name)]
+                self._project_all(
+                    ds,
+                    gold,
+                    targets,
+                    labels,
+                    alignments,
+                    projectors,
+                    tr_name,
+                    lab_name,
+                    target_normaliser if tnorm else None,
+                    (tr_name, lab_name, tnorm) == main,
+                    main_state,
+                )
+                continue
             translator = self.translators[tr_name]
             t0, s0 = time.perf_counter(), self.apertium.seconds
             translations = translator.translate(targets, "en")
@@ -267,32 +297,33 @@ class Run:
             t0 = time.perf_counter()
             labels = labeller.label(translations)
             self.time(ds.name, f"label[{lab_name}]", time.perf_counter() - t0)
-            if labeller.last_normalisation is not None and (tr_name, lab_name) == main:
+            if labeller.last_normalisation is not None and (tr_name, lab_name) == main[:2]:
                 counts["normalisation"] = _as_dict(labeller.last_normalisation)
             s0 = self.aligner.seconds
             alignments = self.aligner.align([s.sentence for s in labels], targets)
             self.time(ds.name, f"align[{tr_name}]", self.aligner.seconds - s0)
-            suffix = "" if (tr_name, lab_name) == main else f"/{tr_name}/{lab_name}"
-            for p_name, projector in projectors.items():
-                if suffix and p_name != "heuristic":
-                    continue
-                t0 = time.perf_counter()
-                proj = projector.project(labels, targets, alignments)
-                self.time(ds.name, f"project[{p_name}]", time.perf_counter() - t0)
-                self.score(
-                    ds,
-                    gold,
-                    p_name + suffix,
-                    f"{p_name} projector; translation: {tr_name}; labeller spans: {lab_name}",
-                    proj,
-                )
-                if not suffix:
-                    main_state[p_name] = proj
-            if (tr_name, lab_name) == main:
+            done[(tr_name, lab_name)] = (labels, alignments)
+            is_main = (tr_name, lab_name, tnorm) == main
+            self._project_all(
+                ds,
+                gold,
+                targets,
+                labels,
+                alignments,
+                projectors,
+                tr_name,
+                lab_name,
+                target_normaliser if tnorm else None,
+                is_main,
+                main_state,
+            )
+            if is_main:
                 main_state["labels"] = labels
                 main_state["alignments"] = alignments
                 counts["english_entities"] = sum(len(s.spans) for s in labels)
         labels = main_state["labels"]
+        if target_normaliser is None:
+            counts["target_normalisation"] = f"none: no SpanNormaliser preset for {ds.lang!r}"
         # target-side NER spans as extra candidates of the greedy projector
         if peer_spans is not None:
             greedy = GreedyProjector(
@@ -343,6 +374,44 @@ class Run:
                 )
                 if refiner.last_report is not None and fuse is Fuse.UNION:
                     counts.setdefault("backtranslation", {})[p_name] = refiner.last_report.to_dict()
+
+    def _project_all(
+        self,
+        ds: Dataset,
+        gold: Sequence[LabelledSentence],
+        targets: Sequence[Sentence],
+        labels: Sequence[LabelledSentence],
+        alignments: Sequence[Alignment],
+        projectors: dict[str, Projector],
+        tr_name: str,
+        lab_name: str,
+        normaliser: SpanNormaliser | None,
+        is_main: bool,
+        main_state: dict[str, Any],
+    ) -> None:
+        suffix = "" if is_main else f"/{tr_name}/{lab_name}" + ("" if normaliser else "/no-tnorm")
+        for p_name, projector in projectors.items():
+            if not is_main and p_name != "heuristic":
+                continue
+            if normaliser is not None:
+                projector = NormalisingProjector(projector=projector, normaliser=normaliser)
+            t0 = time.perf_counter()
+            proj = projector.project(labels, targets, alignments)
+            self.time(ds.name, f"project[{p_name}]", time.perf_counter() - t0)
+            if is_main and isinstance(projector, NormalisingProjector):
+                self.counts[ds.name].setdefault("target_normalisation", {})[p_name] = _as_dict(
+                    projector.last_normalisation
+                )
+            self.score(
+                ds,
+                gold,
+                p_name + suffix,
+                f"{p_name} projector; translation: {tr_name}; English labeller spans: "
+                f"{lab_name}; target-side normalisation: {'on' if normaliser else 'off'}",
+                proj,
+            )
+            if is_main:
+                main_state[p_name] = proj
 
 
 def _as_dict(obj: Any) -> Any:

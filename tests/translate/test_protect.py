@@ -34,17 +34,27 @@ def _w(text: str) -> list[str]:
         # after a full stop, a colon or an opening quote the next word is sentence-initial
         ("Dijo : Hola . « Ayer llegó Ana", (), [(7, 8)]),
         # titles are not names; particles right after a title open the name
-        ("la Sra. de Palacio y el Presidente Prodi", ("sra", "presidente"), [(2, 4), (7, 8)]),
+        ("la Sra. de Palacio y el Presidente Prodi", ("sra", "presidente"), [(3, 4), (7, 8)]),
         ("la Sra. de Palacio", (), [(1, 4)]),
         # a trailing particle does not join
         ("con Ana de", (), [(1, 2)]),
         # a capitalised first word before a name joins it: it cannot be told from "Nueva York"
         ("Vino Ana Lima", (), [(0, 3)]),
+        # but not across particles, and at most two particles join
+        ("Contamos con que la Comisión", (), [(4, 5)]),
+        ("la Europa de los Ciudadanos y de la de las Regiones", (), [(1, 5), (10, 11)]),
         ("", (), []),
     ],
 )
 def test_find_name_runs(text: str, titles: tuple[str, ...], runs: list[tuple[int, int]]) -> None:
     assert find_name_runs(_w(text), titles=set(titles)) == runs
+
+
+def test_particles_open_a_name_only_after_a_form_of_address() -> None:
+    words = _w("la Sra. de Palacio y el Presidente de la Comisión")
+    titles = {"sra", "presidente"}
+    assert find_name_runs(words, titles=titles, honorifics={"sra"}) == [(2, 4), (9, 10)]
+    assert find_name_runs(words, titles=titles) == [(3, 4), (9, 10)]
 
 
 def test_find_name_runs_options() -> None:

@@ -38,7 +38,7 @@ counted in :attr:`NameProtectingTranslator.last_report`, never dropped.
 Examples
 --------
 >>> find_name_runs(["El", "señor", "de", "Palacio", "habló", "en", "Bruselas", "."],
-...                titles={"señor"})
+...                titles={"señor"}, honorifics={"señor"})
 [(2, 4), (6, 7)]
 >>> find_name_runs(["Señor", "Presidente", ",", "la", "UE", "y", "Loyola", "de", "Palacio"])
 [(0, 2), (6, 9)]
@@ -106,6 +106,7 @@ def find_name_runs(
     max_particle: int = 3,
     protect_acronyms: bool = False,
     titles: Collection[str] = (),
+    honorifics: Collection[str] = (),
 ) -> list[tuple[int, int]]:
     """The name runs of a sentence as half-open word ranges, in order.
 
@@ -115,12 +116,17 @@ def find_name_runs(
         The sentence's words.
     max_particle
         The longest lower-case word that joins two name words into one run ("de", "del",
-        "van"), or that starts a run right after a title ("Sra. de Palacio"); 0 for none.
+        "van"; at most two in a row), or that starts a run right after a title ("Sra. de
+        Palacio"); 0 for none.
     protect_acronyms
         Count all-capital words ("UE", "NATO") as name words.
     titles
         Titles and forms of address, lower case without a final full stop ("sra",
         "presidente"): never name words, left to the translator.
+    honorifics
+        Forms of address ("sra", "señor"), lower case without a final full stop: particles
+        right after one open a name ("Sra. de Palacio"); after other titles they do not
+        ("Presidente de la Comisión").
 
     Examples
     --------
@@ -128,9 +134,9 @@ def find_name_runs(
     [(1, 3)]
     >>> find_name_runs(["Bruselas", "es", "bonita"]), find_name_runs(["Nueva", "York", "!"])
     ([], [(0, 2)])
-    >>> find_name_runs(["la", "Sra.", "de", "Palacio", "y", "el", "Presidente", "Prodi"],
-    ...                titles={"sra", "presidente"})
-    [(2, 4), (7, 8)]
+    >>> find_name_runs(["la", "Sra.", "de", "Palacio", "y", "el", "Presidente", "de", "Chile"],
+    ...                titles={"sra", "presidente"}, honorifics={"sra"})
+    [(2, 4), (8, 9)]
     """
     n = len(words)
     # 'N' name word, 'T' title, 'p' particle, '.' anything else
@@ -150,16 +156,17 @@ def find_name_runs(
     i = 0
     while i < n:
         start = i
-        if kind[i] == "p" and i > 0 and kind[i - 1] == "T":
+        if kind[i] == "p" and i > 0 and _title_key(words[i - 1]) in honorifics:
             k = i
             while k < n and kind[k] == "p":
                 k += 1
-            if k < n and kind[k] == "N":
-                i = k  # particles after a title open the name ("Sra. de Palacio")
+            if k - i <= 2 and k < n and kind[k] == "N":
+                i = k  # particles after a form of address open the name ("Sra. de Palacio")
         if kind[i] != "N":
             i = start + 1
             continue
         end = i + 1
+        initial = _sentence_initial(words, i)
         while end < n:
             if kind[end] == "N":
                 end += 1
@@ -167,12 +174,16 @@ def find_name_runs(
             k = end
             while k < n and kind[k] == "p":
                 k += 1
-            if k > end and k < n and kind[k] == "N":
+            # at most two particles ("de la", "van der"), and not right after a first word
+            # that is capitalised by position ("Contamos con que la Comisión")
+            if 0 < k - end <= 2 and k < n and kind[k] == "N" and not (initial and end == i + 1):
                 end = k + 1
                 continue
             break
-        if not (end - start == 1 and _sentence_initial(words, start)):
-            runs.append((start, end))
+        if initial and end == i + 1:
+            i += 1  # a first word capitalised by position, on its own, is not a name
+            continue
+        runs.append((start, end))
         i = end
     return runs
 
@@ -298,6 +309,17 @@ class NameProtectingTranslator(Translator):
         ``keep_labels=("PER",)`` only personal names are protected.
     keep_labels
         The entity types whose runs stay protected when a ``labeller`` is given.
+    after_title
+        Protect only the runs right after a title or form of address of the sentence's
+        language ("Sra. de Palacio", "señor Barón Crespo"; needs ``titles`` and a preset for
+        the language): those are personal names, which are not translated between languages,
+        while other capitalised runs are mostly institutions, places and capitalised nouns
+        with conventional translations ("Comisión Europea" -> "European Commission").
+    min_words
+        Runs shorter than this are not protected. Single capitalised words are mostly either
+        names the translator does not know, which it passes through anyway ("Prodi"), or
+        nouns with a translation ("Comisión", "Rusia", "Artículo"); left untranslated, the
+        latter look like unknown names, which an English labeller tends to call persons.
 
     Attributes
     ----------
@@ -313,6 +335,8 @@ class NameProtectingTranslator(Translator):
     titles: bool = True
     labeller: Labeller | None = None
     keep_labels: tuple[str, ...] = ("PER",)
+    after_title: bool = False
+    min_words: int = 1
     last_report: ProtectionReport | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -323,31 +347,44 @@ class NameProtectingTranslator(Translator):
         "protect_acronyms": InstanceOf((bool,)),
         "titles": InstanceOf((bool,)),
         "labeller": NoneOr(InstanceOf((Labeller,))),
+        "min_words": Interval(int, 1, None),
+        "after_title": InstanceOf((bool,)),
         "keep_labels": Predicate(
             lambda v: isinstance(v, tuple) and all(isinstance(x, str) and x for x in v),
             "a tuple of entity types",
         ),
     }
 
-    def _titles(self, lang: str | None) -> frozenset[str]:
+    def _titles(self, lang: str | None) -> tuple[frozenset[str], frozenset[str]]:
+        """Single-word titles (forms of address included) and forms of address."""
         if not self.titles or lang is None:
-            return frozenset()
+            return frozenset(), frozenset()
         from xproj.label.normalise import PRESETS
 
         preset = PRESETS.get(lang) or PRESETS.get(lang.split("-")[0].lower())
         if preset is None:
-            return frozenset()
-        return frozenset(t for t in preset.titles + preset.honorifics if " " not in t)
+            return frozenset(), frozenset()
+        honorifics = frozenset(t for t in preset.honorifics if " " not in t)
+        return frozenset(t for t in preset.titles if " " not in t) | honorifics, honorifics
 
     def runs(self, sentence: Sentence) -> list[tuple[int, int]]:
         """The name runs this translator would protect in ``sentence`` (before any labeller
         selection)."""
-        return find_name_runs(
+        titles, honorifics = self._titles(sentence.lang)
+        runs = find_name_runs(
             sentence.words,
             max_particle=self.max_particle,
             protect_acronyms=self.protect_acronyms,
-            titles=self._titles(sentence.lang),
+            titles=titles,
+            honorifics=honorifics,
         )
+        w = sentence.words
+        return [
+            (a, b)
+            for a, b in runs
+            if b - a >= self.min_words
+            and (not self.after_title or (a > 0 and _title_key(w[a - 1]) in titles))
+        ]
 
     def _protected(
         self,
