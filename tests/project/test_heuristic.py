@@ -9,7 +9,7 @@ import pytest
 import xproj
 from xproj import Alignment, LabelledSentence, ParameterError, ProjectedSpan, Sentence, Span
 from xproj.project.heuristic import HeuristicProjector
-from xproj.testing import check_projector
+from xproj.testing import check_projector, random_batch
 
 
 def words(n: int, prefix: str = "t") -> tuple[str, ...]:
@@ -262,6 +262,145 @@ def test_link_order_and_scores_do_not_matter() -> None:
         assert got == base
 
 
+# --- best_links_only ----------------------------------------------------------------------------
+
+
+def scored(
+    projector: HeuristicProjector,
+    spans: list[Span],
+    n_src: int,
+    tgt_words: tuple[str, ...],
+    links: list[tuple[int, int]],
+    scores: list[float] | None,
+    src_words: tuple[str, ...] | None = None,
+) -> xproj.Projection:
+    src = LabelledSentence(src_words or words(n_src, "s"), tuple(spans))
+    ali = Alignment(n_src, len(tgt_words), tuple(links), None if scores is None else tuple(scores))
+    return projector.project([src], [Sentence(tgt_words)], [ali])[0]
+
+
+def test_best_links_only_drops_a_word_better_linked_outside_the_entity() -> None:
+    # source "the Funds": the article t0 is linked to "the" (0.8) and to "Funds" (0.3)
+    links = [(0, 0), (1, 0), (1, 1)]
+    base = scored(HeuristicProjector(), [Span(1, 2, "MISC")], 2, words(2), links, [0.8, 0.3, 0.9])
+    assert spans_of(base) == [(0, 2, "MISC", 0)]
+    best = scored(
+        HeuristicProjector(best_links_only=True),
+        [Span(1, 2, "MISC")],
+        2,
+        words(2),
+        links,
+        [0.8, 0.3, 0.9],
+    )
+    assert spans_of(best) == [(1, 2, "MISC", 0)]
+
+
+def test_best_links_only_gives_a_contested_word_to_the_entity_with_the_better_link() -> None:
+    # two one-word entities both linked to t1; s1's link is stronger
+    spans = [Span(0, 1, "ORG"), Span(1, 2, "LOC")]
+    links = [(0, 0), (0, 1), (1, 1), (1, 2)]
+    got = scored(
+        HeuristicProjector(best_links_only=True, top_k=None, max_gap=0),
+        spans,
+        2,
+        words(3),
+        links,
+        [0.9, 0.2, 0.7, 0.8],
+    )
+    assert spans_of(got) == [(0, 1, "ORG", 0), (1, 3, "LOC", 1)]
+
+
+def test_best_links_only_keeps_tied_links_and_ignores_unscored_alignments() -> None:
+    links = [(0, 0), (1, 0), (1, 1)]
+    tied = scored(
+        HeuristicProjector(best_links_only=True),
+        [Span(1, 2, "MISC")],
+        2,
+        words(2),
+        links,
+        [0.5, 0.5, 0.9],
+    )
+    assert spans_of(tied) == [(0, 2, "MISC", 0)]
+    unscored = scored(
+        HeuristicProjector(best_links_only=True), [Span(1, 2, "MISC")], 2, words(2), links, None
+    )
+    assert spans_of(unscored) == [(0, 2, "MISC", 0)]
+
+
+# --- lowercase_label -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("src_word", "tgt_word", "expected"),
+    [
+        ("Belgium", "belgischen", "MISC"),  # a name became an adjective
+        ("Europe", "d'europa", "MISC"),
+        ("Belgium", "Belgien", "LOC"),  # still a name
+        ("Belgium", "1999", "LOC"),  # no letters with case
+        ("Belgium", "比利时", "LOC"),  # a script without case
+        ("belgium", "belgischen", "LOC"),  # the source was not capitalised either
+    ],
+)
+def test_lowercase_label_relabels_one_uncapitalised_word(
+    src_word: str, tgt_word: str, expected: str
+) -> None:
+    got = scored(
+        HeuristicProjector(lowercase_label="MISC"),
+        [Span(0, 1, "LOC")],
+        1,
+        (tgt_word,),
+        [(0, 0)],
+        None,
+        src_words=(src_word,),
+    )
+    assert spans_of(got) == [(0, 1, expected, 0)]
+
+
+def test_lowercase_label_leaves_longer_spans_and_is_off_by_default() -> None:
+    src_words = ("Committee", "on", "Agriculture")
+    tgt = ("commissione", "per", "agricoltura")
+    spans = [Span(0, 3, "ORG")]
+    links = [(0, 0), (1, 1), (2, 2)]
+    longer = scored(
+        HeuristicProjector(lowercase_label="MISC"), spans, 3, tgt, links, None, src_words
+    )
+    assert spans_of(longer) == [(0, 3, "ORG", 0)]
+    off = scored(
+        HeuristicProjector(), [Span(0, 1, "LOC")], 1, ("belgischen",), [(0, 0)], None, ("Belgium",)
+    )
+    assert spans_of(off) == [(0, 1, "LOC", 0)]
+
+
+def test_lowercase_label_only_relabels_one_word_uncapitalised_spans() -> None:
+    # lowercase_label deliberately breaks xproj.testing's "projected labels come from their
+    # source" check, so check_projector runs without it (above); here: on random batches it
+    # changes nothing but the labels of exactly the spans it names, and passes the rest.
+    sources, targets, alignments = random_batch(300, seed=3)
+    plain = HeuristicProjector(max_gap=2, best_links_only=True)
+    relabelled = HeuristicProjector(max_gap=2, best_links_only=True, lowercase_label="MISC")
+    n_changed = 0
+    for src, tgt, p0, p1 in zip(
+        sources,
+        targets,
+        plain.project(sources, targets, alignments),
+        relabelled.project(sources, targets, alignments),
+    ):
+        assert len(p0.projected) == len(p1.projected)
+        assert p0.unprojected == p1.unprojected
+        for a, b in zip(p0.projected, p1.projected):
+            assert (a.start, a.end, a.source, a.score) == (b.start, b.end, b.source, b.score)
+            word = tgt.words[a.start]
+            entity = src.words[src.spans[a.source].start : src.spans[a.source].end]
+            expect = (
+                a.end - a.start == 1
+                and word.lower() == word != word.upper()
+                and any(w != w.lower() for w in entity)
+            )
+            assert b.label == ("MISC" if expect else a.label)
+            n_changed += expect
+    assert n_changed > 0  # the random words do exercise the rule
+
+
 # --- parameters ----------------------------------------------------------------------------------
 
 
@@ -287,6 +426,21 @@ def test_link_order_and_scores_do_not_matter() -> None:
             "None or a float >= 0. Got -0.5 instead.",
         ),
         (
+            {"best_links_only": "yes"},
+            "The 'best_links_only' parameter of HeuristicProjector must be an instance of "
+            "bool. Got 'yes' instead.",
+        ),
+        (
+            {"lowercase_label": "B-MISC"},
+            "The 'lowercase_label' parameter of HeuristicProjector must be None or a bare "
+            "entity type such as 'MISC'. Got 'B-MISC' instead.",
+        ),
+        (
+            {"lowercase_label": "O"},
+            "The 'lowercase_label' parameter of HeuristicProjector must be None or a bare "
+            "entity type such as 'MISC'. Got 'O' instead.",
+        ),
+        (
             {"only_i": 1},
             "The 'only_i' parameter of HeuristicProjector must be an instance of "
             "bool. Got 1 instead.",
@@ -301,7 +455,14 @@ def test_bad_parameters_are_named(params: dict[str, object], message: str) -> No
 
 def test_set_params_revalidates() -> None:
     p = HeuristicProjector()
-    assert p.get_params() == {"max_gap": 1, "only_i": False, "length_ratio": None, "top_k": 1}
+    assert p.get_params() == {
+        "max_gap": 1,
+        "only_i": False,
+        "length_ratio": None,
+        "top_k": 1,
+        "best_links_only": False,
+        "lowercase_label": None,
+    }
     with pytest.raises(ParameterError, match="top_k"):
         p.set_params(top_k=-2)
 
@@ -314,6 +475,7 @@ def test_set_params_revalidates() -> None:
         {"max_gap": 3, "only_i": True},
         {"top_k": None, "length_ratio": 0.8},
         {"top_k": 2, "only_i": True, "length_ratio": 0.0},
+        {"max_gap": 2, "best_links_only": True},
     ],
 )
 def test_conforms_with_every_option(params: dict[str, object]) -> None:
