@@ -7,6 +7,12 @@ multilingual-e5-small), projects the English *gold* entities with every projecto
 the same alignments, and scores each projection against the target language's gold with
 seqeval (:func:`xproj.eval.ner.evaluate_ner`, strict exact-span micro F1, MISC included).
 
+Methods named ``PROJECTOR@VARIANT`` use the links of an aligner variant (e.g. ``itermax``:
+the same aligner with ``method="itermax"``). A variant differs from the default aligner only
+after the encoder, so it reuses the encoder states of the default run for the same sentences
+(:class:`SharedStatesAligner`); its extra time is the link extraction alone and is reported
+as ``timing.variants``.
+
 Usage::
 
     python benchmarks/europarl_projection.py --data ../shared/data --json results.json
@@ -14,8 +20,8 @@ Usage::
 The JSON holds ``{"f1": {LANG: {METHOD: F1}}, "best": {"method", "avg_f1", "per_lang",
 "meets_goal"}, "timing": {"align_s", "project_s", "pairs", "align_pairs_per_s",
 "project_share", ...}, "methods": {METHOD: description}, "machine": {...}, "aligner": {...}}``.
-``timing.align_s`` is the wall time of ``aligner.align`` over all pairs (model loading
-excluded, matching included); ``timing.project_s`` is the wall time of the best method's
+``timing.align_s`` is the wall time of the default aligner's ``align`` over all pairs (model
+loading excluded, matching included); ``timing.project_s`` is the wall time of the best method's
 ``projector.project`` over all pairs, and ``project_share`` their ratio. Per-method projection
 times are in ``timing.project_s_by_method``. Wall times on a shared machine include waiting for
 other processes: the CPU seconds and the load average before and after are recorded with them.
@@ -30,10 +36,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
 
 import xproj
 from _common import (
@@ -44,6 +53,7 @@ from _common import (
     machine_info,
     set_torch_threads,
 )
+from xproj.align.simalign import SimAlignAligner
 from xproj.eval.ner import evaluate_ner
 from xproj.io.conll import read_conll
 from xproj.project.base import Projector
@@ -61,32 +71,96 @@ GOAL_PAIRS_PER_S = 60.0
 GOAL_PROJECT_SHARE = 0.02
 
 
+#: Aligner variants: parameters that override the default aligner's. Each must leave the
+#: encoder unchanged (model, layer, quantize, max_length), so that the states can be shared.
+ALIGNER_VARIANTS: dict[str, dict[str, Any]] = {"itermax": {"method": "itermax"}}
+
+
 @dataclass(frozen=True)
 class Method:
-    """A named projector configuration and a one-line description for the report."""
+    """A named projector configuration on one alignment, with a description for the report."""
 
     name: str
     build: Callable[[], Projector]
     description: str
+    alignment: str = ""  # "" is the default aligner, else a key of ALIGNER_VARIANTS
+
+
+#: The recommended configuration's projector (see docs/benchmarks.md).
+def best_heuristic() -> HeuristicProjector:
+    return HeuristicProjector(max_gap=2, best_links_only=True, lowercase_label="MISC")
 
 
 def methods() -> list[Method]:
-    """The configurations compared: each projector's defaults, then named variants."""
-    return [
-        Method("heuristic", lambda: xproj.projectors.get("heuristic"), "HeuristicProjector()"),
-        Method("greedy", lambda: xproj.projectors.get("greedy"), "GreedyProjector()"),
-        Method("ilp", lambda: xproj.projectors.get("ilp"), "ILPProjector()"),
-        Method(
-            "heuristic:gap2",
-            lambda: HeuristicProjector(max_gap=2),
-            "HeuristicProjector(max_gap=2)",
-        ),
-        Method(
+    """The configurations compared: each projector's defaults, then named variants.
+
+    Every projector configuration runs on the default aligner's links and on each variant's.
+    """
+    projectors: list[tuple[str, Callable[[], Projector], str]] = [
+        ("heuristic", lambda: xproj.projectors.get("heuristic"), "HeuristicProjector()"),
+        ("greedy", lambda: xproj.projectors.get("greedy"), "GreedyProjector()"),
+        ("ilp", lambda: xproj.projectors.get("ilp"), "ILPProjector()"),
+        (
             "greedy:merges",
             lambda: xproj.projectors.get("greedy", candidates=AlignedMerges()),
             "GreedyProjector(candidates=AlignedMerges())",
         ),
+        ("heuristic:gap2", lambda: HeuristicProjector(max_gap=2), "HeuristicProjector(max_gap=2)"),
+        (
+            "heuristic:gap2+best",
+            lambda: HeuristicProjector(max_gap=2, best_links_only=True),
+            "HeuristicProjector(max_gap=2, best_links_only=True)",
+        ),
+        (
+            "heuristic:gap2+lower",
+            lambda: HeuristicProjector(max_gap=2, lowercase_label="MISC"),
+            "HeuristicProjector(max_gap=2, lowercase_label='MISC')",
+        ),
+        (
+            "heuristic:gap2+best+lower",
+            best_heuristic,
+            "HeuristicProjector(max_gap=2, best_links_only=True, lowercase_label='MISC')",
+        ),
     ]
+    out: list[Method] = []
+    for variant in ("", *ALIGNER_VARIANTS):
+        for name, build, description in projectors:
+            if variant:
+                params = ", ".join(f"{k}={v!r}" for k, v in ALIGNER_VARIANTS[variant].items())
+                out.append(
+                    Method(
+                        f"{name}@{variant}",
+                        build,
+                        f"{description} on SimAlignAligner({params}) links",
+                        variant,
+                    )
+                )
+            else:
+                out.append(Method(name, build, f"{description} on the default aligner's links"))
+    return out
+
+
+@dataclass(kw_only=True)
+class SharedStatesAligner(SimAlignAligner):
+    """A :class:`SimAlignAligner` that reuses encoder states computed for the same subwords.
+
+    States are kept in :attr:`store` (shared by every instance, keyed by the encoder settings
+    and the subword ids), so a second aligner that differs only in link extraction does not
+    run the encoder again. A measuring device for this benchmark, not a library component:
+    it relies on the aligner's private ``_encode`` step.
+    """
+
+    store: ClassVar[dict[tuple[Any, ...], NDArray[np.float32]]] = {}
+
+    def _encode(self, encoded: Sequence[Any]) -> list[NDArray[np.float32]]:
+        settings = (self.model, self.layer, getattr(self, "quantize", None), self.max_length)
+        keys = [(*settings, e.ids.tobytes()) for e in encoded]
+        missing = [k for k, key in enumerate(keys) if key not in self.store]
+        if missing:
+            fresh = super()._encode([encoded[k] for k in missing])
+            for k, states in zip(missing, fresh):
+                self.store[keys[k]] = states
+        return [self.store[key] for key in keys]
 
 
 def read_corpus(data: Path, langs: tuple[str, ...]) -> dict[str, list[LabelledSentence]]:
@@ -108,23 +182,35 @@ def read_corpus(data: Path, langs: tuple[str, ...]) -> dict[str, list[LabelledSe
     return corpus
 
 
+def _stem(lang: str, variant: str) -> str:
+    return f"en-{lang}" + (f".{variant}" if variant else "")
+
+
 def save_alignments(
-    folder: Path, lang: str, alignments: list[Alignment], timing: dict[str, Any]
+    folder: Path, lang: str, alignments: list[Alignment], timing: dict[str, Any], variant: str = ""
 ) -> None:
+    """Write one JSON line per alignment, and the timing of the run that made them."""
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"en-{lang}.jsonl", "w", encoding="utf-8") as f:
+    stem = _stem(lang, variant)
+    with open(folder / f"{stem}.jsonl", "w", encoding="utf-8") as f:
         for a in alignments:
             f.write(json.dumps(a.to_dict()) + "\n")
-    (folder / f"en-{lang}.timing.json").write_text(json.dumps(timing) + "\n", encoding="utf-8")
+    (folder / f"{stem}.timing.json").write_text(json.dumps(timing) + "\n", encoding="utf-8")
 
 
-def load_alignments(folder: Path, lang: str, n: int) -> tuple[list[Alignment], dict[str, Any]]:
-    path = folder / f"en-{lang}.jsonl"
+def load_alignments(
+    folder: Path, lang: str, n: int, variant: str = ""
+) -> tuple[list[Alignment], dict[str, Any]]:
+    """Read what :func:`save_alignments` wrote."""
+    stem = _stem(lang, variant)
+    path = folder / f"{stem}.jsonl"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found; make it with --save-alignments {folder}")
     with open(path, encoding="utf-8") as f:
         alignments = [Alignment.from_dict(json.loads(line)) for line in f if line.strip()]
     if len(alignments) != n:
         raise SystemExit(f"{path} holds {len(alignments)} alignments for {n} sentence pairs")
-    timing = json.loads((folder / f"en-{lang}.timing.json").read_text(encoding="utf-8"))
+    timing = json.loads((folder / f"{stem}.timing.json").read_text(encoding="utf-8"))
     return alignments, timing
 
 
@@ -156,12 +242,17 @@ def main(argv: list[str] | None = None) -> int:
         help="an aligner parameter, e.g. layer=6 or method=itermax (repeatable)",
     )
     ap.add_argument("--methods", nargs="+", help="only these methods (default: all)")
+    ap.add_argument(
+        "--limit", type=int, help="only the first N sentence pairs (a smoke test, not a result)"
+    )
     ap.add_argument("--save-alignments", type=Path, metavar="DIR")
     ap.add_argument("--load-alignments", type=Path, metavar="DIR")
     args = ap.parse_args(argv)
     langs = tuple(args.langs)
 
     corpus = read_corpus(args.data, langs)
+    if args.limit is not None:
+        corpus = {lang: sents[: args.limit] for lang, sents in corpus.items()}
     english = corpus["en"]
     all_methods = methods()
     if args.methods:
@@ -176,38 +267,62 @@ def main(argv: list[str] | None = None) -> int:
     load_before = load_average()
     aligner: Any = None
     threads = None
-    alignments: dict[str, list[Alignment]] = {}
+    variants = sorted({m.alignment for m in all_methods} - {""})
+    # alignments[variant][lang]; variant "" is the default aligner
+    alignments: dict[str, dict[str, list[Alignment]]] = {v: {} for v in ("", *variants)}
     align_timing: dict[str, dict[str, Any]] = {}
+    variant_timing: dict[str, dict[str, Any]] = {v: {} for v in variants}
     load_s = 0.0
     if args.load_alignments is None:
         threads = set_torch_threads(args.threads)
-        aligner = xproj.aligners.get("simalign", **parse_aligner_params(args.aligner_param))
+        params = parse_aligner_params(args.aligner_param)
+        xproj.aligners.get_class("simalign")  # the registered class must still be SimAlign's
+        aligner = SharedStatesAligner(**params)
+        variant_aligners = {
+            v: SharedStatesAligner(**{**params, **ALIGNER_VARIANTS[v]}) for v in variants
+        }
         with Stopwatch() as sw_load:
             aligner.align([english[0].sentence], [english[0].sentence])  # loads the model
         load_s = sw_load.wall_s
     for lang in langs:
         if args.load_alignments is not None:
-            alignments[lang], align_timing[lang] = load_alignments(
-                args.load_alignments, lang, len(english)
-            )
+            for v in ("", *variants):
+                alignments[v][lang], timing_v = load_alignments(
+                    args.load_alignments, lang, len(english), v
+                )
+                (align_timing if not v else variant_timing[v])[lang] = timing_v
             continue
+        sources = [s.sentence for s in english]
+        targets = [s.sentence for s in corpus[lang]]
+        SharedStatesAligner.store.clear()
         with blas_threads(1), Stopwatch() as sw:
-            alignments[lang] = aligner.align(
-                [s.sentence for s in english], [s.sentence for s in corpus[lang]]
-            )
+            alignments[""][lang] = aligner.align(sources, targets)
         align_timing[lang] = {
             "align_s": round(sw.wall_s, 3),
             "cpu_s": round(sw.cpu_s, 3),
-            "pairs": len(alignments[lang]),
+            "pairs": len(sources),
         }
         print(
-            f"aligned en-{lang}: {len(english)} pairs in {sw.wall_s:.1f} s wall, "
-            f"{sw.cpu_s:.1f} s CPU ({len(english) / sw.wall_s:.1f} pairs/s); "
+            f"aligned en-{lang}: {len(sources)} pairs in {sw.wall_s:.1f} s wall, "
+            f"{sw.cpu_s:.1f} s CPU ({len(sources) / sw.wall_s:.1f} pairs/s); "
             f"load {load_average()}",
             flush=True,
         )
+        for v in variants:
+            with blas_threads(1), Stopwatch() as sw_v:
+                alignments[v][lang] = variant_aligners[v].align(sources, targets)
+            variant_timing[v][lang] = {
+                "match_s": round(sw_v.wall_s, 3),
+                "cpu_s": round(sw_v.cpu_s, 3),
+                "pairs": len(sources),
+            }
+        SharedStatesAligner.store.clear()
         if args.save_alignments is not None:
-            save_alignments(args.save_alignments, lang, alignments[lang], align_timing[lang])
+            save_alignments(args.save_alignments, lang, alignments[""][lang], align_timing[lang])
+            for v in variants:
+                save_alignments(
+                    args.save_alignments, lang, alignments[v][lang], variant_timing[v][lang], v
+                )
     load_after = load_average()
 
     f1: dict[str, dict[str, float]] = {lang: {} for lang in langs}
@@ -218,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         for lang in langs:
             targets = [s.sentence for s in corpus[lang]]
             with Stopwatch() as sw:
-                projections = projector.project(english, targets, alignments[lang])
+                projections = projector.project(english, targets, alignments[m.alignment][lang])
             total += sw.wall_s
             f1[lang][m.name] = round(evaluate_ner(corpus[lang], projections).f1, 4)
         project_s[m.name] = round(total, 4)
@@ -249,6 +364,13 @@ def main(argv: list[str] | None = None) -> int:
         "align_pairs_per_s": round(pairs / align_s, 2) if align_s else None,
         "project_share": round(project_s[best] / align_s, 5) if align_s else None,
         "project_s_by_method": project_s,
+        "variants": {
+            v: {
+                "match_s": round(sum(t["match_s"] for t in vt.values()), 3),
+                "note": "link extraction only: the encoder states of the default run are reused",
+            }
+            for v, vt in variant_timing.items()
+        },
         "model_load_s": round(load_s, 3),
         "load_average_before": load_before,
         "load_average_after": load_after,
@@ -269,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         aligner_config = {
             k: (v.value if hasattr(v, "value") else v) for k, v in aligner.get_params().items()
         }
+    aligner_config["variants"] = ALIGNER_VARIANTS
     out = {
         "f1": f1,
         "best": {
