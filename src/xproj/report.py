@@ -283,8 +283,10 @@ class Report:
         if multi:
             ax.axvline(len(groups) - 0.5, color="grey", lw=0.8, alpha=0.6)
         low = max(0.0, 10 * ((min(shown, default=0.0) - 3) // 10))
-        high = min(100.0, max(shown, default=100.0) + 4)
+        # Headroom above the highest point for its value label, also at 100 (no tick above 100).
+        high = max(shown, default=100.0) + 4
         ax.set_ylim(low, max(high, low + 10))
+        ax.set_yticks([t for t in ax.get_yticks() if low <= t <= 100])
         ax.set_xlim(-0.6, n_cols - 0.4)
         ax.set_xticks(list(range(n_cols)))
         ax.set_xticklabels(labels + (["mean ± std"] if multi else []))
