@@ -49,6 +49,8 @@ from xproj.align.base import Aligner
 from xproj.backtranslate import BackTranslationRefiner, Fuse, OnError
 from xproj.eval.ner import NerScores, evaluate_ner
 from xproj.io.conll import read_conll
+from xproj.label.base import Labeller
+from xproj.label.hidden import HidingLabeller
 from xproj.label.normalise import PRESETS, SpanNormaliser
 from xproj.label.spacy import SpacyLabeller
 from xproj.project.base import Projector
@@ -203,8 +205,10 @@ class Run:
         self.aligner = CachedAligner(
             inner=SimAlignAligner(), memo=Memo(self.cache, "simalign", _fingerprint("simalign-1"))
         )
-        self.labellers = {
-            "normalise": SpacyLabeller(model="en_core_web_sm"),
+        english = SpacyLabeller(model="en_core_web_sm")
+        self.labellers: dict[str, Labeller] = {
+            "hide-quotes": HidingLabeller(labeller=english),
+            "normalise": english,
             "raw": SpacyLabeller(model="en_core_web_sm", normalise=None),
         }
         self.translators: dict[str, Translator] = {
@@ -254,18 +258,22 @@ class Run:
         # (translation, English labeller spans, target-side normalisation); the first is the
         # main configuration, run with every projector; the others are ablations (heuristic)
         variants: tuple[tuple[str, str, bool], ...] = (
+            ("protect-title", "hide-quotes", True),
+            ("protect-title", "hide-quotes", False),
             ("protect-title", "normalise", True),
-            ("protect-title", "normalise", False),
-            ("plain", "normalise", True),
+            ("plain", "hide-quotes", True),
             ("plain", "normalise", False),
             ("plain", "raw", False),
         )
         if self.all_ablations:
-            variants += (("protect-per", "normalise", True), ("protect-all", "normalise", True))
+            variants += (
+                ("protect-per", "hide-quotes", True),
+                ("protect-all", "hide-quotes", True),
+            )
         main = variants[0]
         main_state: dict[str, Any] = {}
         target_normaliser = (
-            SpanNormaliser(lang=ds.lang, title_labels=("PER", "ORG", "LOC", "MISC"))
+            SpanNormaliser(lang=ds.lang, honorific_labels=("PER", "ORG", "LOC", "MISC"))
             if ds.lang in PRESETS
             else None
         )
@@ -299,8 +307,10 @@ class Run:
             t0 = time.perf_counter()
             labels = labeller.label(translations)
             self.time(ds.name, f"label[{lab_name}]", time.perf_counter() - t0)
-            if labeller.last_normalisation is not None and (tr_name, lab_name) == main[:2]:
-                counts["normalisation"] = _as_dict(labeller.last_normalisation)
+            inner = labeller.labeller if isinstance(labeller, HidingLabeller) else labeller
+            stats = getattr(inner, "last_normalisation", None)
+            if stats is not None and (tr_name, lab_name) == main[:2]:
+                counts["normalisation"] = _as_dict(stats)
             s0 = self.aligner.seconds
             alignments = self.aligner.align([s.sentence for s in labels], targets)
             self.time(ds.name, f"align[{tr_name}]", self.aligner.seconds - s0)
@@ -524,7 +534,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "config": {
             "translator": "apertium (spa-eng, eu-en), names protected unless the method says "
             "/plain",
-            "labeller": "spacy en_core_web_sm, normalise='auto' unless the method says /raw",
+            "labeller": "spacy en_core_web_sm with normalise=auto (/raw: none), quote-only "
+            "words hidden from it unless the method says /normalise or /raw",
             "aligner": "simalign (embedded multilingual-e5-small, layer 7, itermax)",
             "sample": args.sample,
         },

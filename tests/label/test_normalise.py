@@ -107,6 +107,16 @@ def test_person_span_made_only_of_honorifics_is_dropped() -> None:
     assert norm("Mr King", (1, 2, "PER")) == (1, 2)
 
 
+def test_honorific_labels_drop_form_of_address_spans_of_other_types() -> None:
+    # a projected "Señor" that a labeller of another language called an organisation
+    assert norm("Señor Presidente ,", (0, 1, "ORG"), lang="es") == (0, 1)
+    assert norm("Señor Presidente ,", (0, 1, "ORG"), lang="es", honorific_labels=("ORG",)) is None
+    # without touching the leading titles of those types
+    kw = {"lang": "es", "honorific_labels": ("PER", "ORG", "LOC")}
+    assert norm("en San Francisco", (1, 3, "LOC"), **kw) == (1, 3)
+    assert norm("la señora de Palacio", (1, 4, "PER"), **kw) == (2, 4)
+
+
 def test_rules_combine_until_none_applies() -> None:
     words = '" the Commissioner Mr Fischler \'s " plan'
     assert norm(words, (0, 7, "PER")) == (4, 5)

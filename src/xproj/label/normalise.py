@@ -226,6 +226,11 @@ class SpanNormaliser(Component):
         Entity types whose leading and trailing number words are removed.
     title_labels
         Entity types whose leading titles are removed.
+    honorific_labels
+        Entity types whose spans made only of forms of address ("Madam", "Señor") are
+        dropped; ``None`` (the default) uses ``title_labels``. Normalising *projected* spans,
+        where a labeller of another language may have called a translated form of address an
+        organisation, list every type here.
     determiner_words, possessive_words, title_words, honorific_words, particle_words
         Word lists replacing the preset's (matched case-insensitively; titles may contain
         spaces for multi-word titles and are matched without a final full stop). Honorifics
@@ -248,6 +253,7 @@ class SpanNormaliser(Component):
     titles: bool = True
     honorifics: bool = True
     title_labels: tuple[str, ...] = ("PER",)
+    honorific_labels: tuple[str, ...] | None = None
     number_labels: tuple[str, ...] = ("PER", "LOC", "ORG")
     determiner_words: tuple[str, ...] | None = None
     possessive_words: tuple[str, ...] | None = None
@@ -265,6 +271,9 @@ class SpanNormaliser(Component):
         "titles": InstanceOf((bool,)),
         "honorifics": InstanceOf((bool,)),
         "title_labels": Predicate(_words_tuple, "a tuple of entity types such as ('PER',)"),
+        "honorific_labels": NoneOr(
+            Predicate(_words_tuple, "a tuple of entity types such as ('PER',)")
+        ),
         "number_labels": Predicate(_words_tuple, "a tuple of entity types such as ('PER',)"),
         "determiner_words": NoneOr(Predicate(_words_tuple, "a tuple of non-empty strings")),
         "possessive_words": NoneOr(Predicate(_words_tuple, "a tuple of non-empty strings")),
@@ -316,9 +325,12 @@ class SpanNormaliser(Component):
         if self.numbers and not any(c.isalpha() for w in words[start:end] for c in w):
             removed.numbers += end - start
             start = end
+        honorific_labels = (
+            self.title_labels if self.honorific_labels is None else self.honorific_labels
+        )
         if (
             self.honorifics
-            and label in self.title_labels
+            and label in honorific_labels
             and all(_title_key(w) in tb.honorific_words for w in words[start:end])
         ):
             removed.honorifics += end - start

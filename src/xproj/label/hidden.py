@@ -1,0 +1,88 @@
+"""Label sentences with some words hidden from the labeller (by default, quote marks).
+
+Statistical labellers are sensitive to tokens they rarely saw in training. Wikipedia-derived
+data (WikiANN/PAN-X) writes bold and italic mark-up as runs of apostrophes (``' '' México ''
+'``), and spaCy's English pipeline finds no entity in ``' '' Mexico '' '`` while it finds
+``Mexico`` on its own. :class:`HidingLabeller` runs any labeller on each sentence without
+the hidden words and maps the spans back onto the full sentence: a span over the visible
+words ``i .. j`` becomes the span from the original position of ``i`` to that of ``j``
+(hidden words between them are inside it, hidden words at its edges are not). The output has
+the caller's words, one sentence out per sentence in; a sentence whose every word is hidden
+comes out without spans.
+
+Examples
+--------
+>>> from xproj.types import LabelledSentence, Sentence, Span
+>>> from xproj.label.base import Labeller
+>>> class Caps(Labeller):  # stand-in: a run of capitalised words is a LOC
+...     def _label(self, sentences):
+...         out = []
+...         for s in sentences:
+...             spans, i = [], 0
+...             while i < len(s.words):
+...                 j = i
+...                 while j < len(s.words) and s.words[j][:1].isupper():
+...                     j += 1
+...                 spans += [Span(i, j, "LOC")] if j > i else []
+...                 i = max(j, i + 1)
+...             out.append(LabelledSentence(s.words, tuple(spans), s.lang))
+...         return out
+>>> lab = HidingLabeller(labeller=Caps())
+>>> lab.label([Sentence(("'", "''", "Nueva", "''", "York", "''", "'"))])[0].tags
+('O', 'O', 'B-LOC', 'I-LOC', 'I-LOC', 'O', 'O')
+>>> is_quote_word("''"), is_quote_word("«"), is_quote_word("'s"), is_quote_word("(")
+(True, True, False, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from xproj.label.base import Labeller
+from xproj.params import InstanceOf, Predicate
+from xproj.types import LabelledSentence, Sentence, Span
+
+__all__ = ["QUOTES", "HidingLabeller", "is_quote_word"]
+
+QUOTES = frozenset("'\"`´‘’‚‛“”„‟«»‹›")
+"""Quote characters: a word made only of these is hidden by default."""
+
+
+def is_quote_word(word: str) -> bool:
+    """Whether ``word`` is made only of quote characters (:data:`QUOTES`)."""
+    return bool(word) and all(c in QUOTES for c in word)
+
+
+@dataclass(kw_only=True)
+class HidingLabeller(Labeller):
+    """Run ``labeller`` on each sentence without the words ``hide`` picks; see the module.
+
+    Parameters
+    ----------
+    labeller
+        Any labeller.
+    hide
+        A function from a word to whether to hide it (default: :func:`is_quote_word`).
+    """
+
+    name: ClassVar[str] = "hiding"
+    labeller: Labeller
+    hide: Callable[[str], bool] = is_quote_word
+    _constraints = {
+        "labeller": InstanceOf((Labeller,)),
+        "hide": Predicate(callable, "a function from a word to a bool"),
+    }
+
+    def _label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
+        keep = [[i for i, w in enumerate(s.words) if not self.hide(w)] for s in sentences]
+        views = [Sentence(tuple(s.words[i] for i in k), s.lang) for s, k in zip(sentences, keep)]
+        labelled = self.labeller.label(views)
+        out = []
+        for s, k, lab in zip(sentences, keep, labelled):
+            spans = tuple(
+                Span(k[sp.start], k[sp.end - 1] + 1, sp.label, sp.score) for sp in lab.spans
+            )
+            out.append(LabelledSentence(s.words, spans, s.lang))
+        return out
