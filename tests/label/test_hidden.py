@@ -47,8 +47,8 @@ def test_hidden_words_are_not_seen_and_spans_map_back() -> None:
     out = lab.label(sents)
     assert inner.seen == [("X",), ("A", "B", "and", "X"), (), ()]
     assert out[0].tags == ("O", "O", "B-LOC", "O", "O")
-    # a hidden word inside a span stays inside it
-    assert out[1].tags == ("B-PER", "I-PER", "I-PER", "O", "B-LOC")
+    # a span across a hidden word is cut there
+    assert out[1].tags == ("B-PER", "O", "B-PER", "O", "B-LOC")
     assert out[2].spans == () and out[3].spans == ()
     assert [o.words for o in out] == [s.words for s in sents]
     assert all(o.lang == "en" for o in out)
@@ -56,7 +56,8 @@ def test_hidden_words_are_not_seen_and_spans_map_back() -> None:
 
 def test_custom_hide_function_and_parameter_checks() -> None:
     lab = HidingLabeller(labeller=Recorder(), hide=lambda w: w == "and")
-    assert lab.label([Sentence(("A", "and", "B"))])[0].tags == ("B-PER", "I-PER", "I-PER")
+    assert lab.label([Sentence(("A", "and", "B"))])[0].tags == ("B-PER", "O", "B-PER")
+    assert lab.label([Sentence(("and", "A", "B", "and"))])[0].tags == ("O", "B-PER", "I-PER", "O")
     with pytest.raises(ParameterError, match="'hide' parameter of HidingLabeller"):
         HidingLabeller(labeller=Recorder(), hide="quotes")  # type: ignore[arg-type]
     assert [is_quote_word(w) for w in ("'", "''", "``", "«", "”", "'s", "a", "")] == [

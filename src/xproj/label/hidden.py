@@ -4,9 +4,11 @@ Statistical labellers are sensitive to tokens they rarely saw in training. Wikip
 data (WikiANN/PAN-X) writes bold and italic mark-up as runs of apostrophes (``' '' México ''
 '``), and spaCy's English pipeline finds no entity in ``' '' Mexico '' '`` while it finds
 ``Mexico`` on its own. :class:`HidingLabeller` runs any labeller on each sentence without
-the hidden words and maps the spans back onto the full sentence: a span over the visible
-words ``i .. j`` becomes the span from the original position of ``i`` to that of ``j``
-(hidden words between them are inside it, hidden words at its edges are not). The output has
+the hidden words and maps the spans back onto the full sentence. A hidden word was a boundary
+in the text (``' '' Hübingen '' ' Germany 's municipality``: once the quotes are gone, a
+labeller may read "Hübingen Germany" as one name), so a span over visible words that were
+not adjacent is cut at the hidden words into one span per stretch of adjacent words, each with
+the span's label; hidden words never end up inside or at the edge of a span. The output has
 the caller's words, one sentence out per sentence in; a sentence whose every word is hidden
 comes out without spans.
 
@@ -28,8 +30,10 @@ Examples
 ...             out.append(LabelledSentence(s.words, tuple(spans), s.lang))
 ...         return out
 >>> lab = HidingLabeller(labeller=Caps())
->>> lab.label([Sentence(("'", "''", "Nueva", "''", "York", "''", "'"))])[0].tags
-('O', 'O', 'B-LOC', 'I-LOC', 'I-LOC', 'O', 'O')
+>>> lab.label([Sentence(("'", "''", "Nueva", "York", "''", "'"))])[0].tags
+('O', 'O', 'B-LOC', 'I-LOC', 'O', 'O')
+>>> lab.label([Sentence(("''", "Hübingen", "''", "Germany"))])[0].tags
+('O', 'B-LOC', 'O', 'B-LOC')
 >>> is_quote_word("''"), is_quote_word("«"), is_quote_word("'s"), is_quote_word("(")
 (True, True, False, False)
 """
@@ -81,8 +85,13 @@ class HidingLabeller(Labeller):
         labelled = self.labeller.label(views)
         out = []
         for s, k, lab in zip(sentences, keep, labelled):
-            spans = tuple(
-                Span(k[sp.start], k[sp.end - 1] + 1, sp.label, sp.score) for sp in lab.spans
-            )
-            out.append(LabelledSentence(s.words, spans, s.lang))
+            spans = []
+            for sp in lab.spans:
+                start = k[sp.start]
+                for i in range(sp.start + 1, sp.end):
+                    if k[i] != k[i - 1] + 1:  # hidden words between: cut here
+                        spans.append(Span(start, k[i - 1] + 1, sp.label, sp.score))
+                        start = k[i]
+                spans.append(Span(start, k[sp.end - 1] + 1, sp.label, sp.score))
+            out.append(LabelledSentence(s.words, tuple(spans), s.lang))
         return out
