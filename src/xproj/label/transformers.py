@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from xproj.errors import InputError, MissingExtraError, ParameterError
+from xproj._torch import Dtype, import_extra, resolve_device, resolve_dtype
+from xproj.errors import InputError, ParameterError
 from xproj.label.base import Labeller
 from xproj.label.normalise import NormalisationStats, SpanNormaliser
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
@@ -50,14 +51,6 @@ class Aggregation(str, enum.Enum):
 
     FIRST = "first"
     AVERAGE = "average"
-
-
-class Dtype(str, enum.Enum):
-    """The model's floating-point type (half precision is for GPUs)."""
-
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    BFLOAT16 = "bfloat16"
 
 
 @dataclass(frozen=True)
@@ -314,7 +307,7 @@ class TransformersLabeller(Labeller):
         "aggregation": Options.of(Aggregation),
         "batch_size": Interval(int, 1, None),
         "device": NoneOr(InstanceOf((str,))),
-        "dtype": Options.of(Dtype),
+        "dtype": Options.of(d.value for d in Dtype if d is not Dtype.AUTO),
         "max_length": NoneOr(Interval(int, 3, None)),
         "window_overlap": NoneOr(Interval(int, 0, None)),
         "label_map": NoneOr(Predicate(_mapping, "a mapping of entity type to entity type")),
@@ -327,13 +320,10 @@ class TransformersLabeller(Labeller):
     def _load(self) -> _Loaded:
         if self._loaded is not None:
             return self._loaded
-        try:
-            import torch
-            import transformers
-        except ImportError as e:
-            raise MissingExtraError(
-                e.name or "transformers", "transformers", what="The transformers labeller"
-            ) from e
+        what = "The transformers labeller"
+        torch = import_extra("torch", "transformers", what=what)
+        transformers = import_extra("transformers", "transformers", what=what)
+        device = resolve_device(torch, self.device, owner="TransformersLabeller", auto=None)
         where = str(self.model)
         kwargs: dict[str, Any] = {}
         if self.add_prefix_space is not None:
@@ -341,7 +331,7 @@ class TransformersLabeller(Labeller):
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(where, **kwargs)
             model = transformers.AutoModelForTokenClassification.from_pretrained(
-                where, dtype=getattr(torch, Dtype(self.dtype).value)
+                where, dtype=resolve_dtype(torch, self.dtype, device)
             )
         except OSError as e:
             raise ParameterError(
@@ -354,7 +344,6 @@ class TransformersLabeller(Labeller):
                 f"the tokenizer of {where!r} is not a fast (tokenizers-backed) tokenizer; the "
                 "labeller needs word_ids() to map subwords to words"
             )
-        device = _resolve_device(torch, self.device)
         model.to(device)
         model.eval()
         id2label = model.config.id2label
@@ -523,24 +512,6 @@ class TransformersLabeller(Labeller):
 
     def _label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
         return [r.sentence for r in self.label_with_probs(sentences)]
-
-
-def _resolve_device(torch: Any, device: str | None) -> Any:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError) as e:
-        raise ParameterError(
-            f"The 'device' parameter of TransformersLabeller must be a torch device such as "
-            f"'cpu', 'cuda' or 'cuda:0'. Got {device!r} instead."
-        ) from e
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ParameterError(
-            f"device {device!r} was asked for but CUDA is not available here; use "
-            "device='cpu' or None (CUDA when available)"
-        )
-    return dev
 
 
 def _model_limit(tokenizer: Any, config: Any) -> int:

@@ -18,15 +18,14 @@ with spaces (:func:`plan_pieces`). :attr:`NLLBTranslator.last_report` counts wha
 from __future__ import annotations
 
 import difflib
-import enum
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from xproj.errors import InputError, MissingExtraError, ParameterError
+from xproj._torch import Dtype, device_constraint, import_extra, resolve_device, resolve_dtype
+from xproj.errors import InputError, ParameterError
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
 from xproj.text import WordSplitter, split_words
 from xproj.translate.base import Translator
@@ -46,18 +45,6 @@ DEFAULT_MODEL = "facebook/nllb-200-distilled-600M"
 
 SENTENCE_END: frozenset[str] = frozenset(".!?;…。！？；؟۔।॥።")
 """Characters that end a sentence: a word made only of them is a place to cut a long input."""
-
-_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
-
-
-class Dtype(str, enum.Enum):
-    """The model's floating-point type. ``AUTO`` is float32 on CPU and half precision on CUDA
-    (bfloat16 where the GPU supports it, else float16)."""
-
-    AUTO = "auto"
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    BFLOAT16 = "bfloat16"
 
 
 @dataclass(frozen=True)
@@ -189,10 +176,6 @@ class _Piece:
     limited: bool = False
 
 
-def _device_ok(value: Any) -> bool:
-    return isinstance(value, str) and _DEVICE.match(value) is not None
-
-
 def _mapping(value: Any) -> bool:
     return isinstance(value, Mapping) and all(
         isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
@@ -268,7 +251,7 @@ class NLLBTranslator(Translator):
         "num_beams": Interval(int, 1, None),
         "max_length": NoneOr(Interval(int, 3, None)),
         "max_new_tokens": NoneOr(Interval(int, 1, None)),
-        "device": Predicate(_device_ok, "one of 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'"),
+        "device": device_constraint(),
         "dtype": Options.of(Dtype),
         "lang_codes": NoneOr(Predicate(_mapping, "a mapping of ISO code to the model's code")),
         "splitter": Predicate(callable, "a function from a string to a list of words"),
@@ -279,27 +262,14 @@ class NLLBTranslator(Translator):
     def _load(self) -> _Loaded:
         if self._loaded is not None:
             return self._loaded
-        try:
-            import torch
-            import transformers
-        except ImportError as e:
-            raise MissingExtraError(
-                e.name or "transformers", "transformers", what="The NLLB translator"
-            ) from e
-        device = self._resolve_device(torch)
-        dtype = Dtype(self.dtype)
-        if dtype is Dtype.AUTO:
-            if device.type != "cuda":
-                dtype = Dtype.FLOAT32
-            elif torch.cuda.is_bf16_supported():
-                dtype = Dtype.BFLOAT16
-            else:
-                dtype = Dtype.FLOAT16
+        torch = import_extra("torch", "transformers", what="The NLLB translator")
+        transformers = import_extra("transformers", "transformers", what="The NLLB translator")
+        device = resolve_device(torch, self.device, owner="NLLBTranslator", auto="auto")
         where = str(self.model)
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(where)
             model = transformers.AutoModelForSeq2SeqLM.from_pretrained(
-                where, dtype=getattr(torch, dtype.value)
+                where, dtype=resolve_dtype(torch, self.dtype, device)
             )
         except (OSError, ValueError) as e:
             raise ParameterError(
@@ -350,19 +320,6 @@ class NLLBTranslator(Translator):
             )
         self._loaded = _Loaded(model, tokenizer, device, m2m_codes, max_length, limit, n_special)
         return self._loaded
-
-    def _resolve_device(self, torch: Any) -> Any:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        dev = torch.device(self.device)
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ParameterError(
-                f"device {self.device!r} was asked for but CUDA is not available here; use "
-                "device='cpu' or 'auto'"
-            )
-        if dev.type == "mps" and not torch.backends.mps.is_available():
-            raise ParameterError("device 'mps' was asked for but MPS is not available here")
-        return dev
 
     # -- language codes --------------------------------------------------------------------
 

@@ -1,0 +1,219 @@
+"""Torch and transformers plumbing shared by the neural backends (private).
+
+The aligner (:mod:`xproj.align.simalign`, :mod:`xproj.align.embedded`), the labeller
+(:mod:`xproj.label.transformers`) and the translator (:mod:`xproj.translate.nllb`) import the
+heavy packages, check device names, resolve ``"auto"`` devices and choose floating-point types
+through these functions. Importing this module imports neither torch nor transformers: callers
+pass in the ``torch`` module they got from :func:`import_extra`.
+
+Examples
+--------
+>>> is_device_name("cuda:1"), is_device_name("mps", mps=False), is_device_name("gpu")
+(True, False, False)
+>>> device_constraint(mps=False).describe()
+"one of 'auto', 'cpu', 'cuda', 'cuda:N'"
+>>> Dtype("bfloat16")
+<Dtype.BFLOAT16: 'bfloat16'>
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import importlib.util
+import re
+from typing import Any
+
+from xproj.errors import MissingExtraError, ParameterError
+from xproj.params import Predicate
+
+__all__ = [
+    "Dtype",
+    "check_installed",
+    "device_constraint",
+    "import_extra",
+    "is_device_name",
+    "resolve_device",
+    "resolve_dtype",
+]
+
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:[0-9]+)?")
+
+
+class Dtype(str, enum.Enum):
+    """The model's floating-point type. ``AUTO`` is float32 on CPU and half precision on CUDA
+    (bfloat16 where the GPU supports it, else float16)."""
+
+    AUTO = "auto"
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+
+
+def import_extra(package: str, extra: str, *, what: str) -> Any:
+    """Import ``package``, or raise :class:`~xproj.errors.MissingExtraError` naming ``extra``.
+
+    Parameters
+    ----------
+    package
+        The module to import, e.g. ``"torch"``.
+    extra
+        The xproj extra that installs it (the error says ``pip install "xproj[extra]"``).
+    what
+        What needs it, for the error message (``"The NLLB translator"``).
+
+    Returns
+    -------
+    module
+        The imported module.
+
+    Raises
+    ------
+    MissingExtraError
+        If the import fails; it names the package that could not be imported (a dependency
+        of ``package`` when that is what is missing).
+
+    Examples
+    --------
+    >>> import_extra("json", "report", what="The report").dumps([1])
+    '[1]'
+    >>> import_extra("no_such_package", "transformers", what="The NLLB translator")
+    Traceback (most recent call last):
+    ...
+    xproj.errors.MissingExtraError: The NLLB translator needs the Python package \
+'no_such_package', which is not installed. Install it with: pip install "xproj[transformers]"
+    """
+    try:
+        return importlib.import_module(package)
+    except ImportError as e:
+        raise MissingExtraError(e.name or package, extra, what=what) from e
+
+
+def check_installed(packages: tuple[str, ...], extra: str, *, what: str) -> None:
+    """Raise :class:`~xproj.errors.MissingExtraError` for the first of ``packages`` not
+    installed, without importing any of them.
+
+    Examples
+    --------
+    >>> check_installed(("json", "no_such_package"), "embedded", what="The encoder")
+    Traceback (most recent call last):
+    ...
+    xproj.errors.MissingExtraError: The encoder needs the Python package 'no_such_package', \
+which is not installed. Install it with: pip install "xproj[embedded]"
+    """
+    for package in packages:
+        if importlib.util.find_spec(package) is None:
+            raise MissingExtraError(package, extra, what=what)
+
+
+def is_device_name(value: Any, *, mps: bool = True) -> bool:
+    """Whether ``value`` is ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` (or ``"mps"``).
+
+    Examples
+    --------
+    >>> [is_device_name(d) for d in ("auto", "cuda:0", "mps", "cuda:", "GPU", None)]
+    [True, True, True, False, False, False]
+    """
+    if not isinstance(value, str) or _DEVICE.fullmatch(value) is None:
+        return False
+    return mps or value != "mps"
+
+
+def device_constraint(*, mps: bool = True) -> Predicate:
+    """The parameter constraint for a device name checked by :func:`is_device_name`.
+
+    Examples
+    --------
+    >>> device_constraint().describe()
+    "one of 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'"
+    >>> device_constraint().accepts("cuda:3")
+    True
+    """
+    names = "'auto', 'cpu', 'cuda', 'cuda:N'" + (", 'mps'" if mps else "")
+    return Predicate(lambda v: is_device_name(v, mps=mps), f"one of {names}")
+
+
+def resolve_device(torch: Any, device: str | None, *, owner: str, auto: str | None) -> Any:
+    """The ``torch.device`` a backend's ``device`` parameter names, checked to exist here.
+
+    Parameters
+    ----------
+    torch
+        The imported ``torch`` module.
+    device
+        The parameter's value.
+    owner
+        The class or function whose parameter it is, for error messages.
+    auto
+        The value that means "CUDA when available, else CPU": ``"auto"``, or ``None`` for a
+        parameter whose ``None`` means that (any other value is given to ``torch.device``).
+
+    Raises
+    ------
+    ParameterError
+        If torch does not know the device, or the device is not available on this machine
+        (CUDA or MPS absent, a CUDA index beyond the GPUs present).
+
+    Examples
+    --------
+    >>> import torch
+    >>> resolve_device(torch, "cpu", owner="NLLBTranslator", auto="auto")
+    device(type='cpu')
+    >>> resolve_device(torch, "gpu", owner="NLLBTranslator", auto="auto")
+    Traceback (most recent call last):
+    ...
+    xproj.errors.ParameterError: The 'device' parameter of NLLBTranslator must be a torch \
+device such as 'cpu', 'cuda' or 'cuda:0'. Got 'gpu' instead.
+    """
+    if device == auto:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError) as e:
+        raise ParameterError(
+            f"The 'device' parameter of {owner} must be a torch device such as 'cpu', 'cuda' "
+            f"or 'cuda:0'. Got {device!r} instead."
+        ) from e
+    use = "device='cpu' or " + (
+        "device=None (CUDA when available)" if auto is None else f"device={auto!r}"
+    )
+    for kind, name, available in (
+        ("cuda", "CUDA", torch.cuda.is_available),
+        ("mps", "MPS", torch.backends.mps.is_available),
+    ):
+        if dev.type == kind and not available():
+            raise ParameterError(
+                f"The 'device' parameter of {owner} must name a device available here, but "
+                f"torch sees no {name} device. Got {device!r} instead; use {use}."
+            )
+    try:
+        torch.empty(0, device=dev)  # fails fast where the device is absent ("cuda:7")
+    except (RuntimeError, ValueError, AssertionError) as e:
+        raise ParameterError(
+            f"The 'device' parameter of {owner} must name a torch device available here, such "
+            f"as 'cpu' or 'cuda:0'. Got {device!r} instead ({e}); use {use}."
+        ) from None
+    return dev
+
+
+def resolve_dtype(torch: Any, dtype: Dtype | str, device: Any) -> Any:
+    """The ``torch.dtype`` for a :class:`Dtype` on a resolved ``device``.
+
+    ``AUTO`` is float32 on anything but CUDA; on CUDA, bfloat16 where the GPU supports it,
+    else float16.
+
+    Examples
+    --------
+    >>> import torch
+    >>> resolve_dtype(torch, "auto", torch.device("cpu")), resolve_dtype(torch, "float16", None)
+    (torch.float32, torch.float16)
+    """
+    d = Dtype(dtype)
+    if d is Dtype.AUTO:
+        if device.type != "cuda":
+            d = Dtype.FLOAT32
+        elif torch.cuda.is_bf16_supported():
+            d = Dtype.BFLOAT16
+        else:
+            d = Dtype.FLOAT16
+    return getattr(torch, d.value)
