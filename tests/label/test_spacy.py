@@ -202,13 +202,7 @@ def test_spanish_model_loads_and_labels_conll_types() -> None:
     assert all(s.label in {"PER", "LOC", "ORG", "MISC"} for s in out.spans)
 
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-def read_gold(relative: str) -> list[LabelledSentence]:
-    path = DATA / relative
-    if not path.exists():
-        pytest.skip(f"{path} is absent (the benchmark data lives in ../shared/data)")
+def read_gold(path: Path) -> list[LabelledSentence]:
     from xproj.io.conll import read_conll
 
     return read_conll(path)
@@ -227,8 +221,8 @@ def english_raw() -> SpacyLabeller:
 
 @pytest.mark.data
 @needs_en
-def test_english_f1_on_conll2003_valid(english_raw: SpacyLabeller) -> None:
-    gold = read_gold("conll2003_en/valid.txt")[:1000]
+def test_english_f1_on_conll2003_valid(shared_data: Path, english_raw: SpacyLabeller) -> None:
+    gold = read_gold(shared_data / "conll2003_en" / "valid.txt")[:1000]
     raw = english_raw.label([g.sentence for g in gold])
     normalised = SpanNormaliser(lang="en").normalise(raw)  # what normalise="auto" does
     # measured 0.646 normalised and 0.608 raw (spaCy 3.8, en_core_web_sm 3.8.0)
@@ -238,8 +232,10 @@ def test_english_f1_on_conll2003_valid(english_raw: SpacyLabeller) -> None:
 
 @pytest.mark.data
 @needs_en
-def test_normalisation_gain_on_europarl_english(english_raw: SpacyLabeller) -> None:
-    gold = read_gold("europarl_ner/en-europarl.test.conll02")
+def test_normalisation_gain_on_europarl_english(
+    shared_data: Path, english_raw: SpacyLabeller
+) -> None:
+    gold = read_gold(shared_data / "europarl_ner" / "en-europarl.test.conll02")
     raw = english_raw.label([g.sentence for g in gold])
     normalised = SpanNormaliser(lang="en").normalise(raw)
     # measured 0.679 normalised and 0.526 raw

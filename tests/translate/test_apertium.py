@@ -15,9 +15,6 @@ from xproj.types import Sentence
 
 needs_apertium = pytest.mark.usefixtures("apertium")
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-EUROPARL_ES = DATA / "europarl_ner" / "es-europarl.test.conll02"
-
 
 def S(text: str, lang: str | None = "es") -> Sentence:
     return Sentence(tuple(text.split()), lang)
@@ -149,12 +146,11 @@ def test_registered() -> None:
 
 @needs_apertium
 @pytest.mark.data
-def test_europarl_spanish_batch_keeps_every_sentence() -> None:
-    if not EUROPARL_ES.exists():
-        pytest.skip(f"{EUROPARL_ES} is absent (../shared/data is not mounted)")
+def test_europarl_spanish_batch_keeps_every_sentence(shared_data: Path) -> None:
     from xproj.io.conll import read_conll
 
-    sentences = [s.sentence for s in read_conll(EUROPARL_ES, lang="es")[:200]]
+    europarl_es = shared_data / "europarl_ner" / "es-europarl.test.conll02"
+    sentences = [s.sentence for s in read_conll(europarl_es, lang="es")[:200]]
     tr = ApertiumTranslator()
     start = time.perf_counter()
     out = tr.translate(sentences, "en")

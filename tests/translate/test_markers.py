@@ -20,9 +20,6 @@ from xproj.translate.markers import (
 )
 from xproj.types import LabelledSentence, Sentence, Span
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-EUROPARL_ES = DATA / "europarl_ner" / "es-europarl.test.conll02"
-
 WORDS = {
     "la": "the",
     "casa": "house",
@@ -198,12 +195,11 @@ def test_with_apertium(apertium: None) -> None:
 
 
 @pytest.mark.data
-def test_europarl_marker_survival_with_apertium(apertium: None) -> None:
-    if not EUROPARL_ES.exists():
-        pytest.skip(f"{EUROPARL_ES} is absent (../shared/data is not mounted)")
+def test_europarl_marker_survival_with_apertium(shared_data: Path, apertium: None) -> None:
     from xproj.io.conll import read_conll
 
-    sentences = read_conll(EUROPARL_ES, lang="es")[:200]
+    europarl_es = shared_data / "europarl_ner" / "es-europarl.test.conll02"
+    sentences = read_conll(europarl_es, lang="es")[:200]
     result = MarkerTranslator(translator=ApertiumTranslator()).translate(sentences, "en")
     assert len(result.sentences) == 200
     assert result.n_entities == sum(len(s.spans) for s in sentences)

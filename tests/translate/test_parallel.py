@@ -12,9 +12,6 @@ from xproj.text import split_whitespace
 from xproj.translate.parallel import ParallelTranslator
 from xproj.types import Sentence
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-MAFAND = DATA / "parallel" / "mafand_mt" / "en-hau"
-
 
 def S(text: str, lang: str | None = "en") -> Sentence:
     return Sentence(tuple(text.split()), lang)
@@ -91,15 +88,14 @@ def test_registered() -> None:
 
 
 @pytest.mark.data
-def test_mafand_hausa_test_set_is_served_whole() -> None:
-    if not MAFAND.exists():
-        pytest.skip(f"{MAFAND} is absent (../shared/data is not mounted)")
+def test_mafand_hausa_test_set_is_served_whole(shared_data: Path) -> None:
+    mafand = shared_data / "parallel" / "mafand_mt" / "en-hau"
     english = [
         Sentence(tuple(split_whitespace(line)), "en")
-        for line in (MAFAND / "test.en").read_text(encoding="utf-8").splitlines()
+        for line in (mafand / "test.en").read_text(encoding="utf-8").splitlines()
     ]
-    out = ParallelTranslator(path=MAFAND / "test.hau", lang="ha").translate(english, "hau")
+    out = ParallelTranslator(path=mafand / "test.hau", lang="ha").translate(english, "hau")
     assert len(out) == len(english) == 1500
     assert all(len(o) > 0 for o in out)
     with pytest.raises(InputError, match="holds 1500 translations but 1499 sentences"):
-        ParallelTranslator(path=MAFAND / "test.hau").translate(english[:-1], "hau")
+        ParallelTranslator(path=mafand / "test.hau").translate(english[:-1], "hau")
