@@ -59,7 +59,11 @@ from xproj.project.greedy import GreedyProjector
 from xproj.project.heuristic import HeuristicProjector
 from xproj.project.ilp import ILPProjector
 from xproj.project.ner_scorer import LabellerCandidates, NERScorer
-from xproj.project.normalised import NormalisingProjector, normalise_projections
+from xproj.project.normalised import (
+    NormalisingProjector,
+    complete_names,
+    normalise_projections,
+)
 from xproj.project.scorers import AlignmentScorer, WeightedFusion
 from xproj.translate.apertium import ApertiumTranslator
 from xproj.translate.base import Translator
@@ -257,18 +261,20 @@ class Run:
             peer = None
         # (translation, English labeller spans, target-side normalisation); the first is the
         # main configuration, run with every projector; the others are ablations (heuristic)
-        variants: tuple[tuple[str, str, bool], ...] = (
-            ("protect-title", "hide-quotes", True),
-            ("protect-title", "hide-quotes", False),
-            ("protect-title", "normalise", True),
-            ("plain", "hide-quotes", True),
-            ("plain", "normalise", False),
-            ("plain", "raw", False),
+        # (translation, English labeller, target-side normalisation, name completion)
+        variants: tuple[tuple[str, str, bool, bool], ...] = (
+            ("protect-title", "hide-quotes", True, True),
+            ("protect-title", "hide-quotes", True, False),
+            ("protect-title", "hide-quotes", False, True),
+            ("protect-title", "normalise", True, True),
+            ("plain", "hide-quotes", True, True),
+            ("plain", "normalise", False, False),
+            ("plain", "raw", False, False),
         )
         if self.all_ablations:
             variants += (
-                ("protect-per", "hide-quotes", True),
-                ("protect-all", "hide-quotes", True),
+                ("protect-per", "hide-quotes", True, True),
+                ("protect-all", "hide-quotes", True, True),
             )
         main = variants[0]
         main_state: dict[str, Any] = {}
@@ -278,7 +284,7 @@ class Run:
             else None
         )
         done: dict[tuple[str, str], tuple[list[LabelledSentence], list[Alignment]]] = {}
-        for tr_name, lab_name, tnorm in variants:
+        for tr_name, lab_name, tnorm, complete in variants:
             if (tr_name, lab_name) in done:
                 labels, alignments = done[(tr_name, lab_name)]
                 self._project_all(
@@ -291,7 +297,8 @@ class Run:
                     tr_name,
                     lab_name,
                     target_normaliser if tnorm else None,
-                    (tr_name, lab_name, tnorm) == main,
+                    complete,
+                    (tr_name, lab_name, tnorm, complete) == main,
                     main_state,
                 )
                 continue
@@ -315,7 +322,7 @@ class Run:
             alignments = self.aligner.align([s.sentence for s in labels], targets)
             self.time(ds.name, f"align[{tr_name}]", self.aligner.seconds - s0)
             done[(tr_name, lab_name)] = (labels, alignments)
-            is_main = (tr_name, lab_name, tnorm) == main
+            is_main = (tr_name, lab_name, tnorm, complete) == main
             self._project_all(
                 ds,
                 gold,
@@ -326,6 +333,7 @@ class Run:
                 tr_name,
                 lab_name,
                 target_normaliser if tnorm else None,
+                complete,
                 is_main,
                 main_state,
             )
@@ -349,8 +357,9 @@ class Run:
                     )
                 ),
             )
-            if target_normaliser is not None:
-                ner = NormalisingProjector(projector=ner, normaliser=target_normaliser)
+            ner = NormalisingProjector(
+                projector=ner, normaliser=target_normaliser, complete_names=True
+            )
             t0 = time.perf_counter()
             proj = ner.project(labels, targets, main_state["alignments"])
             self.time(ds.name, "project[greedy+ner]", time.perf_counter() - t0)
@@ -379,6 +388,7 @@ class Run:
                 refined = refiner.refine(targets, labels, main_state[p_name])
                 if target_normaliser is not None:
                     refined, _ = normalise_projections(refined, target_normaliser)
+                refined, _ = complete_names(refined)
                 wall = time.perf_counter() - t0
                 self.time(ds.name, "backtranslate[translate]", back.seconds - s0)
                 self.time(ds.name, "backtranslate[align]", self.aligner.seconds - a0)
@@ -409,28 +419,42 @@ class Run:
         tr_name: str,
         lab_name: str,
         normaliser: SpanNormaliser | None,
+        complete: bool,
         is_main: bool,
         main_state: dict[str, Any],
     ) -> None:
-        suffix = "" if is_main else f"/{tr_name}/{lab_name}" + ("" if normaliser else "/no-tnorm")
+        suffix = (
+            ""
+            if is_main
+            else f"/{tr_name}/{lab_name}"
+            + ("" if normaliser else "/no-tnorm")
+            + ("" if complete else "/no-complete")
+        )
         for p_name, projector in projectors.items():
             if not is_main and p_name != "heuristic":
                 continue
-            if normaliser is not None:
-                projector = NormalisingProjector(projector=projector, normaliser=normaliser)
+            if normaliser is not None or complete:
+                projector = NormalisingProjector(
+                    projector=projector, normaliser=normaliser, complete_names=complete
+                )
             t0 = time.perf_counter()
             proj = projector.project(labels, targets, alignments)
             self.time(ds.name, f"project[{p_name}]", time.perf_counter() - t0)
             if is_main and isinstance(projector, NormalisingProjector):
-                self.counts[ds.name].setdefault("target_normalisation", {})[p_name] = _as_dict(
-                    projector.last_normalisation
+                if projector.last_normalisation is not None:
+                    self.counts[ds.name].setdefault("target_normalisation", {})[p_name] = _as_dict(
+                        projector.last_normalisation
+                    )
+                self.counts[ds.name].setdefault("names_completed", {})[p_name] = (
+                    projector.last_completed
                 )
             self.score(
                 ds,
                 gold,
                 p_name + suffix,
                 f"{p_name} projector; translation: {tr_name}; English labeller spans: "
-                f"{lab_name}; target-side normalisation: {'on' if normaliser else 'off'}",
+                f"{lab_name}; target-side normalisation: {'on' if normaliser else 'off'}; "
+                f"name completion: {'on' if complete else 'off'}",
                 proj,
             )
             if is_main:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from xproj import Alignment, LabelledSentence, Sentence
+from xproj import Alignment, LabelledSentence, Sentence, Span
 from xproj.label.normalise import SpanNormaliser
 from xproj.project.greedy import GreedyProjector
 from xproj.project.heuristic import HeuristicProjector
-from xproj.project.normalised import NormalisingProjector, normalise_projections
+from xproj.project.normalised import NormalisingProjector, complete_names, normalise_projections
 from xproj.testing import check_projector
 from xproj.types import ProjectedSpan, Projection
 
@@ -57,12 +57,57 @@ def test_the_projector_wrapper_projects_then_normalises() -> None:
     tgt = Sentence(("Señor", "Presidente", ",", "señor", "Prodi"), "es")
     ali = Alignment(5, 5, ((0, 0), (1, 1), (2, 2), (3, 3), (4, 4)))
     inner = HeuristicProjector()
-    p = NormalisingProjector(
-        projector=inner, normaliser=SpanNormaliser(lang="es", title_labels=ALL)
-    )
+    norm = SpanNormaliser(lang="es", honorific_labels=ALL)
+    p = NormalisingProjector(projector=inner, normaliser=norm)
     direct = inner.project([src], [tgt], [ali])
-    expected, _ = normalise_projections(direct, p.normaliser)
+    expected, _ = normalise_projections(direct, norm)
     assert p.project([src], [tgt], [ali]) == expected
     assert expected[0].tags == ("O", "O", "O", "O", "B-PER")
     assert p.last_normalisation is not None and p.last_normalisation.dropped == 1
     assert p.get_params()["projector__max_gap"] == inner.max_gap
+
+
+def test_complete_names_extends_a_span_to_its_capitalised_run() -> None:
+    words = (
+        "el",
+        "Partido",
+        "Verde",
+        "Ecologista",
+        "de",
+        "México",
+        "y",
+        "la",
+        "Sra.",
+        "Ana",
+        "Lima",
+    )
+    p = Projection.build(
+        words, [ProjectedSpan(2, 3, "ORG", 0, 0.5, "x"), ProjectedSpan(10, 11, "PER", 1)], 2, "es"
+    )
+    out, n = complete_names([p])
+    # "de" is a Spanish name particle, "Sra." a form of address (not part of the name)
+    assert [(s.start, s.end, s.label, s.source, s.score) for s in out[0].projected] == [
+        (1, 6, "ORG", 0, 0.5),
+        (9, 11, "PER", 1, None),
+    ]
+    assert n == 2
+    # without a preset for the language, runs are adjacent capitalised words only
+    q = Projection.build(words, [ProjectedSpan(2, 3, "ORG", 0)], 1, "eu")
+    assert complete_names([q])[0][0].projected[0].span == Span(1, 4, "ORG")
+    # two spans in one run are left alone
+    r = Projection.build(
+        ("con", "Ana", "Lima", "Pérez"),
+        [ProjectedSpan(1, 2, "PER", 0), ProjectedSpan(2, 3, "PER", 1)],
+        2,
+        "es",
+    )
+    assert complete_names([r]) == ([r], 0)
+
+
+def test_normalising_projector_with_name_completion_only() -> None:
+    src = LabelledSentence.from_tags(["in", "Buenos", "Aires"], ["O", "O", "B-LOC"], "en")
+    tgt = Sentence(("en", "Buenos", "Aires"), "es")
+    ali = Alignment(3, 3, ((0, 0), (2, 2)))
+    p = NormalisingProjector(projector=HeuristicProjector(), complete_names=True)
+    assert p.project([src], [tgt], [ali])[0].tags == ("O", "B-LOC", "I-LOC")
+    assert p.last_completed == 1 and p.last_normalisation is None

@@ -107,6 +107,7 @@ def find_name_runs(
     protect_acronyms: bool = False,
     titles: Collection[str] = (),
     honorifics: Collection[str] = (),
+    particles: Collection[str] | None = None,
 ) -> list[tuple[int, int]]:
     """The name runs of a sentence as half-open word ranges, in order.
 
@@ -127,6 +128,9 @@ def find_name_runs(
         Forms of address ("sra", "señor"), lower case without a final full stop: particles
         right after one open a name ("Sra. de Palacio"); after other titles they do not
         ("Presidente de la Comisión").
+    particles
+        The particles, lower case, instead of every lower-case word of at most
+        ``max_particle`` letters.
 
     Examples
     --------
@@ -148,7 +152,11 @@ def find_name_runs(
             _sentence_initial(words, i) and _is_particle(w.lower(), max_particle)
         ):
             kind.append("N")
-        elif _is_particle(w, max_particle):
+        elif (
+            _is_particle(w, max_particle)
+            if particles is None
+            else (w.islower() and w.casefold() in particles)
+        ):
             kind.append("p")
         else:
             kind.append(".")
