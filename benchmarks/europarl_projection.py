@@ -86,8 +86,8 @@ class Method:
     alignment: str = ""  # "" is the default aligner, else a key of ALIGNER_VARIANTS
 
 
-#: The recommended configuration's projector (see docs/benchmarks.md).
 def best_heuristic() -> HeuristicProjector:
+    """The recommended projector (with itermax links; see docs/benchmarks.md)."""
     return HeuristicProjector(max_gap=2, best_links_only=True, lowercase_label="MISC")
 
 
@@ -377,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
         "alignments": "computed" if args.load_alignments is None else str(args.load_alignments),
         "goal_pairs_per_s": GOAL_PAIRS_PER_S,
         "goal_project_share": GOAL_PROJECT_SHARE,
+        "meets_speed_goal": bool(align_s and pairs / align_s >= GOAL_PAIRS_PER_S),
+        "meets_projection_goal": bool(align_s and project_s[best] / align_s <= GOAL_PROJECT_SHARE),
     }
     share = timing["project_share"]
     print(
