@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Shared test helpers (``_tiny.py``) import as top-level modules; pytest's importlib import
+# mode does not put the tests directory on sys.path itself.
+TESTS_DIR = str(Path(__file__).resolve().parent)
+if TESTS_DIR not in sys.path:
+    sys.path.append(TESTS_DIR)
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 

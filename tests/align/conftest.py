@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from _tiny import encoder_config, require, unigram_tokenizer, wordpiece_tokenizer
+
 CORPUS = [
     "the cat sat on the mat",
     "le chat est assis sur le tapis",
@@ -22,104 +24,35 @@ CORPUS = [
 ]
 
 
-def _unigram_tokenizer(model_max_length: int) -> object:
-    """An XLM-R-like SentencePiece Unigram tokenizer (``▁`` word starts, ``<s> … </s>``)."""
-    transformers = pytest.importorskip("transformers")
-    tokenizers = pytest.importorskip("tokenizers")
-    from tokenizers import decoders, models, normalizers, pre_tokenizers, processors, trainers
-
-    tok = tokenizers.Tokenizer(models.Unigram())
-    tok.normalizer = normalizers.NFKC()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    trainer = trainers.UnigramTrainer(
-        vocab_size=150, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], unk_token="<unk>"
-    )
-    tok.train_from_iterator(CORPUS * 3, trainer)
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>",
-        pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", 0), ("</s>", 2)],
-    )
-    return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        cls_token="<s>",
-        sep_token="</s>",
-        model_max_length=model_max_length,
-    )
-
-
-def _wordpiece_tokenizer() -> object:
-    """A BERT-like WordPiece tokenizer (``[CLS] … [SEP]``, ``##`` continuations)."""
-    transformers = pytest.importorskip("transformers")
-    tokenizers = pytest.importorskip("tokenizers")
-    from tokenizers import models, normalizers, pre_tokenizers, processors, trainers
-
-    tok = tokenizers.Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=200, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    )
-    tok.train_from_iterator(CORPUS * 3, trainer)
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B [SEP]",
-        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
-    )
-    return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=512,
-    )
-
-
 @pytest.fixture(scope="session")
 def tiny_xlmr(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 4-layer XLM-R with 16 positions (14 subwords per window incl. <s> and </s>)."""
-    transformers = pytest.importorskip("transformers")
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
+    require("torch", "transformers", "tokenizers")
+    import torch
+    from transformers import XLMRobertaModel
+
     path = tmp_path_factory.mktemp("tiny-xlmr")
-    tokenizer = _unigram_tokenizer(model_max_length=14)
-    config = transformers.XLMRobertaConfig(
-        vocab_size=len(tokenizer),  # type: ignore[arg-type]
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=16,
-        pad_token_id=1,
+    tokenizer = unigram_tokenizer(CORPUS * 3, vocab_size=150, model_max_length=14, nfkc=True)
+    config = encoder_config(
+        "XLMRobertaConfig", vocab_size=len(tokenizer), layers=4, positions=16, pad_token_id=1
     )
-    transformers.XLMRobertaModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)  # type: ignore[attr-defined]
+    torch.manual_seed(0)
+    XLMRobertaModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
     return path
 
 
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3-layer BERT with 512 positions and a WordPiece tokenizer."""
-    transformers = pytest.importorskip("transformers")
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
+    require("torch", "transformers", "tokenizers")
+    import torch
+    from transformers import BertModel
+
     path = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = _wordpiece_tokenizer()
-    config = transformers.BertConfig(
-        vocab_size=len(tokenizer),  # type: ignore[arg-type]
-        hidden_size=32,
-        num_hidden_layers=3,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-    )
-    transformers.BertModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)  # type: ignore[attr-defined]
+    tokenizer = wordpiece_tokenizer(CORPUS * 3, vocab_size=200, model_max_length=512)
+    config = encoder_config("BertConfig", vocab_size=len(tokenizer), layers=3, positions=512)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
     return path

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from _tiny import encoder_config, require, unigram_tokenizer, wordpiece_tokenizer
+
 CONLL_TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+TAGS = {
+    "id2label": dict(enumerate(CONLL_TAGS)),
+    "label2id": {t: i for i, t in enumerate(CONLL_TAGS)},
+}
 
 CORPUS = [
     "Angela Merkel visited Paris on Monday .",
@@ -18,113 +25,56 @@ CORPUS = [
 ]
 
 
-def _bert(path: Path) -> Path:
+def _classifier(model_class: str, config: Any, seed: int, path: Path) -> Path:
+    """Save a random token classifier with larger classifier weights than the default init,
+    so that arg-max tags vary between words."""
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
+    import transformers
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    # a small vocabulary, so that most words split into several subwords
-    tok.train_from_iterator(
-        CORPUS * 5, trainers.WordPieceTrainer(vocab_size=120, special_tokens=specials)
-    )
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
-    )
-    fast = BertTokenizerFast(
-        tokenizer_object=tok,
-        model_max_length=128,
-        pad_token="[PAD]",
-        unk_token="[UNK]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-    )
-    config = BertConfig(
-        vocab_size=tok.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        id2label=dict(enumerate(CONLL_TAGS)),
-        label2id={t: i for i, t in enumerate(CONLL_TAGS)},
-        pad_token_id=0,
-    )
-    torch.manual_seed(0)
-    model = BertForTokenClassification(config)
-    # larger classifier weights than the default init, so arg-max tags vary between words
+    torch.manual_seed(seed)
+    model = getattr(transformers, model_class)(config)
     torch.nn.init.normal_(model.classifier.weight, std=1.0)
     model.save_pretrained(path)
-    fast.save_pretrained(path)
     return path
+
+
+def _bert(path: Path) -> Path:
+    # a small vocabulary, so that most words split into several subwords
+    fast = wordpiece_tokenizer(
+        CORPUS * 5, vocab_size=120, model_max_length=128, fast_class="BertTokenizerFast"
+    )
+    config = encoder_config(
+        "BertConfig", vocab_size=len(fast), layers=2, positions=128, pad_token_id=0, **TAGS
+    )
+    fast.save_pretrained(path)
+    return _classifier("BertForTokenClassification", config, 0, path)
 
 
 def _xlmr(path: Path) -> Path:
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import (
-        PreTrainedTokenizerFast,
-        XLMRobertaConfig,
-        XLMRobertaForTokenClassification,
-    )
-
-    specials = ["<s>", "<pad>", "</s>", "<unk>"]
-    tok = Tokenizer(models.Unigram())
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    tok.train_from_iterator(
-        CORPUS * 5,
-        trainers.UnigramTrainer(vocab_size=150, special_tokens=specials, unk_token="<unk>"),
-    )
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        model_max_length=64,
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        unk_token="<unk>",
-        cls_token="<s>",
-        sep_token="</s>",
-    )
-    config = XLMRobertaConfig(
-        vocab_size=tok.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=66,
-        id2label=dict(enumerate(CONLL_TAGS)),
-        label2id={t: i for i, t in enumerate(CONLL_TAGS)},
+    fast = unigram_tokenizer(CORPUS * 5, vocab_size=150, model_max_length=64, nfkc=False)
+    config = encoder_config(
+        "XLMRobertaConfig",
+        vocab_size=len(fast),
+        layers=2,
+        positions=66,
         pad_token_id=1,
         bos_token_id=0,
         eos_token_id=2,
+        **TAGS,
     )
-    torch.manual_seed(1)
-    model = XLMRobertaForTokenClassification(config)
-    torch.nn.init.normal_(model.classifier.weight, std=1.0)
-    model.save_pretrained(path)
     fast.save_pretrained(path)
-    return path
+    return _classifier("XLMRobertaForTokenClassification", config, 1, path)
 
 
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
+    require("torch", "transformers", "tokenizers")
     return _bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
 @pytest.fixture(scope="session")
 def tiny_xlmr(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
+    require("torch", "transformers", "tokenizers")
     return _xlmr(tmp_path_factory.mktemp("tiny-xlmr"))
 
 

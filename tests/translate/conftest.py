@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from _tiny import require
+
 CORPUS = [
     "La casa es grande .",
     "El señor de Palacio vive en Madrid .",
@@ -135,15 +137,11 @@ def build_tiny_m2m(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_nllb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    pytest.importorskip("tokenizers")
+    require("torch", "transformers", "tokenizers")
     return build_tiny_nllb(tmp_path_factory.mktemp("tiny-nllb"))
 
 
 @pytest.fixture(scope="session")
 def tiny_m2m(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    pytest.importorskip("sentencepiece")
+    require("torch", "transformers", "sentencepiece")
     return build_tiny_m2m(tmp_path_factory.mktemp("tiny-m2m"))
