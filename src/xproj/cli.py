@@ -126,6 +126,22 @@ def _mapping(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _add_params(p: argparse.ArgumentParser, flag: str, stage: str) -> None:
+    p.add_argument(
+        flag,
+        type=_param,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"{stage} parameter; repeatable",
+    )
+
+
+def _add_hidden_code(p: argparse.ArgumentParser) -> None:
+    """``--code FILE.py`` on the commands other than ``run`` (which documents it)."""
+    p.add_argument("--code", action="append", default=[], metavar="FILE.py", help=argparse.SUPPRESS)
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     def __init__(self, prog: str) -> None:
         super().__init__(
@@ -136,7 +152,9 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xproj`` (all subcommands)."""
     from xproj import __version__
+    from xproj.io.conll import ConllFormat
 
+    conll_formats = tuple(f.value for f in ConllFormat)
     parser = argparse.ArgumentParser(
         prog="xproj",
         description="Cross-lingual NER by annotation projection: translate, label, "
@@ -196,14 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--source-format",
         default="auto",
-        choices=("auto", "tab", "space", "conll2003", "panx", "masakhaner"),
+        choices=conll_formats,
         help="source file layout (default: auto)",
     )
     p.add_argument("--target", required=True, type=Path, help="target sentences, one per line")
     p.add_argument(
         "--target-format",
         default="text",
-        choices=("text", "raw", "auto", "tab", "space", "conll2003", "panx", "masakhaner"),
+        choices=("text", "raw", *conll_formats),
         help="text: tokenised lines; raw: lines split into words; or a CoNLL layout whose "
         "words are used (default: text)",
     )
@@ -211,25 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alignments", type=Path, help="Pharaoh file instead of the aligner")
     p.add_argument("--one-based", action="store_true", help="the Pharaoh file is 1-based")
     p.add_argument("--aligner", default="simalign", help="aligner backend (default: simalign)")
-    p.add_argument(
-        "--aligner-param",
-        type=_param,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="aligner parameter; repeatable",
-    )
+    _add_params(p, "--aligner-param", "aligner")
     p.add_argument("--projector", default="greedy", help="projector backend (default: greedy)")
-    p.add_argument(
-        "--param",
-        type=_param,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="projector parameter; repeatable",
-    )
+    _add_params(p, "--param", "projector")
     p.add_argument("-o", "--output", type=Path, help="output CoNLL (default: stdout)")
-    p.add_argument("--code", action="append", default=[], metavar="FILE.py", help=argparse.SUPPRESS)
+    _add_hidden_code(p)
     p.set_defaults(func=_cmd_project)
 
     p = sub.add_parser(
@@ -249,17 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="text: words separated by spaces; raw: split into words (default: text)",
     )
     p.add_argument("--aligner", default="simalign", help="aligner backend (default: simalign)")
-    p.add_argument(
-        "--param",
-        type=_param,
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="aligner parameter; repeatable",
-    )
+    _add_params(p, "--param", "aligner")
     p.add_argument("--one-based", action="store_true", help="write 1-based indices")
     p.add_argument("-o", "--output", type=Path, help="output Pharaoh file (default: stdout)")
-    p.add_argument("--code", action="append", default=[], metavar="FILE.py", help=argparse.SUPPRESS)
+    _add_hidden_code(p)
     p.set_defaults(func=_cmd_align)
 
     p = sub.add_parser(
@@ -272,9 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("gold", type=Path, help="gold CoNLL file")
     p.add_argument("predicted", type=Path, help="predicted CoNLL file (same sentences)")
-    fmts = ("auto", "tab", "space", "conll2003", "panx", "masakhaner")
-    p.add_argument("--gold-format", default="auto", choices=fmts, help="default: auto")
-    p.add_argument("--pred-format", default="auto", choices=fmts, help="default: auto")
+    p.add_argument("--gold-format", default="auto", choices=conll_formats, help="default: auto")
+    p.add_argument("--pred-format", default="auto", choices=conll_formats, help="default: auto")
     p.add_argument(
         "--label-map",
         type=_mapping,
@@ -299,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this stage",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--code", action="append", default=[], metavar="FILE.py", help=argparse.SUPPRESS)
+    _add_hidden_code(p)
     p.set_defaults(func=_cmd_backends, verbose=0, quiet=False, log_format="text")
     return parser
 
