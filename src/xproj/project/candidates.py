@@ -398,12 +398,15 @@ def _range_candidates(
     last_end: IntArray,
     max_words: int | None,
     require_link: bool,
-) -> tuple[IntArray, IntArray]:
+    *,
+    sorted_unique: bool = False,
+) -> CandidateSet:
     """All ranges ``[a, b)`` with ``first[r] <= a``, ``b <= last_end[r]`` (flat positions, one
     row ``r`` per allowed start ``a = first[r]``), no sentence-final word, at most
     ``max_words`` words and, with ``require_link``, a word linked to some entity.
 
-    Returns the flat start and end of each range, grouped by row, ends increasing.
+    Returns them as candidates (sentence-local spans); ``sorted_unique`` as for
+    :meth:`CandidateSet.from_arrays`.
     """
     a = first
     stop = np.minimum(problems.next_final()[a], last_end)  # exclusive bound on the end
@@ -412,7 +415,12 @@ def _range_candidates(
         lo = np.maximum(lo, problems.next_linked()[a] + 1)
     hi = stop if max_words is None else np.minimum(stop, a + max_words)
     ends, row = _concat_ranges(lo, hi - lo + 1)
-    return a[row], ends
+    start = a[row]
+    sentence = problems.position_sentence()[start]
+    base = problems.tgt_offsets[sentence]
+    return CandidateSet.from_arrays(
+        len(problems), sentence, start - base, ends - base, sorted_unique=sorted_unique
+    )
 
 
 @dataclass(kw_only=True)
@@ -448,13 +456,8 @@ class NgramCandidates(CandidateExtractor):
         n_pos = int(problems.tgt_offsets[-1])
         pos = np.arange(n_pos, dtype=np.int64)
         sentence_end = problems.tgt_offsets[1:][problems.position_sentence()]
-        start, end = _range_candidates(
-            problems, pos, sentence_end, self.max_words, self.require_link
-        )
-        sentence = problems.position_sentence()[start]
-        base = problems.tgt_offsets[sentence]
-        return CandidateSet.from_arrays(
-            len(problems), sentence, start - base, end - base, sorted_unique=True
+        return _range_candidates(
+            problems, pos, sentence_end, self.max_words, self.require_link, sorted_unique=True
         )
 
 
@@ -484,12 +487,9 @@ class AlignedRanges(CandidateExtractor):
         ents, first, last = problems.entity_hulls()
         flat0 = problems.tgt_offsets[problems.ent_sentence[ents]]
         starts, row = _concat_ranges(flat0 + first, last - first + 1)
-        start, end = _range_candidates(
+        return _range_candidates(
             problems, starts, (flat0 + last + 1)[row], self.max_words, self.require_link
         )
-        sentence = problems.position_sentence()[start]
-        base = problems.tgt_offsets[sentence]
-        return CandidateSet.from_arrays(len(problems), sentence, start - base, end - base)
 
 
 @dataclass(kw_only=True)

@@ -8,7 +8,6 @@ from typing import ClassVar
 
 import numpy as np
 
-from xproj.params import Interval, NoneOr, Options
 from xproj.project.matching import MatchingProjector
 from xproj.project.solvers import CountConstraint, ILPSolver, Solution
 
@@ -72,15 +71,8 @@ class ILPProjector(MatchingProjector):
     max_dp_states: int = 4096
     on_infeasible: str = "relax"
     time_limit: float | None = None
-    _constraints = {
-        **MatchingProjector._constraints,
-        "constraint": Options.of(CountConstraint),
-        "method": Options(("auto", "cbc")),
-        "formulation": Options(("clique", "pairwise")),
-        "max_dp_states": Interval(int, 1, None),
-        "on_infeasible": Options(("relax", "raise")),
-        "time_limit": NoneOr(Interval(float, 0, None, closed="neither")),
-    }
+    # the solver's parameters are validated as the solver validates them
+    _constraints = {**MatchingProjector._constraints, **ILPSolver._constraints}
 
     def validate_params(self) -> None:
         super().validate_params()
