@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xproj.errors import InputError, ParameterError
+from xproj.io import tags as _tags
 from xproj.params import Component, InstanceOf, NoneOr, Options, Predicate
 from xproj.types import LabelledSentence, Span
 
@@ -454,6 +455,10 @@ def map_labels(
 ) -> tuple[Span, ...]:
     """Rename entity types by ``table``; a type mapped to ``"O"`` drops its span.
 
+    :func:`xproj.io.tags.map_labels` for a labeller's output: every type the labeller
+    produces must be in ``table``, and the error names the labeller (``source``) and its
+    ``label_map`` parameter.
+
     Raises
     ------
     InputError
@@ -464,16 +469,12 @@ def map_labels(
     >>> map_labels([Span(0, 1, "GPE"), Span(1, 2, "DATE")], {"GPE": "LOC", "DATE": "O"})
     (Span(start=0, end=1, label='LOC', score=None),)
     """
-    out = []
-    for s in spans:
-        new = table.get(s.label)
-        if new is None:
-            raise InputError(
-                f"{source} produced the entity type {s.label!r}, which the label map does not "
-                f"cover (it maps {', '.join(sorted(table))}); add {s.label!r} to label_map "
-                "(map it to 'O' to drop such spans)",
-                sentence=sentence,
-            )
-        if new != "O":
-            out.append(s if new == s.label else Span(s.start, s.end, new, s.score))
-    return tuple(out)
+    missing = next((s.label for s in spans if s.label not in table), None)
+    if missing is not None:
+        raise InputError(
+            f"{source} produced the entity type {missing!r}, which the label map does not "
+            f"cover (it maps {', '.join(sorted(table))}); add {missing!r} to label_map "
+            "(map it to 'O' to drop such spans)",
+            sentence=sentence,
+        )
+    return _tags.map_labels(spans, table)
