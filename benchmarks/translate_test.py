@@ -297,6 +297,7 @@ class Run:
                     tr_name,
                     lab_name,
                     target_normaliser if tnorm else None,
+                    tnorm,
                     complete,
                     (tr_name, lab_name, tnorm, complete) == main,
                     main_state,
@@ -333,6 +334,7 @@ class Run:
                 tr_name,
                 lab_name,
                 target_normaliser if tnorm else None,
+                tnorm,
                 complete,
                 is_main,
                 main_state,
@@ -419,6 +421,7 @@ class Run:
         tr_name: str,
         lab_name: str,
         normaliser: SpanNormaliser | None,
+        tnorm: bool,
         complete: bool,
         is_main: bool,
         main_state: dict[str, Any],
@@ -427,7 +430,7 @@ class Run:
             ""
             if is_main
             else f"/{tr_name}/{lab_name}"
-            + ("" if normaliser else "/no-tnorm")
+            + ("" if tnorm else "/no-tnorm")
             + ("" if complete else "/no-complete")
         )
         for p_name, projector in projectors.items():
@@ -453,7 +456,8 @@ class Run:
                 gold,
                 p_name + suffix,
                 f"{p_name} projector; translation: {tr_name}; English labeller spans: "
-                f"{lab_name}; target-side normalisation: {'on' if normaliser else 'off'}; "
+                f"{lab_name}; target-side normalisation: {'on' if tnorm else 'off'} (where the "
+                f"target language has a preset); "
                 f"name completion: {'on' if complete else 'off'}",
                 proj,
             )
