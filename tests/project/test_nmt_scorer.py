@@ -43,7 +43,7 @@ def _reference_likelihood(tr: NLLBTranslator, x: str, x_code: str, y: str, y_cod
     """P(y | x) token by token, one decoder call per step, no padding (independent of batching)."""
     import torch
 
-    ld = tr._load()
+    ld = tr.load()
     tok, model = ld.tokenizer, ld.model
     tok.src_lang = x_code
     enc = torch.tensor([tok(x, add_special_tokens=True)["input_ids"]])

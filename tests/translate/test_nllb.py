@@ -108,11 +108,11 @@ def test_translates_by_path_one_output_per_input(tiny_nllb: Path) -> None:
 
 def test_the_forced_first_token_is_the_target_language_code(tiny_nllb: Path) -> None:
     tr = NLLBTranslator(model=tiny_nllb, num_beams=1, max_new_tokens=4)
-    tok = tr._load().tokenizer
+    tok = tr.load().tokenizer
     assert tr.model_code("fr") == "fra_Latn"
     tok.src_lang = tr.model_code("es")
     for lang, code in [("fr", "fra_Latn"), ("de", "deu_Latn"), ("sw", "swh_Latn")]:
-        ids, _ = tr._forward(["La casa es grande ."], tr._lang_token_id(tr.model_code(lang)))
+        ids, _ = tr._forward(["La casa es grande ."], tr.lang_token_id(tr.model_code(lang)))
         assert int(ids[0, 1]) == tok.convert_tokens_to_ids(code)
     # the source side starts with the source language token (NLLB's non-legacy format)
     enc = tok(["La casa"], add_special_tokens=True)
@@ -135,7 +135,7 @@ def test_long_sentences_are_split_and_rejoined(tiny_nllb: Path) -> None:
     third = S("El señor de Palacio vive en Madrid .")
     long = Sentence(first.words + second.words + third.words, "es")
     probe = NLLBTranslator(model=tiny_nllb)
-    tok = probe._load().tokenizer
+    tok = probe.load().tokenizer
     tok.src_lang = "spa_Latn"
     sizes = [
         len(tok(s.text, add_special_tokens=False)["input_ids"]) for s in (first, second, third)
@@ -143,9 +143,9 @@ def test_long_sentences_are_split_and_rejoined(tiny_nllb: Path) -> None:
     budget = max(sizes)
     assert sum(sizes) > budget
     tr = NLLBTranslator(
-        model=tiny_nllb, num_beams=1, max_new_tokens=5, max_length=budget + probe._load().n_special
+        model=tiny_nllb, num_beams=1, max_new_tokens=5, max_length=budget + probe.load().n_special
     )
-    tok = tr._load().tokenizer
+    tok = tr.load().tokenizer
     [out] = quiet(tr, [long], "fr")
     report = tr.last_report
     assert report is not None and report.n_split == 1 and report.n_pieces >= 2
@@ -176,7 +176,7 @@ def test_sentences_in_several_languages_and_the_target_language(tiny_nllb: Path)
     assert tr.last_report is not None and tr.last_report.n_identity == 1
     # each source language is grouped and translated with its own source token: the same
     # text given as English or as Spanish is encoded differently
-    tok = tr._load().tokenizer
+    tok = tr.load().tokenizer
     encoded = []
     for code in ("spa_Latn", "eng_Latn"):
         tok.src_lang = code
@@ -255,9 +255,9 @@ def test_m2m100_tokenizer_language_codes(tiny_m2m: Path) -> None:
     assert tr.model_code("swa") == "sw" and tr.model_code("fra") == "fr"
     out = quiet(tr, [S("La casa es grande ."), S("Madrid")], "fr")
     assert len(out) == 2 and all(o.lang == "fr" and len(o) for o in out)
-    tok = tr._load().tokenizer
+    tok = tr.load().tokenizer
     tok.src_lang = "es"
-    ids, _ = tr._forward(["La casa"], tr._lang_token_id("fr"))
+    ids, _ = tr._forward(["La casa"], tr.lang_token_id("fr"))
     assert int(ids[0, 1]) == tok.get_lang_id("fr")
     assert tr.model_code("yor") == "yo"  # matched through ISO 639-3
     with pytest.raises(InputError, match="'ewe' is not one of the languages of"):

@@ -120,12 +120,6 @@ class NMTScorer(Scorer):
         except InputError as e:
             raise e.at(sentence=sentence) from None
 
-    def _lang_id(self, code: str) -> int:
-        ld = self.translator._load()
-        if ld.m2m_codes is not None:
-            return int(ld.tokenizer.get_lang_id(code))
-        return int(ld.tokenizer.convert_tokens_to_ids(code))
-
     def likelihoods(self, items: Sequence[_Key]) -> list[float]:
         """Length-normalised ``P(output | input)`` for ``(input, input code, output, output
         code)`` tuples of model language codes (cached)."""
@@ -143,7 +137,7 @@ class NMTScorer(Scorer):
         return [self._likelihoods[k] for k in items]
 
     def _forward_group(self, torch: Any, src_code: str, keys: list[_Key]) -> None:
-        ld = self.translator._load()
+        ld = self.translator.load()
         tok, model = ld.tokenizer, ld.model
         tok.src_lang = src_code
         enc = tok([k[0] for k in keys], add_special_tokens=True)["input_ids"]
@@ -152,7 +146,7 @@ class NMTScorer(Scorer):
         start = model.config.decoder_start_token_id
         start = eos if start is None else int(start)
         pad = int(tok.pad_token_id)
-        labels = [[self._lang_id(k[3]), *o, eos] for k, o in zip(keys, out)]
+        labels = [[self.translator.lang_token_id(k[3]), *o, eos] for k, o in zip(keys, out)]
         order = sorted(range(len(keys)), key=lambda i: -(len(enc[i]) + len(labels[i])))
         for lo in range(0, len(order), self.batch_size):
             chunk = order[lo : lo + self.batch_size]

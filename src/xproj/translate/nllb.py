@@ -157,7 +157,9 @@ def _by_words(counts: Sequence[int], a: int, b: int, budget: int) -> list[tuple[
 
 
 @dataclass
-class _Loaded:
+class LoadedModel:
+    """The model, tokenizer and limits an :class:`NLLBTranslator` loaded (see ``load``)."""
+
     model: Any
     tokenizer: Any
     device: Any
@@ -243,7 +245,7 @@ class NLLBTranslator(Translator):
     splitter: WordSplitter = split_words
     last_report: NLLBReport | None = field(default=None, init=False, repr=False, compare=False)
     last_texts: list[str] | None = field(default=None, init=False, repr=False, compare=False)
-    _loaded: _Loaded | None = field(default=None, init=False, repr=False, compare=False)
+    _loaded: LoadedModel | None = field(default=None, init=False, repr=False, compare=False)
 
     _constraints = {
         "model": InstanceOf((str, Path)),
@@ -259,7 +261,12 @@ class NLLBTranslator(Translator):
 
     # -- loading ---------------------------------------------------------------------------
 
-    def _load(self) -> _Loaded:
+    def load(self) -> LoadedModel:
+        """Load the model and tokenizer once (later calls return the same objects).
+
+        Translation calls this itself; scorers that reuse the translator's model (e.g.
+        :class:`xproj.project.nmt_scorer.NMTScorer`) call it for the model and tokenizer.
+        """
         if self._loaded is not None:
             return self._loaded
         torch = import_extra("torch", "transformers", what="The NLLB translator")
@@ -318,7 +325,9 @@ class NLLBTranslator(Translator):
                 f"The 'max_length' parameter of NLLBTranslator must leave room for text after "
                 f"the model's {n_special} special tokens. Got {max_length} instead."
             )
-        self._loaded = _Loaded(model, tokenizer, device, m2m_codes, max_length, limit, n_special)
+        self._loaded = LoadedModel(
+            model, tokenizer, device, m2m_codes, max_length, limit, n_special
+        )
         return self._loaded
 
     # -- language codes --------------------------------------------------------------------
@@ -331,7 +340,7 @@ class NLLBTranslator(Translator):
         InputError
             If the language is not one of the model's, listing close matches.
         """
-        ld = self._load()
+        ld = self.load()
         tok = ld.tokenizer
         overrides = self.lang_codes or {}
         if ld.m2m_codes is not None:
@@ -361,8 +370,9 @@ class NLLBTranslator(Translator):
         """The ISO 639-3 form of a code, or the code itself when ``lang_codes`` defines it."""
         return lang if self.lang_codes and lang in self.lang_codes else to_iso639_3(lang)
 
-    def _lang_token_id(self, code: str) -> int:
-        ld = self._load()
+    def lang_token_id(self, code: str) -> int:
+        """The token id of the model's language code ``code`` (see :meth:`model_code`)."""
+        ld = self.load()
         if ld.m2m_codes is not None:
             return int(ld.tokenizer.get_lang_id(code))
         return int(ld.tokenizer.convert_tokens_to_ids(code))
@@ -371,7 +381,7 @@ class NLLBTranslator(Translator):
 
     def _preprocess(self, sentences: Sequence[Sentence], idx: list[int]) -> list[_Piece]:
         """Token-count the sentences (source language already set) and cut long ones."""
-        ld = self._load()
+        ld = self.load()
         tok = ld.tokenizer
         budget = ld.max_length - ld.n_special
         texts = [sentences[k].text for k in idx]
@@ -409,7 +419,7 @@ class NLLBTranslator(Translator):
         """
         import torch
 
-        ld = self._load()
+        ld = self.load()
         enc = ld.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=True)
         longest = int(enc["input_ids"].shape[1])
         limit = self.max_new_tokens or min(ld.out_limit, 2 * longest + 10)
@@ -428,7 +438,7 @@ class NLLBTranslator(Translator):
         return out, limited
 
     def _postprocess(self, token_ids: Any) -> list[str]:
-        texts = self._load().tokenizer.batch_decode(token_ids, skip_special_tokens=True)
+        texts = self.load().tokenizer.batch_decode(token_ids, skip_special_tokens=True)
         return [str(t).strip() for t in texts]
 
     # -- public ----------------------------------------------------------------------------
@@ -465,8 +475,8 @@ class NLLBTranslator(Translator):
                 n_identity += 1
                 continue
             groups.setdefault(code, []).append(k)
-        tok = self._load().tokenizer
-        tgt_id = self._lang_token_id(tgt_code)
+        tok = self.load().tokenizer
+        tgt_id = self.lang_token_id(tgt_code)
         all_pieces: list[_Piece] = []
         for src_code, idx in groups.items():
             tok.src_lang = src_code
