@@ -7,7 +7,6 @@ import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -240,20 +239,13 @@ def test_labeller_candidates_and_a_greedy_projector_with_ner_scores() -> None:
     assert proj[1].tags == ("O",) and proj[1].n_source == 0
 
 
-def _label_builders() -> Any:
-    path = Path(__file__).resolve().parents[1] / "label" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_label_fixtures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    return Path(_label_builders()._bert(tmp_path_factory.mktemp("tiny-bert-scorer")))
+    from _tiny_ner import _bert
+
+    return Path(_bert(tmp_path_factory.mktemp("tiny-bert-scorer")))
 
 
 def test_transformers_labeller_probabilities_feed_the_formula(tiny_bert: Path) -> None:

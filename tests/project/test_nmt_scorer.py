@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 from typing import Any
@@ -18,21 +17,14 @@ from xproj.project.nmt_scorer import NMTScorer, nmt_score
 from xproj.translate.nllb import NLLBTranslator
 
 
-def _builders() -> Any:
-    path = Path(__file__).resolve().parents[1] / "translate" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_translate_fixtures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def tiny_nllb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     pytest.importorskip("tokenizers")
-    return Path(_builders().build_tiny_nllb(tmp_path_factory.mktemp("tiny-nllb-scorer")))
+    from _tiny_nllb import build_tiny_nllb
+
+    return Path(build_tiny_nllb(tmp_path_factory.mktemp("tiny-nllb-scorer")))
 
 
 def _scorer(path: Path, **kw: Any) -> NMTScorer:
