@@ -117,9 +117,17 @@ def test_run(tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]) -
     assert "dataset " in captured.err and "entities" not in captured.out
     assert (tmp_path / "elsewhere" / "demo" / "heuristic.conll").is_file()
     assert not (tmp_path / "out").exists()
+    # the first projected sentences are shown, entities bracketed, one line per method
+    assert "demo, sentence 0:" in captured.out and "demo, sentence 3:" not in captured.out
+    assert "  source     [Maria Schmidt]PER flew from [Berlin]LOC" in captured.out
+    assert "\n  heuristic  " in captured.out and "\n  gold       " in captured.out
     # the same run again comes from the cache
-    assert main(["run", str(cfg), "--no-plot", "-o", str(tmp_path / "elsewhere")]) == 0
-    assert "align: 1 chunks (1 from cache)" in capsys.readouterr().err
+    assert (
+        main(["run", str(cfg), "--no-plot", "--show", "0", "-o", str(tmp_path / "elsewhere")]) == 0
+    )
+    captured = capsys.readouterr()
+    assert "align: 1 chunks (1 from cache)" in captured.err
+    assert "sentence 0:" not in captured.out
 
 
 def test_run_check_and_quiet(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from xproj.errors import InputError, MissingExtraError, ParameterError, RegistryError, XprojError
+from xproj.types import Span
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -200,6 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check", action="store_true", help="validate the config and files, run nothing"
     )
+    p.add_argument(
+        "--show",
+        type=int,
+        default=3,
+        metavar="N",
+        help="print the first N projected sentences of each dataset (default: 3; 0: none)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(
@@ -376,12 +384,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.summary.text(), file=sys.stderr)
     out = result.output_dir
+    if args.show > 0:
+        _show_projections(result, args.show)
     print(f"\nwrote {len(result.files)} files to {out}")
     if result.report.has_scores:
         print()
         print(result.report.f1_table())
     print(f"\nreport: {out / 'report.md'}")
     return EXIT_OK
+
+
+def _bracketed(words: Sequence[str], spans: Sequence[Span]) -> str:
+    """``[Maria Schmidt]PER flew to [Madrid]LOC``: the words with their spans marked."""
+    out = list(words)
+    for sp in spans:
+        out[sp.start] = "[" + out[sp.start]
+        out[sp.end - 1] = f"{out[sp.end - 1]}]{sp.label}"
+    return " ".join(out)
+
+
+def _show_projections(result: Any, n: int) -> None:
+    """Print the first ``n`` sentences of each dataset: source entities and each projection."""
+    for d in result.datasets:
+        width = max([6, *(len(m) for m in d.projections)])
+        for k in range(min(n, len(d.targets))):
+            print(f"\n{d.name}, sentence {k}:")
+            src = d.sources[k]
+            print(f"  {'source':<{width}}  {_bracketed(src.words, src.spans)}")
+            for method, projections in d.projections.items():
+                t = projections[k].target
+                print(f"  {method:<{width}}  {_bracketed(t.words, t.spans)}")
+            if d.gold is not None:
+                g = d.gold[k]
+                print(f"  {'gold':<{width}}  {_bracketed(g.words, g.spans)}")
 
 
 # ---------------------------------------------------------------------- project / align
