@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import builtins
 import json
 import math
 import statistics
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +107,7 @@ def test_plot_is_a_png(tmp_path: Path) -> None:
 def test_missing_matplotlib_names_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_import = builtins.__import__
-
-    def no_matplotlib(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    # a None entry in sys.modules makes every import of it fail, as when it is not installed
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(MissingExtraError, match=r'pip install "xproj\[report\]"'):
         _report().plot(tmp_path / "x.png")

@@ -11,14 +11,12 @@ import pytest
 
 from xproj._torch import (
     Dtype,
-    check_installed,
     device_constraint,
-    import_extra,
     is_device_name,
     resolve_device,
     resolve_dtype,
 )
-from xproj.errors import MissingExtraError, ParameterError
+from xproj.errors import ParameterError
 
 
 def _fake_torch(*, cuda: bool, bf16: bool = True, mps: bool = False) -> Any:
@@ -116,16 +114,6 @@ def test_dtype_resolution(dtype: Dtype | str, cuda: bool, bf16: bool, expected: 
     torch = _fake_torch(cuda=cuda, bf16=bf16)
     device = SimpleNamespace(type="cuda" if cuda else "cpu")
     assert resolve_dtype(torch, dtype, device) == expected
-
-
-def test_missing_packages_name_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "transformers", None)
-    with pytest.raises(MissingExtraError, match=r"needs the Python package 'transformers'") as e:
-        import_extra("transformers", "transformers", what="The NLLB translator")
-    assert e.value.extra == "transformers"
-    with pytest.raises(MissingExtraError, match=r'pip install "xproj\[embedded\]"'):
-        check_installed(("json", "transformers"), "embedded", what="The encoder")
-    check_installed(("json",), "embedded", what="The encoder")
 
 
 def test_importing_the_module_imports_no_heavy_package() -> None:

@@ -4,7 +4,7 @@ The aligner (:mod:`xproj.align.simalign`, :mod:`xproj.align.embedded`), the labe
 (:mod:`xproj.label.transformers`) and the translator (:mod:`xproj.translate.nllb`) import the
 heavy packages, check device names, resolve ``"auto"`` devices and choose floating-point types
 through these functions. Importing this module imports neither torch nor transformers: callers
-pass in the ``torch`` module they got from :func:`import_extra`.
+pass in the ``torch`` module they got from :func:`xproj._extras.import_extra`.
 
 Examples
 --------
@@ -19,19 +19,15 @@ Examples
 from __future__ import annotations
 
 import enum
-import importlib
-import importlib.util
 import re
 from typing import Any
 
-from xproj.errors import MissingExtraError, ParameterError
+from xproj.errors import ParameterError
 from xproj.params import Predicate
 
 __all__ = [
     "Dtype",
-    "check_installed",
     "device_constraint",
-    "import_extra",
     "is_device_name",
     "resolve_device",
     "resolve_dtype",
@@ -48,62 +44,6 @@ class Dtype(str, enum.Enum):
     FLOAT32 = "float32"
     FLOAT16 = "float16"
     BFLOAT16 = "bfloat16"
-
-
-def import_extra(package: str, extra: str, *, what: str) -> Any:
-    """Import ``package``, or raise :class:`~xproj.errors.MissingExtraError` naming ``extra``.
-
-    Parameters
-    ----------
-    package
-        The module to import, e.g. ``"torch"``.
-    extra
-        The xproj extra that installs it (the error says ``pip install "xproj[extra]"``).
-    what
-        What needs it, for the error message (``"The NLLB translator"``).
-
-    Returns
-    -------
-    module
-        The imported module.
-
-    Raises
-    ------
-    MissingExtraError
-        If the import fails; it names the package that could not be imported (a dependency
-        of ``package`` when that is what is missing).
-
-    Examples
-    --------
-    >>> import_extra("json", "report", what="The report").dumps([1])
-    '[1]'
-    >>> import_extra("no_such_package", "transformers", what="The NLLB translator")
-    Traceback (most recent call last):
-    ...
-    xproj.errors.MissingExtraError: The NLLB translator needs the Python package \
-'no_such_package', which is not installed. Install it with: pip install "xproj[transformers]"
-    """
-    try:
-        return importlib.import_module(package)
-    except ImportError as e:
-        raise MissingExtraError(e.name or package, extra, what=what) from e
-
-
-def check_installed(packages: tuple[str, ...], extra: str, *, what: str) -> None:
-    """Raise :class:`~xproj.errors.MissingExtraError` for the first of ``packages`` not
-    installed, without importing any of them.
-
-    Examples
-    --------
-    >>> check_installed(("json", "no_such_package"), "embedded", what="The encoder")
-    Traceback (most recent call last):
-    ...
-    xproj.errors.MissingExtraError: The encoder needs the Python package 'no_such_package', \
-which is not installed. Install it with: pip install "xproj[embedded]"
-    """
-    for package in packages:
-        if importlib.util.find_spec(package) is None:
-            raise MissingExtraError(package, extra, what=what)
 
 
 def is_device_name(value: Any, *, mps: bool = True) -> bool:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xproj.errors import MissingExtraError
+from xproj._extras import import_extra
 
 __all__ = ["Report", "write_report"]
 
@@ -230,13 +230,9 @@ class Report:
         (``pip install "xproj[report]"``), imported here with the Agg backend, so no display
         is needed.
         """
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise MissingExtraError("matplotlib", "report", what="The report's plot") from None
+        matplotlib = import_extra("matplotlib", "report", what="The report's plot")
+        matplotlib.use("Agg")
+        plt = import_extra("matplotlib.pyplot", "report", what="The report's plot")
         path = Path(path)
         groups = [d for d in self.datasets if self.scores.get(d)]
         labels = [

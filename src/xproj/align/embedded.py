@@ -20,7 +20,8 @@ import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from xproj._torch import check_installed, resolve_device
+from xproj._extras import check_installed
+from xproj._torch import resolve_device
 from xproj.align._e5format import (
     E5File,
     build_precompiled_charsmap,

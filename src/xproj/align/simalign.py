@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from xproj._torch import device_constraint, import_extra, resolve_device
+from xproj._extras import import_extra
+from xproj._torch import device_constraint, resolve_device
 from xproj.align import _matching
 from xproj.align.base import Aligner
 from xproj.errors import InputError, ParameterError

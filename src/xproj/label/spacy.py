@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from xproj.errors import MissingExtraError, ParameterError
+from xproj._extras import import_extra
+from xproj.errors import ParameterError
 from xproj.label.base import Labeller
 from xproj.label.normalise import PRESETS, NormalisationStats, SpanNormaliser, map_labels
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
@@ -142,10 +143,7 @@ class SpacyLabeller(Labeller):
         return self
 
     def _load(self) -> None:
-        try:
-            import spacy
-        except ImportError as e:
-            raise MissingExtraError("spacy", "spacy", what="The spacy labeller") from e
+        spacy = import_extra("spacy", "spacy", what="The spacy labeller")
         nlp = _load_pipeline(spacy, self.model)
         names = list(nlp.pipe_names)
         if self.components is not None:

@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from xproj._torch import Dtype, import_extra, resolve_device, resolve_dtype
+from xproj._extras import import_extra
+from xproj._torch import Dtype, resolve_device, resolve_dtype
 from xproj.errors import InputError, ParameterError
 from xproj.label.base import Labeller
 from xproj.label.normalise import NormalisationStats, SpanNormaliser

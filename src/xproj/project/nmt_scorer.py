@@ -44,7 +44,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from xproj.errors import InputError, MissingExtraError
+from xproj._extras import import_extra
+from xproj.errors import InputError
 from xproj.params import InstanceOf, Interval, NoneOr
 from xproj.project.candidates import CandidateBatch, FloatArray
 from xproj.project.scorers import Scorer
@@ -125,10 +126,7 @@ class NMTScorer(Scorer):
         code)`` tuples of model language codes (cached)."""
         todo = list(dict.fromkeys(k for k in items if k not in self._likelihoods))
         if todo:
-            try:
-                import torch
-            except ImportError as e:
-                raise MissingExtraError("torch", "transformers", what="NMTScorer") from e
+            torch = import_extra("torch", "transformers", what="NMTScorer")
             by_src: dict[str, list[_Key]] = {}
             for k in todo:
                 by_src.setdefault(k[1], []).append(k)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from xproj._torch import Dtype, device_constraint, import_extra, resolve_device, resolve_dtype
+from xproj._extras import import_extra
+from xproj._torch import Dtype, device_constraint, resolve_device, resolve_dtype
 from xproj.errors import InputError, ParameterError
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
 from xproj.text import WordSplitter, split_words
