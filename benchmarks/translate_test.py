@@ -285,44 +285,31 @@ class Run:
         )
         done: dict[tuple[str, str], tuple[list[LabelledSentence], list[Alignment]]] = {}
         for tr_name, lab_name, tnorm, complete in variants:
-            if (tr_name, lab_name) in done:
-                labels, alignments = done[(tr_name, lab_name)]
-                self._project_all(
-                    ds,
-                    gold,
-                    targets,
-                    labels,
-                    alignments,
-                    projectors,
-                    tr_name,
-                    lab_name,
-                    target_normaliser if tnorm else None,
-                    tnorm,
-                    complete,
-                    (tr_name, lab_name, tnorm, complete) == main,
-                    main_state,
-                )
-                continue
-            translator = self.translators[tr_name]
-            t0, s0 = time.perf_counter(), self.apertium.seconds
-            translations = translator.translate(targets, "en")
-            # Apertium's own time (0 when cached) plus the rest (protection, its labelling)
-            rest = time.perf_counter() - t0 - (self.apertium.seconds - s0)
-            self.time(ds.name, f"translate[{tr_name}]", self.apertium.seconds - s0 + rest)
-            if isinstance(translator, NameProtectingTranslator) and translator.last_report:
-                counts.setdefault("name_protection", {})[tr_name] = translator.last_report.to_dict()
-            labeller = self.labellers[lab_name]
-            t0 = time.perf_counter()
-            labels = labeller.label(translations)
-            self.time(ds.name, f"label[{lab_name}]", time.perf_counter() - t0)
-            inner = labeller.labeller if isinstance(labeller, HidingLabeller) else labeller
-            stats = getattr(inner, "last_normalisation", None)
-            if stats is not None and (tr_name, lab_name) == main[:2]:
-                counts["normalisation"] = _as_dict(stats)
-            s0 = self.aligner.seconds
-            alignments = self.aligner.align([s.sentence for s in labels], targets)
-            self.time(ds.name, f"align[{tr_name}]", self.aligner.seconds - s0)
-            done[(tr_name, lab_name)] = (labels, alignments)
+            # translate, label and align once per (translator, labeller); project every variant
+            if (tr_name, lab_name) not in done:
+                translator = self.translators[tr_name]
+                t0, s0 = time.perf_counter(), self.apertium.seconds
+                translations = translator.translate(targets, "en")
+                # Apertium's own time (0 when cached) plus the rest (protection, its labelling)
+                rest = time.perf_counter() - t0 - (self.apertium.seconds - s0)
+                self.time(ds.name, f"translate[{tr_name}]", self.apertium.seconds - s0 + rest)
+                if isinstance(translator, NameProtectingTranslator) and translator.last_report:
+                    counts.setdefault("name_protection", {})[tr_name] = (
+                        translator.last_report.to_dict()
+                    )
+                labeller = self.labellers[lab_name]
+                t0 = time.perf_counter()
+                labels = labeller.label(translations)
+                self.time(ds.name, f"label[{lab_name}]", time.perf_counter() - t0)
+                inner = labeller.labeller if isinstance(labeller, HidingLabeller) else labeller
+                stats = getattr(inner, "last_normalisation", None)
+                if stats is not None and (tr_name, lab_name) == main[:2]:
+                    counts["normalisation"] = _as_dict(stats)
+                s0 = self.aligner.seconds
+                alignments = self.aligner.align([s.sentence for s in labels], targets)
+                self.time(ds.name, f"align[{tr_name}]", self.aligner.seconds - s0)
+                done[(tr_name, lab_name)] = (labels, alignments)
+            labels, alignments = done[(tr_name, lab_name)]
             is_main = (tr_name, lab_name, tnorm, complete) == main
             self._project_all(
                 ds,
