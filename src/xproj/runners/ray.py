@@ -135,9 +135,14 @@ class RayRunner(Runner):
                 max_restarts=retries,
                 max_task_retries=retries,
             )
+        # Results are small JSON strings: nothing to gain from prefetching, whose worker threads
+        # ("iter_threaded") outlive an interrupted iteration and go on calling into Ray; one that
+        # does so after ray.shutdown() ends the whole process with exit code 1.
+        batches = iter(ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0))
         try:
-            for row in ds.iter_rows():
-                yield int(row["index"]), json.loads(row["result"])
+            for batch in batches:
+                for index, result in zip(batch["index"], batch["result"]):
+                    yield int(index), json.loads(str(result))
         except Exception as e:
             # e.g. an actor that cannot build its backend (a package missing on a node): show
             # the xproj error Ray wraps, not Ray's traceback
@@ -145,6 +150,12 @@ class RayRunner(Runner):
             if original is None:
                 raise
             raise original from None
+        finally:
+            # stop the execution now (actors, executor thread), not when the iterator is
+            # garbage-collected: the caller may shut Ray down right after this returns or raises
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
 
     def close(self) -> None:
         if self._started and self._ray.is_initialized():
