@@ -158,3 +158,37 @@ def test_disabled_cache_stores_nothing(tmp_path: Path) -> None:
     assert cache.put("aligner", "k", VALUE) is False
     assert cache.get("aligner", "k") is None
     assert cache.stats.misses == 1
+
+
+def test_fingerprint_changes_when_a_local_model_folder_changes(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "weights.bin").write_bytes(b"v1")
+    params = {"model": str(model), "layer": 7}
+    first = stage_fingerprint("simalign", params)
+    assert stage_fingerprint("simalign", params) == first
+    # retrained into the same folder: other bytes, other size
+    (model / "weights.bin").write_bytes(b"v2-longer")
+    second = stage_fingerprint("simalign", params)
+    assert second != first
+    # same size, newer modification time
+    (model / "weights.bin").write_bytes(b"v3-longer")
+    os.utime(model / "weights.bin", ns=(1, 1))
+    assert stage_fingerprint("simalign", params) not in (first, second)
+    # nested (a wrapped labeller's model), and a single file
+    single = tmp_path / "model.bin"
+    single.write_text("x = 1")
+    nested = {"labeller": {"model": str(single)}, "min_words": 2}
+    a = stage_fingerprint("p", nested)
+    single.write_text("x = 22")
+    assert stage_fingerprint("p", nested) != a
+    # other path parameters may be files a backend writes to: taken as written
+    log = tmp_path / "calls.log"
+    log.write_text("1")
+    b = stage_fingerprint("p", {"log": str(log)})
+    log.write_text("1 2")
+    assert stage_fingerprint("p", {"log": str(log)}) == b
+    assert stage_fingerprint("s", {"model": "no/such/model"}) == stage_fingerprint(
+        "s", {"model": "no/such/model"}
+    )

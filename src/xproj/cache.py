@@ -62,14 +62,68 @@ def stage_fingerprint(backend: str, params: dict[str, Any], **extra: Any) -> str
     """A hash of a stage's configuration: backend name, full parameters and run settings.
 
     ``params`` should be *all* constructor parameters (defaults included), so a new default in
-    a later version does not reuse entries computed under the old one.
+    a later version does not reuse entries computed under the old one. A ``model`` parameter
+    (at any nesting depth) that names an existing local file or folder (a model saved with
+    ``save_pretrained``, a spaCy pipeline folder) also contributes the size and modification time
+    of every file under it, so a model retrained into the same folder does not reuse entries
+    computed with the old one. Other path parameters are taken as written: they may name files a
+    backend writes to.
     """
     from xproj import __version__
 
     blob = canonical_json(
-        {"backend": backend, "params": params, "extra": extra, "xproj": __version__}
+        {
+            "backend": backend,
+            "params": params,
+            "extra": extra,
+            "xproj": __version__,
+            "local_files": _local_file_signatures(params),
+        }
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+#: At most this many files of one local folder are looked at (a model folder holds a handful).
+_MAX_SIGNED_FILES = 10_000
+
+
+def _local_file_signatures(params: Any) -> dict[str, list[list[Any]]]:
+    """``{path: [[relative file, size, mtime_ns], ...]}`` for each ``model`` value in
+    ``params`` (nested in dicts and lists) that names an existing file or folder."""
+    found: dict[str, list[list[Any]]] = {}
+    todo: list[Any] = [params]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            for name, item in value.items():
+                if name == "model" and isinstance(item, str) and item and item not in found:
+                    signature = _signature(Path(item).expanduser())
+                    if signature is not None:
+                        found[item] = signature
+                else:
+                    todo.append(item)
+        elif isinstance(value, (list, tuple)):
+            todo.extend(value)
+    return found
+
+
+def _signature(path: Path) -> list[list[Any]] | None:
+    files: list[list[Any]] = []
+    try:
+        if path.is_file():
+            st = path.stat()
+            return [[path.name, st.st_size, st.st_mtime_ns]]
+        if not path.is_dir():
+            return None
+        for f in sorted(path.rglob("*")):
+            if len(files) >= _MAX_SIGNED_FILES:
+                break
+            if f.is_file():
+                st = f.stat()
+                files.append([f.relative_to(path).as_posix(), st.st_size, st.st_mtime_ns])
+    except OSError:  # unreadable: the backend says so when it loads the model
+        return None
+    return files
 
 
 @dataclass
