@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Shared test helpers (``_tiny.py``) import as top-level modules; pytest's importlib import
@@ -14,6 +15,13 @@ TESTS_DIR = str(Path(__file__).resolve().parent)
 if TESTS_DIR not in sys.path:
     sys.path.append(TESTS_DIR)
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+# Property tests check results, not speed: no per-example deadline and no "too slow" health
+# check, which fail at random on a loaded CI machine; a failure prints its reproduction blob.
+settings.register_profile(
+    "xproj", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("xproj")
 
 
 @pytest.fixture(scope="session")
