@@ -273,3 +273,77 @@ def test_console_script_entry_point() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.startswith("xproj ")
+
+
+# ---------------------------------------------------------------------- finetune-aligner
+
+FT_PAIRS = [
+    ("the cat sat on the mat", "le chat est assis sur le tapis"),
+    ("the cat sat", "le chat est assis"),
+    ("on the mat", "sur le tapis"),
+    ("the cat reigned", "le chat a régné"),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from _tiny import encoder_config, require, wordpiece_tokenizer
+
+    require("torch", "transformers", "tokenizers")
+    import torch
+    from transformers import BertModel
+
+    path = tmp_path_factory.mktemp("tiny-encoder")
+    corpus = [w for pair in FT_PAIRS for side in pair for w in side.split()]
+    tokenizer = wordpiece_tokenizer(corpus * 3, vocab_size=120, model_max_length=128)
+    config = encoder_config("BertConfig", vocab_size=len(tokenizer), layers=2, positions=128)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def test_finetune_aligner_from_two_files_then_align_with_it(
+    tmp_path: Path, tiny_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, tgt = tmp_path / "train.en", tmp_path / "train.fr"
+    src.write_text("".join(s + "\n" for s, _ in FT_PAIRS))
+    tgt.write_text("".join(t + "\n" for _, t in FT_PAIRS))
+    out = tmp_path / "tuned"
+    args = ["finetune-aligner", str(src), str(tgt), "-o", str(out), "--model", str(tiny_encoder)]
+    assert main([*args, "--layer", "1", "--steps", "4", "--batch-size", "2", "--lr", "1e-3"]) == 0
+    err = capsys.readouterr().err
+    assert "fine-tuning on 4 sentence pairs" in err and "trained 4 steps on 4 pairs" in err
+    assert f"--param model={out} --param layer=1" in err
+    info = json.loads((out / "xproj_finetune.json").read_text())
+    assert info["steps"] == 4 and len(info["losses"]) == 4 and info["layer"] == 1
+    # the saved model is what the hint says: the aligner loads it
+    links = tmp_path / "links.pharaoh"
+    align = ["align", str(src), str(tgt), "--param", f"model={out}", "--param", "layer=1"]
+    assert main([*align, "-o", str(links)]) == 0
+    assert len(links.read_text().splitlines()) == len(FT_PAIRS)
+    # the same folder again: refused unless --overwrite
+    assert main([*args, "--steps", "1"]) == EXIT_USAGE
+    assert "already holds files" in capsys.readouterr().err
+
+
+def test_finetune_aligner_from_a_src_tgt_file_and_its_errors(
+    tmp_path: Path, tiny_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both = tmp_path / "train.src-tgt"
+    both.write_text("".join(f"{s} ||| {t}\n" for s, t in FT_PAIRS))
+    out = tmp_path / "tuned"
+    common = ["-o", str(out), "--model", str(tiny_encoder), "--layer", "1", "--steps", "2"]
+    assert main(["finetune-aligner", str(both), *common]) == 0
+    assert "fine-tuning on 4 sentence pairs from " + str(both) in capsys.readouterr().err
+    # a line without its separator is named
+    bad = tmp_path / "bad.src-tgt"
+    bad.write_text("a b ||| c d\nno separator here\n")
+    assert main(["finetune-aligner", str(bad), *common, "--overwrite"]) == EXIT_FAILURE
+    assert f"{bad}:2:" in capsys.readouterr().err
+    # files of different lengths are named
+    short = tmp_path / "short.fr"
+    short.write_text("le chat\n")
+    assert main(["finetune-aligner", str(both), str(short), *common]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "has 4 lines but" in err and "short.fr has 1" in err and "line-aligned" in err
