@@ -41,9 +41,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package."""
+    """mypy --strict over the package, tests, benchmarks and this file (``[tool.mypy]``)."""
+    # The test extra brings pytest and hypothesis for the tests' imports; nox for this file's.
     _install(session, "all,test")
-    session.install("mypy>=1.8")
+    session.install("mypy>=1.8", "nox>=2024.3")
     session.run("mypy")
 
 

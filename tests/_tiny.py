@@ -95,7 +95,9 @@ def unigram_tokenizer(
         pair="<s> $A </s> </s> $B </s>",
         special_tokens=[("<s>", 0), ("</s>", 2)],
     )
-    return transformers.PreTrainedTokenizerFast(
+    # transformers 5's PreTrainedTokenizerFast (TokenizersBackend) has an unannotated __init__
+    fast: Any = transformers.PreTrainedTokenizerFast
+    return fast(
         tokenizer_object=tok,
         bos_token="<s>",
         eos_token="</s>",

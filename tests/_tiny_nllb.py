@@ -74,7 +74,13 @@ def build_tiny_nllb(path: Path) -> Path:
     )
     spec = json.loads(bpe.to_str())["model"]
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in spec["merges"]]
-    tok = NllbTokenizer(vocab=spec["vocab"], merges=merges, model_max_length=64)
+    # transformers annotates ``merges`` as ``list[str]``, but hands it to tokenizers' BPE, which
+    # takes (left, right) pairs; unused-ignore for transformers versions that annotate it right
+    tok = NllbTokenizer(
+        vocab=spec["vocab"],
+        merges=merges,  # type: ignore[arg-type, unused-ignore]
+        model_max_length=64,
+    )
     tok.save_pretrained(path)
     n_text = len(spec["vocab"])
     model = _m2m100_model(len(tok), tok)

@@ -42,7 +42,7 @@ BASE: dict[str, Any] = {
 
 
 def _with(**changes: Any) -> dict[str, Any]:
-    data = json.loads(json.dumps(BASE))
+    data: dict[str, Any] = json.loads(json.dumps(BASE))
     for dotted, value in changes.items():
         *head, last = dotted.split("__")
         node: Any = data

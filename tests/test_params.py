@@ -53,7 +53,7 @@ def test_bool_is_not_a_number_and_nan_is_rejected() -> None:
 
 def test_constructor_is_keyword_only() -> None:
     with pytest.raises(TypeError):
-        Outer(0.3)  # type: ignore[misc]
+        Outer(0.3)  # type: ignore[call-arg]
 
 
 def test_nested_params_get_and_set() -> None:

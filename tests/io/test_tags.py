@@ -57,7 +57,9 @@ def span_lists(draw: st.DrawFn) -> tuple[list[tuple[int, int, str]], int]:
 
 
 @given(span_lists())
-def test_every_scheme_reads_back_the_spans_it_encodes(data: tuple[list, int]) -> None:
+def test_every_scheme_reads_back_the_spans_it_encodes(
+    data: tuple[list[tuple[int, int, str]], int],
+) -> None:
     spans, n = data
     iob2 = list(tags_from_spans([Span(*s) for s in spans], n))
     assert triples(to_spans(iob2, TagScheme.IOB2)) == spans

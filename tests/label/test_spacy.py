@@ -15,7 +15,7 @@ from xproj.types import LabelledSentence, Sentence
 
 spacy = pytest.importorskip("spacy")
 
-PATTERNS = [
+PATTERNS: list[dict[str, object]] = [
     {"label": "PERSON", "pattern": [{"TEXT": "Mrs"}, {"TEXT": "Thatcher"}]},
     {"label": "PERSON", "pattern": [{"TEXT": "Angela"}, {"TEXT": "Merkel"}]},
     {"label": "GPE", "pattern": "Paris"},
@@ -162,7 +162,8 @@ needs_es = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def english() -> SpacyLabeller:
-    lab: SpacyLabeller = xproj.labellers.get("spacy")
+    lab = xproj.labellers.get("spacy")
+    assert isinstance(lab, SpacyLabeller)
     return lab.load()
 
 

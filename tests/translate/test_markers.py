@@ -157,7 +157,12 @@ def test_spurious_markers_are_dropped_and_counted() -> None:
 def test_a_sentence_using_brackets_gets_the_next_marker_pair() -> None:
     src = L("[ Juan ] vive en Madrid", "O B-PER O O O B-LOC")
     seen: list[str] = []
-    tr = WordByWord(damage=lambda t: seen.append(t) or t)
+
+    def record(t: str) -> str:
+        seen.append(t)
+        return t
+
+    tr = WordByWord(damage=record)
     result = MarkerTranslator(translator=tr).translate([src], "en")
     assert seen[0] == "[ { Juan } ] lives in { Madrid }"
     assert text(result.translations[0]) == "[ Juan ] lives in Madrid"
