@@ -19,10 +19,10 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from xproj.errors import InputError, MissingExtraError, ParameterError, RegistryError, XprojError
-from xproj.types import Span
+from xproj.types import Sentence, Span
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -154,6 +154,15 @@ def _add_params(p: argparse.ArgumentParser, flag: str, stage: str) -> None:
     )
 
 
+def _add_text_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("text", "raw"),
+        default="text",
+        help="text: words separated by spaces; raw: split into words (default: text)",
+    )
+
+
 def _add_hidden_code(p: argparse.ArgumentParser) -> None:
     """``--code FILE.py`` on the commands other than ``run`` (which documents it)."""
     p.add_argument("--code", action="append", default=[], metavar="FILE.py", help=argparse.SUPPRESS)
@@ -270,12 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("source", type=Path, help="source sentences, one per line")
     p.add_argument("target", type=Path, help="target sentences, one per line")
-    p.add_argument(
-        "--format",
-        choices=("text", "raw"),
-        default="text",
-        help="text: words separated by spaces; raw: split into words (default: text)",
-    )
+    _add_text_format(p)
     p.add_argument("--aligner", default="simalign", help="aligner backend (default: simalign)")
     _add_params(p, "--param", "aligner")
     p.add_argument("--one-based", action="store_true", help="write 1-based indices")
@@ -317,12 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", type=Path, help="source sentences, or 'src ||| tgt' lines")
     p.add_argument("target", type=Path, nargs="?", help="target sentences, line-aligned")
     p.add_argument("-o", "--output", type=Path, required=True, help="where the model is saved")
-    p.add_argument(
-        "--format",
-        choices=("text", "raw"),
-        default="text",
-        help="text: words separated by spaces; raw: split into words (default: text)",
-    )
+    _add_text_format(p)
     p.add_argument("--model", help="encoder name or path (default: the embedded e5-small)")
     p.add_argument("--layer", type=int, help="alignment layer (default: the aligner's)")
     p.add_argument("--steps", type=int, default=600, help="optimiser steps (default: 600)")
@@ -540,21 +539,30 @@ def _cmd_project(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_align(args: argparse.Namespace) -> int:
+def _read_line_aligned(
+    source: Path, target: Path, fmt: Literal["text", "raw"]
+) -> tuple[list[Sentence], list[Sentence]]:
+    """Two line-aligned text files as sentences; an error if their line counts differ."""
     from xproj.config import TextFile
-    from xproj.io.pharaoh import write_pharaoh
     from xproj.run import read_sentences
+
+    src = read_sentences(TextFile(path=str(source), format=fmt), source, None)
+    tgt = read_sentences(TextFile(path=str(target), format=fmt), target, None)
+    if len(src) != len(tgt):
+        raise InputError(
+            f"{source} has {len(src)} lines but {target} has {len(tgt)}; the files must be "
+            "line-aligned (one line per sentence in both)"
+        )
+    return src, tgt
+
+
+def _cmd_align(args: argparse.Namespace) -> int:
+    from xproj.io.pharaoh import write_pharaoh
 
     _check_file(args.source, "source")
     _check_file(args.target, "target")
     aligner = _build("aligner", args.aligner, args.param, "--aligner/--param")
-    src = read_sentences(TextFile(path=str(args.source), format=args.format), args.source, None)
-    tgt = read_sentences(TextFile(path=str(args.target), format=args.format), args.target, None)
-    if len(src) != len(tgt):
-        raise InputError(
-            f"{args.source} has {len(src)} lines but {args.target} has {len(tgt)}; the files "
-            "must be line-aligned (one line per sentence in both)"
-        )
+    src, tgt = _read_line_aligned(args.source, args.target, args.format)
     alignments = aligner.align(src, tgt)
     out: Any = sys.stdout if args.output is None else args.output
     write_pharaoh(out, alignments, one_based=args.one_based)
@@ -565,9 +573,7 @@ def _cmd_align(args: argparse.Namespace) -> int:
 
 def _cmd_finetune_aligner(args: argparse.Namespace) -> int:
     from xproj.align.finetune import finetune_encoder
-    from xproj.config import TextFile
     from xproj.io.parallel import read_src_tgt
-    from xproj.run import read_sentences
     from xproj.text import split_words
 
     _check_file(args.source, "source")
@@ -577,13 +583,7 @@ def _cmd_finetune_aligner(args: argparse.Namespace) -> int:
         where = str(args.source)
     else:
         _check_file(args.target, "target")
-        src = read_sentences(TextFile(path=str(args.source), format=args.format), args.source, None)
-        tgt = read_sentences(TextFile(path=str(args.target), format=args.format), args.target, None)
-        if len(src) != len(tgt):
-            raise InputError(
-                f"{args.source} has {len(src)} lines but {args.target} has {len(tgt)}; the "
-                "files must be line-aligned (one line per sentence in both)"
-            )
+        src, tgt = _read_line_aligned(args.source, args.target, args.format)
         where = f"{args.source} and {args.target}"
     if not args.quiet:  # the training logs its loss every 50 steps
         logging.getLogger("xproj.align.finetune").setLevel(
