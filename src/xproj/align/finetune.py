@@ -44,6 +44,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from xproj._extras import import_extra
 from xproj._torch import device_constraint, resolve_device
 from xproj.errors import InputError, ParameterError
@@ -356,13 +358,14 @@ def _tokenise(
     enc = tokenizer(list(words), is_split_into_words=True, add_special_tokens=False)
     ids = [int(i) for i in enc["input_ids"][:max_subwords]]
     wid = [int(w) for w in enc.word_ids()[:max_subwords]]
-    keep = [True] * len(ids)
-    for k in range(len(ids)):
-        first = k == 0 or wid[k - 1] != wid[k]
-        last = k == len(ids) - 1 or wid[k + 1] != wid[k]
-        if bare_id is not None and ids[k] == bare_id and first and not last:
-            keep[k] = False
-    return _Tokenised(ids, wid, keep)
+    if bare_id is None:
+        return _Tokenised(ids, wid, [True] * len(ids))
+    from xproj.align.simalign import bare_prefix_pieces
+
+    bare = bare_prefix_pieces(
+        np.asarray(ids, dtype=np.int64), np.asarray(wid, dtype=np.int64), bare_id
+    )
+    return _Tokenised(ids, wid, (~bare).tolist())
 
 
 def _batch(

@@ -294,11 +294,7 @@ class SimAlignAligner(Aligner):
             keep = wid >= 0
             mode = BarePrefix(self.bare_prefix)
             if mode is not BarePrefix.KEEP and enc.bare_id is not None and ids.size:
-                first = np.ones(ids.size, dtype=bool)
-                first[1:] = wid[1:] != wid[:-1]
-                last = np.ones(ids.size, dtype=bool)
-                last[:-1] = wid[:-1] != wid[1:]
-                bare = (ids == enc.bare_id) & first & ~last  # never a word's only piece
+                bare = bare_prefix_pieces(ids, wid, enc.bare_id)
                 if mode is BarePrefix.SKIP:
                     keep &= ~bare
                 else:
@@ -455,6 +451,18 @@ class SimAlignAligner(Aligner):
                 full[pos] = row_states[int(r)][pos - a]
             result[q] = full
         return result
+
+
+def bare_prefix_pieces(
+    ids: NDArray[np.int64], word_ids: NDArray[np.int64], bare_id: int
+) -> NDArray[np.bool_]:
+    """Which subwords are a word's leading bare ``"▁"`` piece (never a word's only piece)."""
+    first = np.ones(ids.size, dtype=bool)
+    first[1:] = word_ids[1:] != word_ids[:-1]
+    last = np.ones(ids.size, dtype=bool)
+    last[:-1] = word_ids[:-1] != word_ids[1:]
+    bare: NDArray[np.bool_] = (ids == bare_id) & first & ~last
+    return bare
 
 
 def _word_alignment(
