@@ -36,16 +36,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import Any
 
 import xproj
 from _common import (
+    SharedStatesAligner,
     Stopwatch,
     blas_threads,
     format_table,
@@ -53,7 +51,6 @@ from _common import (
     machine_info,
     set_torch_threads,
 )
-from xproj.align.simalign import SimAlignAligner
 from xproj.eval.ner import evaluate_ner
 from xproj.io.conll import read_conll
 from xproj.project.base import Projector
@@ -138,29 +135,6 @@ def methods() -> list[Method]:
             else:
                 out.append(Method(name, build, f"{description} on the default aligner's links"))
     return out
-
-
-@dataclass(kw_only=True)
-class SharedStatesAligner(SimAlignAligner):
-    """A :class:`SimAlignAligner` that reuses encoder states computed for the same subwords.
-
-    States are kept in :attr:`store` (shared by every instance, keyed by the encoder settings
-    and the subword ids), so a second aligner that differs only in link extraction does not
-    run the encoder again. A measuring device for this benchmark, not a library component:
-    it relies on the aligner's private ``_encode`` step.
-    """
-
-    store: ClassVar[dict[tuple[Any, ...], NDArray[np.float32]]] = {}
-
-    def _encode(self, encoded: Sequence[Any]) -> list[NDArray[np.float32]]:
-        settings = (self.model, self.layer, getattr(self, "quantize", None), self.max_length)
-        keys = [(*settings, e.ids.tobytes()) for e in encoded]
-        missing = [k for k, key in enumerate(keys) if key not in self.store]
-        if missing:
-            fresh = super()._encode([encoded[k] for k in missing])
-            for k, states in zip(missing, fresh):
-                self.store[keys[k]] = states
-        return [self.store[key] for key in keys]
 
 
 def read_corpus(data: Path, langs: tuple[str, ...]) -> dict[str, list[LabelledSentence]]:

@@ -69,12 +69,11 @@ from typing import Any
 
 import numpy as np
 
-from _common import set_torch_threads
+from _common import SharedStatesAligner, set_torch_threads
 from alignment_quality import PAIRS, load_pair
 from xproj.align.finetune import finetune_encoder
-from xproj.align.simalign import SimAlignAligner, _centred
 from xproj.eval.alignment import alignment_scores
-from xproj.types import Alignment, Sentence
+from xproj.types import Sentence
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 
@@ -106,45 +105,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _align_cached(
-    aligner: SimAlignAligner,
-    encoded: list[Any],
-    states: list[Any],
-    n: int,
-    lens: list[tuple[int, int]],
-) -> list[Alignment]:
-    """SimAlignAligner._align's per-pair step, on states encoded once (all variants share them)."""
-    out: list[Alignment] = []
-    for k in range(n):
-        s, t = encoded[k], encoded[n + k]
-        src_len, tgt_len = lens[k]
-        if not s.keep.any() or not t.keep.any():
-            out.append(Alignment(src_len, tgt_len, (), ()))
-            continue
-        a, b = states[k][s.keep], states[n + k][t.keep]
-        if aligner.center:
-            a, b = _centred(a), _centred(b)
-        out.append(
-            aligner.postprocess(
-                a @ b.T,
-                src_word_ids=s.word_ids[s.keep],
-                tgt_word_ids=t.word_ids[t.keep],
-                src_len=src_len,
-                tgt_len=tgt_len,
-            )
-        )
-    return out
-
-
 def evaluate(
     model_path: str | None, data: dict[str, dict[str, Any]], layers: Sequence[int], variants: bool
 ) -> dict[str, dict[str, dict[str, float]]]:
     """F1/P/R/AER per (layer, variant) and pair; the first layer's default runs ``align``."""
     results: dict[str, dict[str, dict[str, float]]] = {}
     for layer in layers:
-        base = SimAlignAligner(model=model_path, layer=layer)
+        base = SharedStatesAligner(model=model_path, layer=layer)
         for pair, d in data.items():
             src, tgt = d["src"], d["tgt"]
+            SharedStatesAligner.store.clear()  # one pair's states at a time
             if layer == layers[0]:
                 t = time.perf_counter()
                 predicted = base.align(src, tgt)
@@ -153,13 +123,11 @@ def evaluate(
                 results.setdefault(f"layer {layer} default (align)", {})[pair] = s
             if not variants:
                 continue
-            encoded = base.preprocess([*src, *tgt])
-            states = base._encode(encoded)
-            lens = [(len(a), len(b)) for a, b in zip(src, tgt)]
             for name, params in VARIANTS.items():
-                v = SimAlignAligner(model=model_path, layer=layer, **params)
-                v._encoder = base._encoder
-                predicted = _align_cached(v, encoded, states, len(src), lens)
+                # encodes once per pair (the first variant, or the timed run above), then reuses
+                v = SharedStatesAligner(model=model_path, layer=layer, **params)
+                v._encoder = base._load()
+                predicted = v.align(src, tgt)
                 scores = alignment_scores(predicted, d["gold"]).to_dict()
                 results.setdefault(f"layer {layer} {name}", {})[pair] = scores
     return results
