@@ -347,3 +347,66 @@ def test_finetune_aligner_from_a_src_tgt_file_and_its_errors(
     assert main(["finetune-aligner", str(both), str(short), *common]) == EXIT_FAILURE
     err = capsys.readouterr().err
     assert "has 4 lines but" in err and "short.fr has 1" in err and "line-aligned" in err
+
+
+# ---------------------------------------------------------------------- train-labeller
+
+CONLL_TRAIN = """\
+-DOCSTART- -X- -X- O
+
+Angela NNP B-NP B-PER
+Merkel NNP I-NP I-PER
+visited VBD B-VP O
+Paris NNP B-NP B-LOC
+. . O O
+
+the DT B-NP O
+cat NN I-NP O
+met VBD B-VP O
+Peter NNP B-NP B-PER
+in IN B-PP O
+Lyon NNP B-NP B-LOC
+. . O O
+"""
+
+
+def test_train_labeller_trains_a_model_the_labeller_loads(
+    tmp_path: Path, tiny_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xproj.label.transformers import TransformersLabeller
+    from xproj.types import Sentence
+
+    train = tmp_path / "train.txt"
+    train.write_text(CONLL_TRAIN)
+    out = tmp_path / "ner"
+    args = ["train-labeller", str(train), "--dev", str(train), "-o", str(out)]
+    args += ["--model", str(tiny_encoder), "--epochs", "3", "--batch-size", "1"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert f"training on 2 sentences from {train}, scoring on 2 from {train}" in err
+    assert "trained 6 steps on 2 sentences (0 empty left out, 0 split into windows)" in err
+    assert "dev F1 per epoch [" in err and f"TransformersLabeller(model='{out}')" in err
+    info = json.loads((out / "xproj_train.json").read_text())
+    assert info["tags"] == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"] and len(info["dev_f1"]) == 3
+    labelled = TransformersLabeller(model=out).label([Sentence(("Peter", "visited", "Lyon"))])
+    assert len(labelled) == 1 and len(labelled[0].words) == 3
+    # a --label-map drops a type on reading
+    out2 = tmp_path / "ner2"
+    args2 = ["train-labeller", str(train), "-o", str(out2), "--model", str(tiny_encoder)]
+    assert main([*args2, "--epochs", "1", "--label-map", "LOC=O"]) == 0
+    assert json.loads((out2 / "xproj_train.json").read_text())["tags"] == ["O", "B-PER", "I-PER"]
+
+
+def test_train_labeller_names_a_bad_file_line(
+    tmp_path: Path, tiny_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Angela B-PER\nMerkel X-PER\n")
+    out = tmp_path / "ner"
+    assert main(["train-labeller", str(bad), "-o", str(out), "--model", str(tiny_encoder)]) == (
+        EXIT_FAILURE
+    )
+    assert f"{bad}:2" in capsys.readouterr().err
+    missing = tmp_path / "missing.txt"
+    assert main(["train-labeller", str(missing), "-o", str(out)]) != EXIT_OK
+    assert "missing.txt" in capsys.readouterr().err

@@ -345,6 +345,12 @@ class TransformersLabeller(Labeller):
                 f"the tokenizer of {where!r} is not a fast (tokenizers-backed) tokenizer; the "
                 "labeller needs word_ids() to map subwords to words"
             )
+        self._loaded = self._prepare(model, tokenizer, device)
+        return self._loaded
+
+    def _prepare(self, model: Any, tokenizer: Any, device: Any) -> _Loaded:
+        """Check a loaded model and tokenizer against the parameters; plan the windows."""
+        where = str(self.model)
         model.to(device)
         model.eval()
         id2label = model.config.id2label
@@ -368,10 +374,31 @@ class TransformersLabeller(Labeller):
                 f"the {budget} subwords a window holds (max_length {max_length} minus "
                 f"{n_special} special tokens). Got {overlap} instead."
             )
-        self._loaded = _Loaded(
-            model, tokenizer, device, tags, projection, max_length, n_special, overlap
-        )
-        return self._loaded
+        return _Loaded(model, tokenizer, device, tags, projection, max_length, n_special, overlap)
+
+    @classmethod
+    def from_objects(cls, model: Any, tokenizer: Any, **params: Any) -> TransformersLabeller:
+        """A labeller over a model and fast tokenizer already in memory (e.g. one being trained).
+
+        ``params`` are the other constructor parameters; ``model`` (the name reported in
+        messages) defaults to the model's class name. The model is moved to ``device`` and put
+        in eval mode.
+
+        Examples
+        --------
+        >>> lab = TransformersLabeller.from_objects(net, tokenizer, batch_size=8)  # doctest: +SKIP
+        """
+        params.setdefault("model", f"<{type(model).__name__} in memory>")
+        labeller = cls(**params)
+        torch = import_extra("torch", "transformers", what="The transformers labeller")
+        device = resolve_device(torch, labeller.device, owner="TransformersLabeller", auto=None)
+        if not getattr(tokenizer, "is_fast", False):
+            raise ParameterError(
+                f"the tokenizer {type(tokenizer).__name__} is not a fast (tokenizers-backed) "
+                "tokenizer; the labeller needs word_ids() to map subwords to words"
+            )
+        labeller._loaded = labeller._prepare(model, tokenizer, device)
+        return labeller
 
     def load(self) -> TransformersLabeller:
         """Load the model and tokenizer now rather than on first use; return ``self``."""

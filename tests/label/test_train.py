@@ -1,0 +1,174 @@
+"""train_labeller on a tiny local BERT: it learns, saves a model the labeller loads, splits long
+sentences into windows, counts empty ones, and rejects bad input with the sentence named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xproj.errors import InputError, ParameterError
+from xproj.types import LabelledSentence, Span
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from xproj.label.train import INFO_FILE, train_labeller
+from xproj.label.transformers import TransformersLabeller
+
+DATA = [
+    LabelledSentence(
+        tuple(["Angela", "Merkel", "visited", "Paris", "on", "Monday", "."]),
+        (Span(0, 2, "PER"), Span(3, 4, "LOC")),
+    ),
+    LabelledSentence(
+        tuple(["Peter", "Blackburn", "reports", "from", "Strasbourg", "for", "Reuters", "."]),
+        (Span(0, 2, "PER"), Span(4, 5, "LOC"), Span(6, 7, "ORG")),
+    ),
+    LabelledSentence(
+        tuple(
+            [
+                "The",
+                "European",
+                "Parliament",
+                "met",
+                "in",
+                "Brussels",
+                "with",
+                "the",
+                "Commission",
+                ".",
+            ]
+        ),
+        (Span(1, 3, "ORG"), Span(5, 6, "LOC"), Span(8, 9, "ORG")),
+    ),
+]
+
+
+def test_learns_the_training_data_and_saves_a_loadable_model(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    result = train_labeller(
+        [*DATA, LabelledSentence(())] * 8,
+        output_dir=tmp_path / "ner",
+        model=tiny_bert,
+        dev=DATA,
+        epochs=30,
+        batch_size=4,
+        learning_rate=3e-3,
+        warmup=0.05,
+        freeze_embeddings=False,
+    )
+    assert result.tags == ("O", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-PER", "I-PER")
+    assert (result.sentences, result.empty, result.split) == (24, 8, 0)
+    assert result.windows == 24
+    assert result.steps == 6 * 30 == len(result.losses)
+    assert len(result.dev_f1) == 30
+    first, last = result.losses[:20], result.losses[-20:]
+    assert sum(last) / len(last) < 0.2 * sum(first) / len(first)
+    # the saved model, loaded by the labeller, tags the sentences it was trained on
+    labeller = TransformersLabeller(model=result.output_dir)
+    assert labeller.labels == result.tags
+    predicted = labeller.label([s.sentence for s in DATA])
+    assert [[(s.start, s.end, s.label) for s in p.spans] for p in predicted] == [
+        [(s.start, s.end, s.label) for s in d.spans] for d in DATA
+    ]
+    assert result.dev_f1[-1] == 1.0
+    info = json.loads((Path(result.output_dir) / INFO_FILE).read_text())
+    assert info["steps"] == result.steps and info["model"] == str(tiny_bert)
+
+
+def test_long_sentences_are_split_into_windows_not_truncated(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    import transformers
+
+    from xproj.label.train import _windows
+
+    words = DATA[0].words * 6
+    spans = tuple(
+        Span(s.start + 7 * k, s.end + 7 * k, s.label) for k in range(6) for s in DATA[0].spans
+    )
+    long = LabelledSentence(words, spans)
+    short = LabelledSentence(("Paris",), (Span(0, 1, "LOC"),))
+    result = train_labeller(
+        [long, short], output_dir=tmp_path / "ner", model=tiny_bert, epochs=1, max_length=16
+    )
+    assert (result.sentences, result.split) == (2, 1)
+    assert result.windows > 3
+    # every word of the long sentence is labelled in exactly one window, in order
+    tok = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    tags = ("O", "B-LOC", "I-LOC", "B-PER", "I-PER")
+    windows, n_split, n_empty = _windows(tok, [long], tags, 14)
+    assert (len(windows), n_split, n_empty) == (result.windows - 1, 1, 0)
+    assert all(len(w.ids) <= 14 for w in windows)
+    labelled = [tags[x] for w in windows for x in w.labels if x != -100]
+    assert labelled == list(long.tags)
+
+
+def test_frozen_embeddings_stay_unchanged(tiny_bert: Path, tmp_path: Path) -> None:
+    import torch
+    import transformers
+
+    before = transformers.AutoModel.from_pretrained(tiny_bert).get_input_embeddings().weight
+    result = train_labeller(
+        DATA, output_dir=tmp_path / "ner", model=tiny_bert, epochs=2, batch_size=1
+    )
+    after = transformers.AutoModelForTokenClassification.from_pretrained(result.output_dir)
+    assert torch.equal(after.get_input_embeddings().weight, before)
+    changed = transformers.AutoModel.from_pretrained(tiny_bert).encoder.layer[0]
+    trained = after.bert.encoder.layer[0]
+    assert not torch.equal(changed.attention.self.query.weight, trained.attention.self.query.weight)
+
+
+def test_bad_input_names_the_sentence(tiny_bert: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"train sentence 1 has a 'ORG' entity \('Reuters'\)"):
+        train_labeller(DATA, output_dir=tmp_path / "a", model=tiny_bert, types=["PER", "LOC"])
+    with pytest.raises(InputError, match=r"dev\[0\] is Sentence, not a LabelledSentence"):
+        bad_dev: list[Any] = [DATA[0].sentence]
+        train_labeller(DATA, output_dir=tmp_path / "b", model=tiny_bert, dev=bad_dev)
+    with pytest.raises(InputError, match="none of the 2 training sentences has words"):
+        train_labeller(
+            [LabelledSentence(())] * 2, output_dir=tmp_path / "c", model=tiny_bert, types=["PER"]
+        )
+    with pytest.raises(InputError, match="have no entities and no types were given"):
+        train_labeller(
+            [LabelledSentence(DATA[0].words)], output_dir=tmp_path / "d", model=tiny_bert
+        )
+
+
+def test_output_dir_is_not_overwritten(tiny_bert: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ner"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(ParameterError, match="already holds files; .* overwrite=True"):
+        train_labeller(DATA, output_dir=out, model=tiny_bert)
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"epochs": 0.0}, "'epochs' parameter of train_labeller"),
+        ({"batch_size": 0}, "'batch_size' parameter"),
+        ({"max_length": 4}, "'max_length' parameter"),
+        ({"device": "gpu"}, "'device' parameter"),
+    ],
+)
+def test_bad_parameters(params: dict[str, object], message: str, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match=message):
+        train_labeller(DATA, output_dir=tmp_path / "x", **params)  # type: ignore[arg-type]
+
+
+def test_from_objects_labels_with_an_in_memory_model(tiny_bert: Path) -> None:
+    import transformers
+
+    net = transformers.AutoModelForTokenClassification.from_pretrained(tiny_bert)
+    tok = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    in_memory = TransformersLabeller.from_objects(net, tok, device="cpu")
+    from_disk = TransformersLabeller(model=tiny_bert, device="cpu")
+    sentences = [s.sentence for s in DATA]
+    assert in_memory.label(sentences) == from_disk.label(sentences)
+    assert in_memory.model == "<BertForTokenClassification in memory>"
