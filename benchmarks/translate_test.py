@@ -53,6 +53,7 @@ from xproj.label.base import Labeller
 from xproj.label.hidden import HidingLabeller
 from xproj.label.normalise import PRESETS, SpanNormaliser
 from xproj.label.spacy import SpacyLabeller
+from xproj.label.transformers import TransformersLabeller
 from xproj.project.base import Projector
 from xproj.project.candidates import NgramCandidates, UnionCandidates
 from xproj.project.greedy import GreedyProjector
@@ -194,6 +195,7 @@ class Run:
     cache: Path | None
     sample: int
     all_ablations: bool = False
+    english_model: Path | None = None
     results: dict[str, dict[str, NerScores]] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)
     timing: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -215,6 +217,12 @@ class Run:
             "normalise": english,
             "raw": SpacyLabeller(model="en_core_web_sm", normalise=None),
         }
+        # a CoNLL-trained token classifier (xproj train-labeller), as English labeller, as a
+        # model-transfer baseline on the targets and as the NER-probability scorer
+        self.transfer: TransformersLabeller | None = None
+        if self.english_model is not None:
+            self.transfer = TransformersLabeller(model=str(self.english_model))
+            self.labellers["conll"] = HidingLabeller(labeller=self.transfer)
         self.translators: dict[str, Translator] = {
             "protect-title": NameProtectingTranslator(translator=self.apertium, after_title=True),
             "protect-per": NameProtectingTranslator(
@@ -240,6 +248,34 @@ class Run:
         gold = read_conll(self.data / ds.path, lang=ds.lang)
         return gold[: self.sample] if ds.sample else gold
 
+    def english_side(self) -> None:
+        """The English labellers on the English side of Europarl-NER, scored against its gold.
+
+        A diagnostic, not translate-test: the same 799 sentences as Europarl-es in their
+        original English, so translation and projection add no error. Translate-test on the
+        Spanish side can hardly do better than its English labeller does here.
+        """
+        name = "europarl-en"
+        print(f"== {name}", file=sys.stderr, flush=True)
+        gold = read_conll(self.data / "europarl_ner/en-europarl.test.conll02", lang="en")
+        ds = Dataset(name, "europarl_ner/en-europarl.test.conll02", "en", None, False)
+        self.counts[name] = {
+            "sentences": len(gold),
+            "gold_entities": sum(len(g.spans) for g in gold),
+        }
+        for lab_name in ("hide-quotes", "conll"):
+            if lab_name in self.labellers:
+                t0 = time.perf_counter()
+                labelled = self.labellers[lab_name].label([g.sentence for g in gold])
+                self.time(name, f"label[{lab_name}]", time.perf_counter() - t0)
+                self.score(
+                    ds,
+                    gold,
+                    f"english-labeller:{lab_name}",
+                    f"the English labeller {lab_name!r} on the original English sentences",
+                    labelled,
+                )
+
     def dataset(self, ds: Dataset, projectors: dict[str, Projector], bt: bool) -> None:
         print(f"== {ds.name}", file=sys.stderr, flush=True)
         gold = self.load(ds)
@@ -259,6 +295,18 @@ class Run:
             self.score(ds, gold, name, "Spanish spaCy labelling the target directly", labelled)
         else:
             peer = None
+        if self.transfer is not None:
+            t0 = time.perf_counter()
+            labelled = self.transfer.label(targets)
+            self.time(ds.name, "transfer_label", time.perf_counter() - t0)
+            self.score(
+                ds,
+                gold,
+                "transfer:conll",
+                f"model transfer: the CoNLL-trained labeller ({self.english_model}) labelling "
+                "the target directly",
+                labelled,
+            )
         # (translation, English labeller spans, target-side normalisation); the first is the
         # main configuration, run with every projector; the others are ablations (heuristic)
         # (translation, English labeller, target-side normalisation, name completion)
@@ -271,6 +319,12 @@ class Run:
             ("plain", "normalise", False, False),
             ("plain", "raw", False, False),
         )
+        if self.transfer is not None:
+            variants += (
+                ("protect-title", "conll", True, True),
+                ("protect-title", "conll", False, True),
+                ("plain", "conll", False, False),
+            )
         if self.all_ablations:
             variants += (
                 ("protect-per", "hide-quotes", True, True),
@@ -330,6 +384,9 @@ class Run:
                 main_state["labels"] = labels
                 main_state["alignments"] = alignments
                 counts["english_entities"] = sum(len(s.spans) for s in labels)
+            if (tr_name, lab_name, tnorm, complete) == ("protect-title", "conll", True, True):
+                main_state["conll_labels"] = labels
+                counts["english_entities_conll"] = sum(len(s.spans) for s in labels)
         labels = main_state["labels"]
         if target_normaliser is None:
             counts["target_normalisation"] = f"none: no SpanNormaliser preset for {ds.lang!r}"
@@ -360,6 +417,33 @@ class Run:
                 "of the alignment score and the (0/1, class-free) NER score of the Spanish spaCy",
                 proj,
             )
+        if self.transfer is not None:
+            conll_labels = main_state["conll_labels"]
+            for name, scorer_weights in (("greedy+ner/conll", None),):
+                ner_p: Projector = GreedyProjector(
+                    candidates=UnionCandidates(
+                        extractors=(NgramCandidates(), LabellerCandidates(labeller=self.transfer))
+                    ),
+                    scorer=WeightedFusion(
+                        scorers=(AlignmentScorer(), NERScorer(labeller=self.transfer)),
+                        weights=scorer_weights,
+                    ),
+                )
+                ner_p = NormalisingProjector(
+                    projector=ner_p, normaliser=target_normaliser, complete_names=True
+                )
+                t0 = time.perf_counter()
+                proj = ner_p.project(conll_labels, targets, main_state["alignments"])
+                self.time(ds.name, f"project[{name}]", time.perf_counter() - t0)
+                self.score(
+                    ds,
+                    gold,
+                    name,
+                    "greedy projector of the CoNLL-trained English labeller's entities; "
+                    "candidates: n-grams and the same model's spans on the target; score: mean "
+                    "of the alignment score and the model's NER-probability score (thesis)",
+                    proj,
+                )
         if not bt:
             return
         back = self.apertium
@@ -421,7 +505,8 @@ class Run:
             + ("" if complete else "/no-complete")
         )
         for p_name, projector in projectors.items():
-            if not is_main and p_name != "heuristic":
+            every = is_main or (lab_name == "conll" and tnorm and complete)
+            if not every and p_name != "heuristic":
                 continue
             if normaliser is not None or complete:
                 projector = NormalisingProjector(
@@ -496,13 +581,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also run the labeller-guided and protect-everything name protection variants",
     )
     ap.add_argument("--threads", type=int, default=None, help="torch threads")
+    ap.add_argument(
+        "--english-labeller",
+        type=Path,
+        help="a CoNLL token-classification model folder (xproj train-labeller): adds its rows "
+        "(/conll: as English labeller; transfer:conll: labelling the targets directly; "
+        "greedy+ner/conll: its NER probabilities as candidate scores)",
+    )
     args = ap.parse_args(argv)
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     cache = None if str(args.cache) == "none" else args.cache
-    run = Run(args.data, cache, args.sample, args.all_ablations)
+    run = Run(args.data, cache, args.sample, args.all_ablations, args.english_labeller)
     projectors: dict[str, Projector] = {
         "heuristic": HeuristicProjector(),
         "greedy": GreedyProjector(),
@@ -512,6 +604,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for ds in DATASETS:
         if ds.name in args.datasets:
             run.dataset(ds, projectors, bt=not args.no_bt)
+    if "europarl-es" in args.datasets:
+        run.english_side()
     total = time.perf_counter() - t_all
     print("\nspan F1 (seqeval strict)")
     print(_table(run.results, lambda s: s.f1))
@@ -528,6 +622,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for d, per in run.results.items()
         },
         "label_map": {d.name: (d.label_map or {}) for d in DATASETS if d.name in run.results},
+        "europarl_en_note": (
+            "europarl-en is a diagnostic, not translate-test: the English labellers on the "
+            "original English side of the same 799 Europarl sentences, against its gold"
+        ),
         "label_map_note": (
             "PAN-X has no MISC: MISC is mapped to O on both sides for panx-*; Europarl-NER "
             "keeps PER/LOC/ORG/MISC. The English labeller's OntoNotes types are mapped by "
@@ -551,7 +649,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "/plain",
             "labeller": "spacy en_core_web_sm with normalise=auto (/raw: none), quote-only "
             "words hidden from it unless the method says /normalise or /raw",
-            "aligner": "simalign (embedded multilingual-e5-small, layer 7, itermax)",
+            "aligner": "simalign with its defaults (embedded multilingual-e5-small, layer 7, "
+            "argmax, centring, CSLS k=3, distortion 0.5)",
+            "english_labeller_model": None
+            if args.english_labeller is None
+            else str(args.english_labeller),
             "sample": args.sample,
         },
     }
