@@ -30,8 +30,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from xproj.errors import ParameterError
@@ -44,6 +45,8 @@ __all__ = [
     "NoneOr",
     "Options",
     "Predicate",
+    "check_arguments",
+    "check_output_dir",
 ]
 
 
@@ -253,3 +256,30 @@ class Component:
                 elif f.default_factory is not dataclasses.MISSING:
                     default = f.default_factory()
                 setattr(self, f.name, default)
+
+
+def check_arguments(
+    owner: str, constraints: Mapping[str, Constraint], values: Mapping[str, Any]
+) -> None:
+    """Check a function's arguments as :class:`Component` checks parameters.
+
+    Raises :class:`ParameterError` naming ``owner`` and the first argument a constraint rejects.
+    """
+    for name, constraint in constraints.items():
+        if not constraint.accepts(values[name]):
+            raise ParameterError(
+                f"The {name!r} parameter of {owner} must be {constraint.describe()}. "
+                f"Got {values[name]!r} instead."
+            )
+
+
+def check_output_dir(owner: str, output_dir: str | Path, overwrite: bool) -> Path:
+    """``output_dir`` as a path, refusing a file, or a folder with files unless ``overwrite``."""
+    out = Path(output_dir)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not overwrite)):
+        raise ParameterError(
+            f"{owner}: output_dir {str(out)!r} "
+            + ("is a file" if not out.is_dir() else "already holds files")
+            + "; choose another directory or pass overwrite=True"
+        )
+    return out

@@ -49,7 +49,15 @@ import numpy as np
 from xproj._extras import import_extra
 from xproj._torch import device_constraint, resolve_device
 from xproj.errors import InputError, ParameterError
-from xproj.params import Constraint, InstanceOf, Interval, NoneOr, Options
+from xproj.params import (
+    Constraint,
+    InstanceOf,
+    Interval,
+    NoneOr,
+    Options,
+    check_arguments,
+    check_output_dir,
+)
 from xproj.types import Sentence
 
 if TYPE_CHECKING:
@@ -220,19 +228,8 @@ def finetune_encoder(
         "device": device,
         "overwrite": overwrite,
     }
-    for name, constraint in _CONSTRAINTS.items():
-        if not constraint.accepts(values[name]):
-            raise ParameterError(
-                f"The {name!r} parameter of finetune_encoder must be {constraint.describe()}. "
-                f"Got {values[name]!r} instead."
-            )
-    out = Path(output_dir)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not overwrite)):
-        raise ParameterError(
-            f"finetune_encoder: output_dir {str(out)!r} "
-            + ("is a file" if not out.is_dir() else "already holds files")
-            + "; choose another directory or pass overwrite=True"
-        )
+    check_arguments("finetune_encoder", _CONSTRAINTS, values)
+    out = check_output_dir("finetune_encoder", output_dir, overwrite)
     _check_pairs(sources, targets)
     torch = import_extra("torch", "transformers", what="finetune_encoder")
     dev = resolve_device(torch, device, owner="finetune_encoder", auto="auto")

@@ -44,7 +44,7 @@ from typing import Any
 from xproj._extras import import_extra
 from xproj._torch import device_constraint, resolve_device
 from xproj.errors import InputError, ParameterError
-from xproj.params import Constraint, InstanceOf, Interval, NoneOr
+from xproj.params import Constraint, InstanceOf, Interval, NoneOr, check_arguments, check_output_dir
 from xproj.types import LabelledSentence
 
 __all__ = ["INFO_FILE", "TrainResult", "train_labeller"]
@@ -215,19 +215,8 @@ def train_labeller(
         "device": device,
         "overwrite": overwrite,
     }
-    for name, constraint in _CONSTRAINTS.items():
-        if not constraint.accepts(values[name]):
-            raise ParameterError(
-                f"The {name!r} parameter of train_labeller must be {constraint.describe()}. "
-                f"Got {values[name]!r} instead."
-            )
-    out = Path(output_dir)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not overwrite)):
-        raise ParameterError(
-            f"train_labeller: output_dir {str(out)!r} "
-            + ("is a file" if not out.is_dir() else "already holds files")
-            + "; choose another directory or pass overwrite=True"
-        )
+    check_arguments("train_labeller", _CONSTRAINTS, values)
+    out = check_output_dir("train_labeller", output_dir, overwrite)
     tags = _tag_set(train, "train", types)
     if dev is not None:
         _tag_set(dev, "dev", [t[2:] for t in tags if t != "O"])
@@ -282,15 +271,8 @@ def train_labeller(
     )
     info = {
         **result.to_dict(),
+        **{k: v for k, v in values.items() if k not in ("output_dir", "device", "overwrite")},
         "model": str(model) if model is not None else "embedded multilingual-e5-small",
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "warmup": warmup,
-        "weight_decay": weight_decay,
-        "max_length": max_length,
-        "freeze_embeddings": freeze_embeddings,
-        "seed": seed,
     }
     (out / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return result
