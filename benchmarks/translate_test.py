@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 
 from xproj.align.base import Aligner
 from xproj.backtranslate import BackTranslationRefiner, Fuse, OnError
+from xproj.ensemble import vote_spans
 from xproj.eval.ner import NerScores, evaluate_ner
 from xproj.io.conll import read_conll
 from xproj.label.base import Labeller
@@ -295,9 +296,10 @@ class Run:
             self.score(ds, gold, name, "Spanish spaCy labelling the target directly", labelled)
         else:
             peer = None
+        transferred: list[LabelledSentence] | None = None
         if self.transfer is not None:
             t0 = time.perf_counter()
-            labelled = self.transfer.label(targets)
+            labelled = transferred = self.transfer.label(targets)
             self.time(ds.name, "transfer_label", time.perf_counter() - t0)
             self.score(
                 ds,
@@ -444,6 +446,17 @@ class Run:
                     "of the alignment score and the model's NER-probability score (thesis)",
                     proj,
                 )
+        if transferred is not None:
+            routes = [main_state["heuristic"], main_state["heuristic/conll"], transferred]
+            self.score(
+                ds,
+                gold,
+                "vote",
+                "span vote (xproj.ensemble.vote_spans, at least 2 of 3): heuristic translate-test "
+                "with spaCy's English labeller, the same with the CoNLL-trained labeller, and "
+                "the CoNLL-trained model labelling the target directly",
+                vote_spans(routes, min_votes=2),
+            )
         if not bt:
             return
         back = self.apertium
@@ -535,6 +548,8 @@ class Run:
             )
             if is_main:
                 main_state[p_name] = proj
+            elif every:
+                main_state[f"{p_name}/conll"] = proj
 
 
 def _as_dict(obj: Any) -> Any:
