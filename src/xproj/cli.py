@@ -120,7 +120,7 @@ transformers labeller then loads it with --param model=OUTPUT (labeller "transfo
 for translate-train's last step (train on the projected target-language file) or to make an
 English CoNLL labeller offline. With --dev, span F1 on the dev file is printed after each
 epoch (the last epoch's model is saved either way). On a 2-core CPU, two epochs of CoNLL-2003's
-English training file (14,041 sentences) take about 25 minutes with the embedded encoder (see
+English training file (14,041 sentences) took 27 minutes with the embedded encoder (see
 docs/labellers.md for its scores). A model you train becomes a local model folder: it is not
 downloaded, and a run's cache fingerprint signs its files.
 

