@@ -407,6 +407,16 @@ def test_train_labeller_names_a_bad_file_line(
         EXIT_FAILURE
     )
     assert f"{bad}:2" in capsys.readouterr().err
+    # an error in the dev file names the dev file, not the training file
+    train, dev = tmp_path / "train.txt", tmp_path / "dev.txt"
+    train.write_text("Angela B-PER\nMerkel I-PER\n")
+    dev.write_text("Paris B-LOC\n")
+    args = ["train-labeller", str(train), "--dev", str(dev), "-o", str(out)]
+    assert main([*args, "--model", str(tiny_encoder)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    (error,) = [line for line in err.splitlines() if line.startswith("xproj: error:")]
+    assert error.startswith(f"xproj: error: {dev}, sentence 0: ")
+    assert "dev sentence 0 has a 'LOC' entity" in error
     missing = tmp_path / "missing.txt"
     assert main(["train-labeller", str(missing), "-o", str(out)]) != EXIT_OK
     assert "missing.txt" in capsys.readouterr().err

@@ -700,7 +700,9 @@ def _cmd_train_labeller(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
         )
     except InputError as e:
-        raise e.at(path=args.train) from None
+        # train_labeller's messages name the set ("train_labeller: dev sentence 3 ...")
+        about_dev = dev is not None and e.message.startswith("train_labeller: dev")
+        raise e.at(path=args.dev if about_dev else args.train) from None
     first, last = result.losses[:50], result.losses[-50:]
     dev_note = "" if not result.dev_f1 else f", dev F1 per epoch {list(result.dev_f1)}"
     print(
