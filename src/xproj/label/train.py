@@ -225,7 +225,9 @@ def train_labeller(
     torch.manual_seed(seed)
     net, tokenizer = _load(model, tags)
     net.to(dev_)
-    prefix, suffix = _affixes(tokenizer)
+    from xproj.align.simalign import _special_affixes
+
+    prefix, suffix = _special_affixes(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
     windows, n_split, n_empty = _windows(tokenizer, train, tags, budget)
     if not windows:
@@ -253,7 +255,6 @@ def train_labeller(
         device=dev_,
     )
     seconds = time.perf_counter() - t0
-    net.requires_grad_(True)  # saved parameters carry no training-time freezing
     out.mkdir(parents=True, exist_ok=True)
     net.to("cpu").save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -347,12 +348,6 @@ def _word_embeddings(net: Any) -> Any:
             "pass freeze_embeddings=False"
         )
     return emb
-
-
-def _affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
-    from xproj.align.simalign import _special_affixes
-
-    return _special_affixes(tokenizer)
 
 
 def _windows(

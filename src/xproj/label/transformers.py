@@ -340,17 +340,17 @@ class TransformersLabeller(Labeller):
                 "directory with a saved model and tokenizer, and not a model name available "
                 f"from the Hugging Face hub or its cache ({e})"
             ) from e
-        if not getattr(tokenizer, "is_fast", False):
-            raise ParameterError(
-                f"the tokenizer of {where!r} is not a fast (tokenizers-backed) tokenizer; the "
-                "labeller needs word_ids() to map subwords to words"
-            )
         self._loaded = self._prepare(model, tokenizer, device)
         return self._loaded
 
     def _prepare(self, model: Any, tokenizer: Any, device: Any) -> _Loaded:
         """Check a loaded model and tokenizer against the parameters; plan the windows."""
         where = str(self.model)
+        if not getattr(tokenizer, "is_fast", False):
+            raise ParameterError(
+                f"the tokenizer of {where!r} is not a fast (tokenizers-backed) tokenizer; the "
+                "labeller needs word_ids() to map subwords to words"
+            )
         model.to(device)
         model.eval()
         id2label = model.config.id2label
@@ -392,11 +392,6 @@ class TransformersLabeller(Labeller):
         labeller = cls(**params)
         torch = import_extra("torch", "transformers", what="The transformers labeller")
         device = resolve_device(torch, labeller.device, owner="TransformersLabeller", auto=None)
-        if not getattr(tokenizer, "is_fast", False):
-            raise ParameterError(
-                f"the tokenizer {type(tokenizer).__name__} is not a fast (tokenizers-backed) "
-                "tokenizer; the labeller needs word_ids() to map subwords to words"
-            )
         labeller._loaded = labeller._prepare(model, tokenizer, device)
         return labeller
 
