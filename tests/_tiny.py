@@ -9,6 +9,7 @@ inside the functions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,3 +124,21 @@ def encoder_config(
         **ENCODER_SIZES,
         **extra,
     )
+
+
+def tiny_bert_encoder(
+    path: Path, corpus: list[str], *, vocab_size: int, layers: int, positions: int
+) -> Path:
+    """Save a random ``BertModel`` (no head, seed 0) and a WordPiece tokenizer trained on
+    ``corpus`` to ``path``; the tokenizer's limit is ``positions``."""
+    import torch
+    from transformers import BertModel
+
+    tokenizer = wordpiece_tokenizer(corpus, vocab_size=vocab_size, model_max_length=positions)
+    config = encoder_config(
+        "BertConfig", vocab_size=len(tokenizer), layers=layers, positions=positions
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

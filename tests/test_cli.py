@@ -287,20 +287,12 @@ FT_PAIRS = [
 
 @pytest.fixture(scope="module")
 def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from _tiny import encoder_config, require, wordpiece_tokenizer
+    from _tiny import require, tiny_bert_encoder
 
     require("torch", "transformers", "tokenizers")
-    import torch
-    from transformers import BertModel
-
     path = tmp_path_factory.mktemp("tiny-encoder")
     corpus = [w for pair in FT_PAIRS for side in pair for w in side.split()]
-    tokenizer = wordpiece_tokenizer(corpus * 3, vocab_size=120, model_max_length=128)
-    config = encoder_config("BertConfig", vocab_size=len(tokenizer), layers=2, positions=128)
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return tiny_bert_encoder(path, corpus * 3, vocab_size=120, layers=2, positions=128)
 
 
 def test_finetune_aligner_from_two_files_then_align_with_it(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from _tiny import encoder_config, require, unigram_tokenizer, wordpiece_tokenizer
+from _tiny import encoder_config, require, tiny_bert_encoder, unigram_tokenizer
 
 CORPUS = [
     "the cat sat on the mat",
@@ -46,13 +46,5 @@ def tiny_xlmr(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3-layer BERT with 512 positions and a WordPiece tokenizer."""
     require("torch", "transformers", "tokenizers")
-    import torch
-    from transformers import BertModel
-
     path = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = wordpiece_tokenizer(CORPUS * 3, vocab_size=200, model_max_length=512)
-    config = encoder_config("BertConfig", vocab_size=len(tokenizer), layers=3, positions=512)
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return tiny_bert_encoder(path, CORPUS * 3, vocab_size=200, layers=3, positions=512)
