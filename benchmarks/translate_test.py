@@ -258,8 +258,8 @@ class Run:
         """
         name = "europarl-en"
         print(f"== {name}", file=sys.stderr, flush=True)
-        gold = read_conll(self.data / "europarl_ner/en-europarl.test.conll02", lang="en")
         ds = Dataset(name, "europarl_ner/en-europarl.test.conll02", "en", None, False)
+        gold = self.load(ds)
         self.counts[name] = {
             "sentences": len(gold),
             "gold_entities": sum(len(g.spans) for g in gold),
@@ -421,31 +421,29 @@ class Run:
             )
         if self.transfer is not None:
             conll_labels = main_state["conll_labels"]
-            for name, scorer_weights in (("greedy+ner/conll", None),):
-                ner_p: Projector = GreedyProjector(
-                    candidates=UnionCandidates(
-                        extractors=(NgramCandidates(), LabellerCandidates(labeller=self.transfer))
-                    ),
-                    scorer=WeightedFusion(
-                        scorers=(AlignmentScorer(), NERScorer(labeller=self.transfer)),
-                        weights=scorer_weights,
-                    ),
-                )
-                ner_p = NormalisingProjector(
-                    projector=ner_p, normaliser=target_normaliser, complete_names=True
-                )
-                t0 = time.perf_counter()
-                proj = ner_p.project(conll_labels, targets, main_state["alignments"])
-                self.time(ds.name, f"project[{name}]", time.perf_counter() - t0)
-                self.score(
-                    ds,
-                    gold,
-                    name,
-                    "greedy projector of the CoNLL-trained English labeller's entities; "
-                    "candidates: n-grams and the same model's spans on the target; score: mean "
-                    "of the alignment score and the model's NER-probability score (thesis)",
-                    proj,
-                )
+            ner_p: Projector = GreedyProjector(
+                candidates=UnionCandidates(
+                    extractors=(NgramCandidates(), LabellerCandidates(labeller=self.transfer))
+                ),
+                scorer=WeightedFusion(
+                    scorers=(AlignmentScorer(), NERScorer(labeller=self.transfer)),
+                ),
+            )
+            ner_p = NormalisingProjector(
+                projector=ner_p, normaliser=target_normaliser, complete_names=True
+            )
+            t0 = time.perf_counter()
+            proj = ner_p.project(conll_labels, targets, main_state["alignments"])
+            self.time(ds.name, "project[greedy+ner/conll]", time.perf_counter() - t0)
+            self.score(
+                ds,
+                gold,
+                "greedy+ner/conll",
+                "greedy projector of the CoNLL-trained English labeller's entities; "
+                "candidates: n-grams and the same model's spans on the target; score: mean "
+                "of the alignment score and the model's NER-probability score (thesis)",
+                proj,
+            )
         if transferred is not None:
             routes = [main_state["heuristic"], main_state["heuristic/conll"], transferred]
             self.score(
