@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Sequence
@@ -74,6 +75,11 @@ class TrainResult:
         Training windows: one per sentence, more for a sentence longer than ``max_length``.
     split
         Sentences split into several windows.
+    entity_free_dropped
+        Windows without any entity left out to respect ``max_entity_free``.
+    fresh_head
+        Whether the classifier was newly initialised (False when ``model`` was a token
+        classifier whose tags include all of ``tags``: its rows for them were kept).
     steps
         Optimiser steps taken.
     losses
@@ -91,6 +97,8 @@ class TrainResult:
     empty: int
     windows: int
     split: int
+    entity_free_dropped: int
+    fresh_head: bool
     steps: int
     losses: tuple[float, ...]
     dev_f1: tuple[float, ...]
@@ -116,6 +124,9 @@ _CONSTRAINTS: dict[str, Constraint] = {
     "epochs": Interval(float, 0, None, closed="right"),
     "batch_size": Interval(int, 1, None),
     "learning_rate": Interval(float, 0, 1, closed="right"),
+    "head_learning_rate": NoneOr(Interval(float, 0, 1, closed="right")),
+    "prior_bias": InstanceOf((bool,)),
+    "max_entity_free": NoneOr(Interval(float, 0, 1)),
     "warmup": Interval(float, 0, 1),
     "weight_decay": Interval(float, 0, None),
     "max_length": Interval(int, 8, None),
@@ -136,6 +147,9 @@ def train_labeller(
     epochs: float = 2.0,
     batch_size: int = 32,
     learning_rate: float = 5e-5,
+    head_learning_rate: float | None = 1e-3,
+    prior_bias: bool = True,
+    max_entity_free: float | None = None,
     warmup: float = 0.1,
     weight_decay: float = 0.01,
     max_length: int = 128,
@@ -169,8 +183,22 @@ def train_labeller(
     batch_size
         Windows per optimiser step.
     learning_rate, warmup, weight_decay
-        AdamW's peak learning rate, the fraction of steps of linear warm-up (then linear decay
-        to 0) and the decoupled weight decay.
+        AdamW's peak learning rate for the encoder, the fraction of steps of linear warm-up
+        (then linear decay to 0) and the decoupled weight decay.
+    head_learning_rate
+        The peak learning rate of a newly initialised classifier on top of the encoder (same
+        schedule); None: ``learning_rate``. A new classifier starts from random weights and
+        AdamW moves each weight by about the learning rate per step, so at the encoder's rate
+        it barely moves in a few hundred steps (discriminative fine-tuning rates: Howard &
+        Ruder, 2018). A classifier kept from ``model`` trains at ``learning_rate``.
+    prior_bias
+        Start a newly initialised classifier's biases at the tags' log frequencies in the
+        training data instead of zero (Lin et al., 2017), so sparse entities do not first cost
+        the run a phase of learning that most words are ``O``.
+    max_entity_free
+        The largest share of training windows without any entity: entity-free windows beyond
+        it are left out (a seeded sample, counted in the result); None keeps them all.
+        Projected data is often mostly entity-free sentences.
     max_length
         Subword tokens per window, special tokens included; longer sentences are split at word
         boundaries into several windows.
@@ -207,6 +235,9 @@ def train_labeller(
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
+        "head_learning_rate": head_learning_rate,
+        "prior_bias": prior_bias,
+        "max_entity_free": max_entity_free,
         "warmup": warmup,
         "weight_decay": weight_decay,
         "max_length": max_length,
@@ -223,7 +254,7 @@ def train_labeller(
     torch = import_extra("torch", "transformers", what="train_labeller")
     dev_ = resolve_device(torch, device, owner="train_labeller", auto="auto")
     torch.manual_seed(seed)
-    net, tokenizer = _load(model, tags)
+    net, tokenizer, fresh_head = _load(model, tags)
     net.to(dev_)
     from xproj.align.simalign import _special_affixes
 
@@ -235,6 +266,9 @@ def train_labeller(
             f"train_labeller: none of the {len(train)} training sentences has words; "
             "give labelled sentences"
         )
+    windows, n_dropped = _cap_entity_free(windows, max_entity_free, seed)
+    if prior_bias and fresh_head:
+        _set_prior_bias(net, windows, len(tags))
     if freeze_embeddings:
         _word_embeddings(net).requires_grad_(False)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -248,6 +282,7 @@ def train_labeller(
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        head_learning_rate=head_learning_rate if fresh_head else None,
         warmup=warmup,
         weight_decay=weight_decay,
         affixes=(prefix, suffix, int(pad_id)),
@@ -259,16 +294,18 @@ def train_labeller(
     net.to("cpu").save_pretrained(out)
     tokenizer.save_pretrained(out)
     result = TrainResult(
-        str(out),
-        tags,
-        len(train) - n_empty,
-        n_empty,
-        len(windows),
-        n_split,
-        len(losses),
-        tuple(losses),
-        tuple(dev_f1),
-        round(seconds, 3),
+        output_dir=str(out),
+        tags=tags,
+        sentences=len(train) - n_empty,
+        empty=n_empty,
+        windows=len(windows),
+        split=n_split,
+        entity_free_dropped=n_dropped,
+        fresh_head=fresh_head,
+        steps=len(losses),
+        losses=tuple(losses),
+        dev_f1=tuple(dev_f1),
+        seconds=round(seconds, 3),
     )
     info = {
         **result.to_dict(),
@@ -310,8 +347,15 @@ def _tag_set(
     return ("O", *(f"{p}-{t}" for t in chosen for p in ("B", "I")))
 
 
-def _load(model: str | Path | None, tags: tuple[str, ...]) -> tuple[Any, Any]:
-    """A trainable token classifier with ``tags`` as its outputs, and its fast tokenizer."""
+def _load(model: str | Path | None, tags: tuple[str, ...]) -> tuple[Any, Any, bool]:
+    """A trainable token classifier with ``tags`` as its outputs, its fast tokenizer, and
+    whether its classifier is newly initialised.
+
+    A ``model`` that is already a token classifier whose tags include all of ``tags`` (an
+    English CoNLL model further trained on projected data, say) keeps its classifier's rows for
+    ``tags``; any other classifier is replaced by a newly initialised one, also when it happens
+    to have as many outputs as ``tags`` (its outputs would mean other tags).
+    """
     transformers = import_extra("transformers", "transformers", what="train_labeller")
     id2label = dict(enumerate(tags))
     label2id = {t: i for i, t in enumerate(tags)}
@@ -324,20 +368,109 @@ def _load(model: str | Path | None, tags: tuple[str, ...]) -> tuple[Any, Any]:
         config.id2label, config.label2id = id2label, label2id
         net = transformers.BertForTokenClassification(config)
         net.bert.load_state_dict(shared.state_dict())
-        return net, tokenizer
+        return net, tokenizer, True
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(model))
     if not getattr(tokenizer, "is_fast", False):
         raise ParameterError(
             f"train_labeller needs a fast tokenizer (word-to-subword maps), but {str(model)!r} "
             f"loads {type(tokenizer).__name__}; convert it to a tokenizer.json first"
         )
+    config = transformers.AutoConfig.from_pretrained(str(model))
+    old_tags = [str(config.id2label[i]) for i in range(config.num_labels)]
+    is_classifier = any(a.endswith("ForTokenClassification") for a in config.architectures or [])
+    if is_classifier and set(tags) <= set(old_tags):
+        net = transformers.AutoModelForTokenClassification.from_pretrained(str(model))
+        _select_rows(net, [old_tags.index(t) for t in tags])
+        net.config.num_labels = len(tags)
+        net.config.id2label, net.config.label2id = id2label, label2id
+        return net, tokenizer, False
     net = transformers.AutoModelForTokenClassification.from_pretrained(
         str(model),
         id2label=id2label,
         label2id=label2id,
         ignore_mismatched_sizes=True,  # a classifier head for other tags is replaced
     )
-    return net, tokenizer
+    std = float(getattr(net.config, "initializer_range", 0.02))
+    for module in _head_modules(net):  # same-sized heads for other tags are replaced too
+        if hasattr(module, "weight") and module.weight is not None and module.weight.ndim == 2:
+            module.weight.data.normal_(0.0, std)
+            if getattr(module, "bias", None) is not None:
+                module.bias.data.zero_()
+    return net, tokenizer, True
+
+
+def _head_modules(net: Any) -> list[Any]:
+    """The modules outside the pretrained encoder (``net.base_model``): the classifier."""
+    body = {id(m) for m in net.base_model.modules()}
+    return [m for m in net.modules() if id(m) not in body and m is not net]
+
+
+def _classifier(net: Any, n_out: int) -> Any:
+    """The last linear layer of the head, the one with an output per tag."""
+    found = [
+        m
+        for m in _head_modules(net)
+        if getattr(m, "out_features", None) == n_out and getattr(m, "weight", None) is not None
+    ]
+    if not found:
+        raise ParameterError(
+            f"train_labeller: {type(net).__name__} has no linear output layer with {n_out} "
+            "outputs outside its encoder; pass a token-classification model or an encoder"
+        )
+    return found[-1]
+
+
+def _select_rows(net: Any, rows: list[int]) -> None:
+    """Keep the classifier's outputs ``rows``, in that order (a tag subset of its labels)."""
+    import torch
+
+    layer = _classifier(net, net.config.num_labels)
+    index = torch.tensor(rows, dtype=torch.long)
+    layer.weight = torch.nn.Parameter(layer.weight.data[index].clone())
+    if layer.bias is not None:
+        layer.bias = torch.nn.Parameter(layer.bias.data[index].clone())
+    layer.out_features = len(rows)
+    net.num_labels = len(rows)
+
+
+def _set_prior_bias(net: Any, windows: Sequence[_Window], n_tags: int) -> None:
+    """Start a new classifier at the tags' log frequencies in the training labels.
+
+    A new classifier starts at equal probabilities for every tag. When entities are sparse (a
+    few percent of the words in projected data), the model must first learn that almost every
+    word is ``O``; AdamW moves each weight by about the learning rate per step, so this alone
+    can take the whole run, and the saved model then predicts no entity. Starting the biases at
+    the label prior (the initialisation of Lin et al., 2017, "Focal Loss for Dense Object
+    Detection") removes that phase: training begins at the prior's loss and spends its steps
+    on telling entities apart. Counts are smoothed by one so that no tag starts impossible.
+    """
+    import torch
+
+    counts = [1.0] * n_tags
+    for w in windows:
+        for label in w.labels:
+            if label != _IGNORE:
+                counts[label] += 1.0
+    total = sum(counts)
+    logp = torch.tensor([math.log(c / total) for c in counts])
+    layer = _classifier(net, n_tags)
+    if layer.bias is None:
+        return
+    with torch.no_grad():
+        layer.bias.copy_(logp - logp.mean())
+
+
+def _cap_entity_free(
+    windows: list[_Window], max_share: float | None, seed: int
+) -> tuple[list[_Window], int]:
+    """Leave out entity-free windows (a seeded sample) so they are at most ``max_share``."""
+    if max_share is None:
+        return windows, 0
+    free = [i for i, w in enumerate(windows) if all(x in (_IGNORE, 0) for x in w.labels)]
+    n_ent = len(windows) - len(free)
+    keep = len(free) if max_share >= 1 else min(len(free), int(max_share * n_ent / (1 - max_share)))
+    dropped = set(random.Random(seed).sample(free, len(free) - keep))
+    return [w for i, w in enumerate(windows) if i not in dropped], len(dropped)
 
 
 def _word_embeddings(net: Any) -> Any:
@@ -429,6 +562,7 @@ def _train(
     epochs: float,
     batch_size: int,
     learning_rate: float,
+    head_learning_rate: float | None,
     warmup: float,
     weight_decay: float,
     affixes: tuple[list[int], list[int], int],
@@ -443,15 +577,16 @@ def _train(
     steps = max(1, round(len(groups) * epochs))
     n_warm = max(1, round(warmup * steps))
     params = [p for p in net.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim > 1]
-    no_decay = [p for p in params if p.ndim <= 1]  # biases and LayerNorm weights
-    opt = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=learning_rate,
-    )
+    head = {id(p) for m in _head_modules(net) for p in m.parameters(recurse=False)}
+    groups_: list[dict[str, Any]] = []
+    for in_head, lr in ((False, learning_rate), (True, head_learning_rate or learning_rate)):
+        part = [p for p in params if (id(p) in head) == in_head]
+        # biases and LayerNorm weights (1-d) take no weight decay
+        groups_.append(
+            {"params": [p for p in part if p.ndim > 1], "weight_decay": weight_decay, "lr": lr}
+        )
+        groups_.append({"params": [p for p in part if p.ndim <= 1], "weight_decay": 0.0, "lr": lr})
+    opt = torch.optim.AdamW([g for g in groups_ if g["params"]], lr=learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / n_warm, max(0.0, (steps - s) / max(1, steps - n_warm)))
     )
