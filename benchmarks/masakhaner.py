@@ -40,7 +40,6 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import random
 import shutil
 import statistics
@@ -52,7 +51,6 @@ from pathlib import Path
 from typing import Any
 
 from _common import format_table, load_average, machine_info, set_torch_threads
-
 from xproj.cache import StageCache, canonical_json
 from xproj.errors import InputError
 from xproj.io.conll import read_conll
@@ -186,7 +184,7 @@ def read_gold(data: Path, lang: str, split: str) -> list[LabelledSentence]:
     path = data / "masakhaner2" / lang / f"{split}.txt"
     if not path.exists():
         raise InputError(f"{path} is missing: every benchmark language needs its gold {split}")
-    return read_conll(path, lang=lang, label_map=GOLD_MAP)
+    return read_conll(path, lang=lang, label_map=GOLD_MAP, repair="fix")  # hau test has I- after O
 
 
 # ----------------------------------------------------------------------------- caching
