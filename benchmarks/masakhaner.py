@@ -106,7 +106,7 @@ PAPER: dict[str, tuple[float, float]] = {
 }
 TYPES = ("LOC", "ORG", "PER")
 GOLD_MAP: dict[str, str | None] = {"DATE": None}  # the paper scores PER/ORG/LOC only
-EN_MAP: dict[str, str] = {"MISC": "O"}
+EN_MAP: dict[str, str] = {"LOC": "LOC", "MISC": "O", "ORG": "ORG", "PER": "PER"}
 
 
 # ----------------------------------------------------------------------------- data
