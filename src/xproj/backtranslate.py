@@ -48,9 +48,10 @@ Examples
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from xproj._batch import check_same_length
 from xproj.align.base import Aligner
@@ -65,7 +66,14 @@ from xproj.types import LabelledSentence, ProjectedSpan, Projection, Sentence
 if TYPE_CHECKING:
     from xproj.pipeline import PipelineResult
 
-__all__ = ["BackTranslationRefiner", "BackTranslationReport", "Fuse", "OnError", "fuse_projections"]
+__all__ = [
+    "BackTranslationRefiner",
+    "BackTranslationReport",
+    "Fuse",
+    "OnError",
+    "Refiner",
+    "fuse_projections",
+]
 
 METHOD = "backtranslation"
 """The ``method`` of :class:`~xproj.types.ProjectedSpan` objects found by back-translation."""
@@ -199,7 +207,27 @@ def fuse_projections(
 
 
 @dataclass(kw_only=True)
-class BackTranslationRefiner(Component):
+class Refiner(Component, ABC):
+    """Improves translate-test projections with a second route to the same entities.
+
+    A refiner sees the target sentences, their labelled translations and the direct
+    projections of those labels onto the targets, and returns one projection per target whose
+    ``source`` indices refer to the same translated entities. The ``refiners`` registry holds
+    them (``xproj.refiners``); a flow's ``refine`` step runs one.
+    """
+
+    @abstractmethod
+    def refine(
+        self,
+        targets: Sequence[Sentence],
+        labelled_translations: Sequence[LabelledSentence],
+        direct_projections: Sequence[Projection],
+    ) -> list[Projection]:
+        """One refined projection per target sentence."""
+
+
+@dataclass(kw_only=True)
+class BackTranslationRefiner(Refiner):
     """Refine translate-test projections by back-translating the labelled English with markers.
 
     Parameters
@@ -238,7 +266,6 @@ class BackTranslationRefiner(Component):
         (``None`` for sentences that were not back-translated: no entities, or a fallback).
     """
 
-    name: ClassVar[str] = "backtranslation"
     translator: Translator
     aligner: Aligner
     projector: Projector = field(default_factory=HeuristicProjector)

@@ -395,8 +395,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--stage",
-        choices=("translator", "labeller", "aligner", "projector"),
-        help="only this stage",
+        choices=(
+            "translator",
+            "labeller",
+            "aligner",
+            "projector",
+            "scorer",
+            "candidates",
+            "solver",
+            "normaliser",
+            "refiner",
+        ),
+        help="only this stage or kind of component",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     _add_hidden_code(p)
@@ -765,16 +775,17 @@ def _have(need: str) -> bool:
 
 
 def _cmd_backends(args: argparse.Namespace) -> int:
-    import xproj
-    from xproj.config import STAGE_REGISTRIES
+    from xproj._registrations import KINDS
+    from xproj.registry import registry
 
-    rows = []
-    for slot, attr in STAGE_REGISTRIES.items():
-        if args.stage and slot != args.stage:
+    rows: list[dict[str, Any]] = []
+    for attr in KINDS:
+        slot = attr.removesuffix("s")
+        if args.stage and slot != args.stage.removesuffix("s"):
             continue
-        reg = getattr(xproj, attr)
+        reg = registry(attr)
         for name in reg.names():
-            target = reg._lazy.get(name)
+            target = reg.target(name)
             problem = ""
             try:
                 cls = reg.get_class(name)

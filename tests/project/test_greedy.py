@@ -52,7 +52,7 @@ class Fixed(Scorer):
 
 def test_registered_under_greedy() -> None:
     assert type(xproj.projectors.get("greedy")) is GreedyProjector
-    assert GreedyProjector.name == "greedy"
+    assert xproj.projectors.name_of(GreedyProjector) == "greedy"
     assert isinstance(GreedyProjector(), AcceptsCandidates)
 
 

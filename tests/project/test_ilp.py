@@ -30,7 +30,7 @@ class Fixed(Scorer):
 
 def test_registered_under_ilp() -> None:
     assert type(xproj.projectors.get("ilp")) is ILPProjector
-    assert ILPProjector.name == "ilp"
+    assert xproj.projectors.name_of(ILPProjector) == "ilp"
 
 
 def test_issue_case_greedy_030_ilp_040() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from xproj.params import Component
 from xproj.types import LabelledSentence, Sentence
@@ -20,8 +19,6 @@ class Labeller(Component, ABC):
     Subclasses implement :meth:`_label`; :meth:`label` guarantees one output per input with
     the same words.
     """
-
-    name: ClassVar[str] = ""
 
     def label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
         """Label a batch; one :class:`LabelledSentence` out per sentence in, same words."""

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from xproj.label.base import Labeller
 from xproj.params import InstanceOf, Predicate
@@ -71,7 +70,6 @@ class HidingLabeller(Labeller):
         A function from a word to whether to hide it (default: :func:`is_quote_word`).
     """
 
-    name: ClassVar[str] = "hiding"
     labeller: Labeller
     hide: Callable[[str], bool] = is_quote_word
     _constraints = {

@@ -10,7 +10,7 @@ import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from xproj._extras import import_extra
 from xproj.errors import ParameterError
@@ -103,7 +103,6 @@ class SpacyLabeller(Labeller):
     ('O', 'B-ORG', 'O', 'O', 'B-LOC', 'O')
     """
 
-    name: ClassVar[str] = "spacy"
     model: str | Path = "en_core_web_sm"
     label_map: Mapping[str, str] | None = None
     normalise: SpanNormaliser | Literal["auto"] | None = "auto"

@@ -15,7 +15,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -287,7 +287,6 @@ class TransformersLabeller(Labeller):
     >>> lab.label([Sentence(("Angela", "Merkel", "visited", "Paris"))])  # doctest: +SKIP
     """
 
-    name: ClassVar[str] = "transformers"
     model: str | Path = DEFAULT_MODEL
     aggregation: Aggregation | str = Aggregation.FIRST
     batch_size: int = 32

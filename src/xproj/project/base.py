@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from xproj._batch import check_same_length
 from xproj.errors import InputError
@@ -41,8 +41,6 @@ class Projector(Component, ABC):
     Every input sentence yields exactly one :class:`~xproj.types.Projection`, also when the
     target is empty (all its source entities are then reported as unprojected).
     """
-
-    name: ClassVar[str] = ""
 
     def project(
         self,

@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -382,8 +382,6 @@ class CandidateExtractor(Component, ABC):
     their target sentence.
     """
 
-    name: ClassVar[str] = ""
-
     @abstractmethod
     def extract(self, problems: ProblemBatch) -> CandidateSet:
         """The candidates of every sentence in ``problems``."""
@@ -447,7 +445,6 @@ class NgramCandidates(CandidateExtractor):
     [(0, 1), (0, 2), (1, 2)]
     """
 
-    name: ClassVar[str] = "ngrams"
     max_words: int = 10
     require_link: bool = True
     _constraints = {"max_words": _MAX_WORDS, "require_link": InstanceOf((bool,))}
@@ -478,7 +475,6 @@ class AlignedRanges(CandidateExtractor):
     [(1, 2), (1, 3), (1, 4), (2, 4), (3, 4)]
     """
 
-    name: ClassVar[str] = "aligned_ranges"
     max_words: int | None = 10
     require_link: bool = True
     _constraints = {"max_words": NoneOr(_MAX_WORDS), "require_link": InstanceOf((bool,))}
@@ -511,7 +507,6 @@ class AlignedMerges(CandidateExtractor):
     [(1, 2), (1, 4), (3, 4)]
     """
 
-    name: ClassVar[str] = "aligned_merges"
     max_words: int | None = 10
     _constraints = {"max_words": NoneOr(_MAX_WORDS)}
 
@@ -557,8 +552,6 @@ class ExternalCandidates(CandidateExtractor):
         outside its target sentence.
     """
 
-    name: ClassVar[str] = "external"
-
     def extract(self, problems: ProblemBatch) -> CandidateSet:
         given = problems.external
         if given is None:
@@ -601,7 +594,6 @@ class UnionCandidates(CandidateExtractor):
     ['AlignedMerges', 'ExternalCandidates']
     """
 
-    name: ClassVar[str] = "union"
     extractors: tuple[CandidateExtractor, ...]
     _constraints = {
         "extractors": Predicate(

@@ -64,7 +64,7 @@ class ILPProjector(MatchingProjector):
     ParameterError
     """
 
-    name: ClassVar[str] = "ilp"
+    span_method: ClassVar[str] = "ilp"
     constraint: CountConstraint | str = CountConstraint.LE
     method: str = "auto"
     formulation: str = "clique"

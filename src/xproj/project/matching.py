@@ -22,6 +22,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -86,6 +87,8 @@ class MatchingProjector(Projector, ABC):
         Pairs scoring below this are never matched (pairs scoring 0 never are).
     """
 
+    #: The ``method`` of the :class:`~xproj.types.ProjectedSpan` objects this projector makes.
+    span_method: ClassVar[str] = ""
     candidates: CandidateExtractor = field(default_factory=NgramCandidates)
     scorer: Scorer = field(default_factory=AlignmentScorer)
     n_proj: int = 1
@@ -181,7 +184,7 @@ class MatchingProjector(Projector, ABC):
         n = len(problems)
         offs = np.searchsorted(sent, np.arange(n + 1)).tolist()
         n_source = np.diff(problems.ent_offsets).tolist()
-        method = self.name
+        method = self.span_method
         out: list[Projection] = []
         for k, tgt in enumerate(problems.targets):
             spans = [

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from xproj.label.normalise import NormalisationStats, SpanNormaliser
 from xproj.params import InstanceOf, NoneOr
@@ -144,7 +143,6 @@ class NormalisingProjector(Projector):
         How many spans name completion extended in the last call.
     """
 
-    name: ClassVar[str] = "normalised"
     projector: Projector
     normaliser: SpanNormaliser | None = None
     complete_names: bool = False

@@ -44,7 +44,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -312,7 +312,6 @@ class Solver(Component, ABC):
         The count bound of each entity (how it applies depends on the solver).
     """
 
-    name: ClassVar[str] = ""
     n_proj: int = 1
 
     @abstractmethod
@@ -374,7 +373,6 @@ class GreedySolver(Solver):
     [(0, 2, 3, 0.8), (1, 0, 2, 0.9)]
     """
 
-    name: ClassVar[str] = "greedy"
     _constraints = {"n_proj": Interval(int, 1, None)}
 
     def solve(self, instance: MatchingInstance) -> Solution:
@@ -576,7 +574,6 @@ class ILPSolver(Solver):
     ([True], 1)
     """
 
-    name: ClassVar[str] = "ilp"
     constraint: CountConstraint | str = CountConstraint.LE
     method: str = "auto"
     formulation: str = "clique"

@@ -27,7 +27,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from xproj.errors import InputError, ParameterError, XprojError
 from xproj.params import InstanceOf, Interval, NoneOr, Predicate
@@ -159,7 +159,6 @@ class ApertiumTranslator(Translator):
     ('The', 'house', 'is', 'big', '.')
     """
 
-    name: ClassVar[str] = "apertium"
     command: str = "apertium"
     data_dir: str | Path | None = None
     modes: Mapping[str, str] | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from xproj.params import Component
 from xproj.types import Sentence
@@ -20,8 +19,6 @@ class Translator(Component, ABC):
     The source language of each sentence is its ``lang``. Subclasses implement
     :meth:`_translate`; :meth:`translate` guarantees one output per input, in order.
     """
-
-    name: ClassVar[str] = ""
 
     def translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
         """Translate a batch into ``tgt_lang``; one :class:`Sentence` out per sentence in."""

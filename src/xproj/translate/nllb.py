@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from xproj._extras import import_extra
 from xproj._torch import Dtype, device_constraint, resolve_device, resolve_dtype
@@ -234,7 +234,6 @@ class NLLBTranslator(Translator):
     [Sentence(words=('The', 'house', 'is', 'big', '.'), lang='en')]
     """
 
-    name: ClassVar[str] = "nllb"
     model: str | Path = DEFAULT_MODEL
     batch_size: int = 16
     num_beams: int = 4

@@ -57,7 +57,6 @@ from __future__ import annotations
 import string
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from xproj.label.base import Labeller
 from xproj.params import InstanceOf, Interval, NoneOr, Predicate
@@ -336,7 +335,6 @@ class NameProtectingTranslator(Translator):
         protected).
     """
 
-    name: ClassVar[str] = "protect_names"
     translator: Translator
     max_particle: int = 3
     protect_acronyms: bool = False

@@ -1,0 +1,199 @@
+"""Flows as data: the step kinds, and the step lists of translate-train and translate-test.
+
+A *flow* is a list of :class:`Step` objects over named dataset *columns*: each step reads some
+columns and writes one. A dataset may give columns from files (translations, labels,
+alignments); the steps that run for it are found backwards from what is wanted
+(:func:`plan`): a step runs only if its output is needed and the dataset does not give it. So
+"translate unless translations are given, label unless labels are given" is not written
+anywhere: it follows from the two tables below. :mod:`xproj.executor` runs a plan; the config
+check (:func:`check_datasets`) asks the same plan which stages a dataset needs.
+
+Step kinds (:data:`STEP_KINDS`) say how a step is computed: *chunked* kinds (translate, label,
+align, project, refine, vote) map chunks of sentences to chunks of outputs and go through the
+runner and the stage cache chunk by chunk; *whole-dataset* kinds (train) take a whole column at
+once and are cached under a fingerprint of all their input.
+
+Examples
+--------
+>>> [s.kind for s in plan(FLOWS["translate-test"], {"input", "labels"})]
+['align', 'project']
+>>> [s.kind for s in plan(FLOWS["translate-test"], {"input"})]
+['translate', 'label', 'align', 'project']
+>>> [s.kind for s in plan(FLOWS["translate-train"], {"source", "translations", "alignments"})]
+['project']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["FLOWS", "STEP_KINDS", "Flow", "Step", "StepKind", "check_datasets", "plan"]
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """How a kind of step is computed.
+
+    Attributes
+    ----------
+    name
+        The kind, as flows and configs write it.
+    stage
+        The ``[stages]`` slot of the component it runs (``"translator"``), or None for kinds
+        configured in their own ``[[steps]]`` table.
+    whole
+        True: the whole dataset in one call (cached by a fingerprint of all its input);
+        False: chunk by chunk through the runner and the stage cache.
+    what
+        One line for docs and messages.
+    """
+
+    name: str
+    stage: str | None
+    whole: bool
+    what: str
+
+
+#: Every step kind. ``project`` fans out: one output per configured projector.
+STEP_KINDS: dict[str, StepKind] = {
+    k.name: k
+    for k in (
+        StepKind("translate", "translator", False, "sentences -> their translations"),
+        StepKind("label", "labeller", False, "sentences -> labelled sentences"),
+        StepKind("align", "aligner", False, "sentence pairs -> word alignments"),
+        StepKind(
+            "project", "projectors", False, "labels + alignments -> projections, per projector"
+        ),
+        StepKind("refine", None, False, "projections -> refined projections (back-translation)"),
+        StepKind("vote", None, False, "several projections -> the spans enough of them agree on"),
+        StepKind("train", None, True, "a whole projected dataset -> a trained labeller folder"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a flow: a kind, the columns it reads and the column it writes."""
+
+    kind: str
+    reads: tuple[str, ...]
+    writes: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A named list of steps.
+
+    Attributes
+    ----------
+    name
+        ``translate-train`` or ``translate-test``.
+    entry
+        The column every dataset must give (from its file of the same name).
+    entry_what
+        What that file is, for messages.
+    columns
+        The dataset fields the flow reads, in order: the entry, then the columns a dataset may
+        give instead of computing them.
+    steps
+        The steps, in order.
+    """
+
+    name: str
+    entry: str
+    entry_what: str
+    columns: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def goal(self) -> str:
+        """The column the flow is for (the last step's output)."""
+        return self.steps[-1].writes
+
+
+FLOWS: dict[str, Flow] = {
+    "translate-train": Flow(
+        "translate-train",
+        "source",
+        "the labelled source file",
+        ("source", "translations", "alignments"),
+        (
+            Step("translate", ("source",), "translations"),
+            Step("align", ("source", "translations"), "alignments"),
+            Step("project", ("source", "translations", "alignments"), "projections"),
+        ),
+    ),
+    "translate-test": Flow(
+        "translate-test",
+        "input",
+        "the sentences to label",
+        ("input", "translations", "labels", "alignments"),
+        (
+            Step("translate", ("input",), "translations"),
+            Step("label", ("translations",), "labels"),
+            Step("align", ("labels", "input"), "alignments"),
+            Step("project", ("labels", "input", "alignments"), "projections"),
+        ),
+    ),
+}
+
+
+def plan(flow: Flow, given: Collection[str], goals: Sequence[str] = ()) -> list[Step]:
+    """The steps of ``flow`` that run for a dataset that gives the columns ``given``.
+
+    Walks the flow backwards from its goal (and ``goals``): a step runs when its output is
+    needed and not given; then its inputs are needed.
+    """
+    needed = {flow.goal, *goals}
+    out: list[Step] = []
+    for step in reversed(flow.steps):
+        if step.writes in needed and step.writes not in given:
+            out.append(step)
+            needed.update(step.reads)
+    return out[::-1]
+
+
+def _alternatives(flow: Flow, given: set[str], step: Step) -> list[str]:
+    """The columns any of which, given, would make ``step`` unnecessary (its output first)."""
+    later = [s.writes for s in flow.steps[flow.steps.index(step) :] if s.writes in flow.columns]
+    return [c for c in later if step not in plan(flow, given | {c})]
+
+
+def check_datasets(flow: Flow, datasets: Sequence[Any], stages: Any) -> None:
+    """Raise ValueError naming the first dataset field or stage that ``flow`` cannot use.
+
+    ``datasets`` are :class:`~xproj.config.DatasetConfig` objects, ``stages`` the
+    :class:`~xproj.config.StagesConfig`: each dataset must give the flow's entry file and no
+    file of another flow; each step the dataset needs must have its stage configured; and no
+    stage may be configured that no step of the flow uses.
+    """
+    for k, d in enumerate(datasets):
+        at = f"datasets[{k}]"
+        if getattr(d, flow.entry) is None:
+            raise ValueError(f"{at}.{flow.entry}: {flow.name} needs {flow.entry_what}")
+        for alien in FLOWS.values():
+            for col in alien.columns:
+                if col not in flow.columns and getattr(d, col, None) is not None:
+                    reads = ", ".join((*flow.columns[1:], "gold"))
+                    raise ValueError(
+                        f"{at}.{col}: only used by flow = '{alien.name}'; {flow.name} reads "
+                        f"{flow.entry} (+ {reads})"
+                    )
+        given = {c for c in flow.columns if getattr(d, c) is not None}
+        for step in plan(flow, given):
+            slot = STEP_KINDS[step.kind].stage
+            if slot is None or getattr(stages, slot) is not None:
+                continue
+            alts = _alternatives(flow, given, step)
+            gives = f"no {alts[0]}" if len(alts) == 1 else "neither " + " nor ".join(alts)
+            raise ValueError(f"{at}: gives {gives} and [stages.{slot}] is not set; add one of them")
+    used = {STEP_KINDS[s.kind].stage for s in flow.steps}
+    for kind in STEP_KINDS.values():
+        if kind.stage is not None and kind.stage not in used and getattr(stages, kind.stage):
+            other = next(f.name for f in FLOWS.values() if kind.name in (s.kind for s in f.steps))
+            raise ValueError(
+                f"stages.{kind.stage}: {flow.name} does not {kind.name} (no step of the flow "
+                f"uses a {kind.stage}); remove it or use flow = '{other}'"
+            )
