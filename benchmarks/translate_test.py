@@ -135,25 +135,19 @@ class CachedTranslator(Translator):
     inner: Translator
     memo: Memo
     seconds: float = 0.0
-    last_report: dict[str, Any] | None = None
 
     def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
         keys = [Memo.key([s.lang, tgt_lang, list(s.words)]) for s in sentences]
         todo = [k for k, key in enumerate(keys) if key not in self.memo.data]
         self.memo.hits += len(sentences) - len(todo)
         self.memo.misses += len(todo)
-        batch = "report:" + Memo.key(keys)
         if todo:
             t0 = time.perf_counter()
             done = self.inner.translate([sentences[k] for k in todo], tgt_lang)
             self.seconds += time.perf_counter() - t0
             for k, d in zip(todo, done):
                 self.memo.data[keys[k]] = list(d.words)
-            report = getattr(self.inner, "last_report", None)
-            if len(todo) == len(keys) and report is not None and hasattr(report, "to_dict"):
-                self.memo.data[batch] = report.to_dict()
             self.memo.save()
-        self.last_report = self.memo.data.get(batch)
         return [Sentence(tuple(self.memo.data[key]), tgt_lang) for key in keys]
 
 
@@ -345,22 +339,23 @@ class Run:
             if (tr_name, lab_name) not in done:
                 translator = self.translators[tr_name]
                 t0, s0 = time.perf_counter(), self.apertium.seconds
-                translations = translator.translate(targets, "en")
+                translated = translator.translate_reported(targets, "en")
+                translations = translated.items
                 # Apertium's own time (0 when cached) plus the rest (protection, its labelling)
                 rest = time.perf_counter() - t0 - (self.apertium.seconds - s0)
                 self.time(ds.name, f"translate[{tr_name}]", self.apertium.seconds - s0 + rest)
-                if isinstance(translator, NameProtectingTranslator) and translator.last_report:
-                    counts.setdefault("name_protection", {})[tr_name] = (
-                        translator.last_report.to_dict()
-                    )
+                if isinstance(translator, NameProtectingTranslator) and translated.report:
+                    counts.setdefault("name_protection", {})[tr_name] = translated.report
                 labeller = self.labellers[lab_name]
                 t0 = time.perf_counter()
-                labels = labeller.label(translations)
+                labelled_en = labeller.label_reported(
+                    translations
+                )  # a wrapper passes its report on
+                labels = labelled_en.items
                 self.time(ds.name, f"label[{lab_name}]", time.perf_counter() - t0)
-                inner = labeller.labeller if isinstance(labeller, HidingLabeller) else labeller
-                stats = getattr(inner, "last_normalisation", None)
+                stats = labelled_en.report.get("normalisation")
                 if stats is not None and (tr_name, lab_name) == main[:2]:
-                    counts["normalisation"] = _as_dict(stats)
+                    counts["normalisation"] = stats
                 s0 = self.aligner.seconds
                 alignments = self.aligner.align([s.sentence for s in labels], targets)
                 self.time(ds.name, f"align[{tr_name}]", self.aligner.seconds - s0)
@@ -469,7 +464,8 @@ class Run:
                     on_error=OnError.DIRECT,
                 )
                 s0, a0, t0 = back.seconds, self.aligner.seconds, time.perf_counter()
-                refined = refiner.refine(targets, labels, main_state[p_name])
+                refined_reported = refiner.refine_reported(targets, labels, main_state[p_name])
+                refined = refined_reported.items
                 if target_normaliser is not None:
                     refined, _ = normalise_projections(refined, target_normaliser)
                 refined, _ = complete_names(refined)
@@ -489,8 +485,8 @@ class Run:
                     f"{p_name} projector, then back-translation refinement (fuse={fuse.value})",
                     refined,
                 )
-                if refiner.last_report is not None and fuse is Fuse.UNION:
-                    counts.setdefault("backtranslation", {})[p_name] = refiner.last_report.to_dict()
+                if fuse is Fuse.UNION:
+                    counts.setdefault("backtranslation", {})[p_name] = refined_reported.report
 
     def _project_all(
         self,
@@ -524,15 +520,17 @@ class Run:
                     projector=projector, normaliser=normaliser, complete_names=complete
                 )
             t0 = time.perf_counter()
-            proj = projector.project(labels, targets, alignments)
+            projected = projector.project_reported(labels, targets, alignments)
+            proj = projected.items
             self.time(ds.name, f"project[{p_name}]", time.perf_counter() - t0)
             if is_main and isinstance(projector, NormalisingProjector):
-                if projector.last_normalisation is not None:
-                    self.counts[ds.name].setdefault("target_normalisation", {})[p_name] = _as_dict(
-                        projector.last_normalisation
-                    )
-                self.counts[ds.name].setdefault("names_completed", {})[p_name] = (
-                    projector.last_completed
+                report = projected.report
+                if "normalisation" in report:
+                    self.counts[ds.name].setdefault("target_normalisation", {})[p_name] = report[
+                        "normalisation"
+                    ]
+                self.counts[ds.name].setdefault("names_completed", {})[p_name] = report.get(
+                    "completed", 0
                 )
             self.score(
                 ds,
@@ -548,14 +546,6 @@ class Run:
                 main_state[p_name] = proj
             elif every:
                 main_state[f"{p_name}/conll"] = proj
-
-
-def _as_dict(obj: Any) -> Any:
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    from dataclasses import asdict, is_dataclass
-
-    return asdict(obj) if is_dataclass(obj) and not isinstance(obj, type) else obj
 
 
 def _table(results: dict[str, dict[str, NerScores]], key: Callable[[NerScores], float]) -> str:

@@ -155,6 +155,9 @@ def test_a_dead_worker_is_retried_and_the_output_is_complete(
     assert _outputs(result.output_dir) == _outputs(reference.output_dir)
     summary = json.loads((result.output_dir / "summary.json").read_text())
     assert [d["sentences"] for d in summary["datasets"]] == [12, 7]
+    # the steps' reports travel back from the workers: the same as in-process
+    assert [d["reports"] for d in summary["datasets"]] == [d.reports for d in reference.datasets]
+    assert summary["datasets"][0]["reports"]["project greedy"]["solver"]["sentences"] == 12
 
 
 def test_gpu_request_on_a_cluster_without_gpus_says_so(local_ray: Any, tmp_path: Path) -> None:

@@ -169,6 +169,10 @@ def test_run_writes_projections_report_and_summary(tmp_path: Path) -> None:
     assert d["sentences"] == 12
     heur = d["methods"]["heuristic"]
     assert heur["entities_in"] == heur["entities_projected"] + heur["entities_dropped"] > 0
+    # each step's report, merged over its chunks: the matching projector's solver statistics
+    solver = d["reports"]["project greedy-2"]["solver"]
+    assert solver["sentences"] == 12 and solver["pairs"] > 0
+    assert "project heuristic" not in d["reports"]  # the heuristic projector reports nothing
     assert [s["title"] for s in summary["stages"]] == [
         "align",
         "project heuristic",
@@ -182,7 +186,9 @@ def test_run_writes_projections_report_and_summary(tmp_path: Path) -> None:
     assert 0 < f1 <= 1
     # the label map was applied to both sides
     assert report["datasets"][0]["scores"]["heuristic"]["label_map"] == {"MISC": "O"}
-    assert "| demo-de | de |" in (out / "report.md").read_text()
+    assert report["datasets"][0]["steps"] == d["reports"]
+    md = (out / "report.md").read_text()
+    assert "| demo-de | de |" in md and '- demo-de, project greedy-2: `{"solver"' in md
 
 
 def test_rerun_reuses_cache_and_changed_projector_recomputes_only_projection(

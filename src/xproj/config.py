@@ -44,9 +44,8 @@ alignments = "en-de.pharaoh"
 >>> try:
 ...     RunConfig.from_dict({"stages": {"projectors": [{"backend": "gredy"}]}, "datasets": []})
 ... except ConfigError as e:
-...     print(e)  # doctest: +NORMALIZE_WHITESPACE
-stages.projectors[0].backend: no projector named 'gredy'.
-Available: greedy, heuristic, ilp, normalised.
+...     print(e)  # doctest: +ELLIPSIS
+stages.projectors[0].backend: no projector named 'gredy'. Available: greedy, heuristic, ilp, ...
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,12 +65,16 @@ class PipelineResult:
         Source-to-target word alignments.
     projections
         One projection per input sentence.
+    reports
+        What each step that ran reported (``"translate"``, ``"label"``, ``"project"``), e.g.
+        the solver statistics of a matching projector.
     """
 
     sources: tuple[LabelledSentence, ...]
     targets: tuple[Sentence, ...]
     alignments: tuple[Alignment, ...]
     projections: tuple[Projection, ...]
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.projections)
@@ -94,6 +98,7 @@ class PipelineResult:
             "targets": [t.to_dict() for t in self.targets],
             "alignments": [a.to_dict() for a in self.alignments],
             "projections": [p.to_dict() for p in self.projections],
+            "reports": self.reports,
         }
 
 
@@ -140,13 +145,22 @@ class Pipeline(Component):
         sources: Sequence[LabelledSentence],
         targets: Sequence[Sentence],
         alignments: Sequence[Alignment] | None,
+        reports: dict[str, dict[str, Any]],
     ) -> PipelineResult:
         if alignments is None:
             aligner: Aligner = self._need("aligner", "alignments")
             alignments = aligner.align([s.sentence for s in sources], targets)
         check_same_length(sources=sources, targets=targets, alignments=alignments)
-        projections = self.projector.project(sources, targets, alignments)
-        return PipelineResult(tuple(sources), tuple(targets), tuple(alignments), tuple(projections))
+        projections = self.projector.project_reported(sources, targets, alignments)
+        if projections.report:
+            reports["project"] = projections.report
+        return PipelineResult(
+            tuple(sources),
+            tuple(targets),
+            tuple(alignments),
+            tuple(projections.items),
+            {k: v for k, v in reports.items() if v},
+        )
 
     def translate_train(
         self,
@@ -170,12 +184,14 @@ class Pipeline(Component):
         alignments
             Existing source-to-translation alignments instead of the aligner.
         """
+        reports: dict[str, dict[str, Any]] = {}
         if translations is None:
             translator: Translator = self._need("translator", "translations")
-            translations = translator.translate([s.sentence for s in sources], tgt_lang)
+            done = translator.translate_reported([s.sentence for s in sources], tgt_lang)
+            translations, reports["translate"] = done.items, done.report
         else:
             check_same_length(sources=sources, translations=translations)
-        return self._align_and_project(sources, translations, alignments)
+        return self._align_and_project(sources, translations, alignments, reports)
 
     def translate_test(
         self,
@@ -201,17 +217,20 @@ class Pipeline(Component):
         alignments
             Existing translation-to-target alignments instead of the aligner.
         """
+        reports: dict[str, dict[str, Any]] = {}
         if labels is None:
             if translations is None:
                 translator: Translator = self._need("translator", "translations")
-                translations = translator.translate(targets, src_lang)
+                done = translator.translate_reported(targets, src_lang)
+                translations, reports["translate"] = done.items, done.report
             else:
                 check_same_length(targets=targets, translations=translations)
             labeller: Labeller = self._need("labeller", "labels")
-            labels = labeller.label(translations)
+            labelled = labeller.label_reported(translations)
+            labels, reports["label"] = labelled.items, labelled.report
         else:
             check_same_length(targets=targets, labels=labels)
-        return self._align_and_project(labels, targets, alignments)
+        return self._align_and_project(labels, targets, alignments, reports)
 
     # ------------------------------------------------------------------ configs
 

@@ -24,10 +24,10 @@ Examples
 >>> type(p).__name__
 'GreedyProjector'
 >>> try:
-...     xproj.projectors.get("nope")
+...     xproj.scorers.get("nope")
 ... except xproj.RegistryError as e:
 ...     print(e)
-No projector named 'nope'. Available: greedy, heuristic, ilp, normalised.
+No scorer named 'nope'. Available: alignment, fusion, ner, nmt.
 >>> try:
 ...     xproj.projectors.get("greedy", n_prj=2)
 ... except xproj.ParameterError as e:

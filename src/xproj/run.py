@@ -59,6 +59,7 @@ from xproj.config import ConllFile, DatasetConfig, RunConfig, TextFile
 from xproj.errors import InputError
 from xproj.progress import Progress
 from xproj.report import Report, write_report
+from xproj.reported import merge_reports
 from xproj.runners import Runner, StageJob, WorkerSpec, make_runner
 from xproj.runners.base import decode_items, encode_chunk
 from xproj.types import Alignment, LabelledSentence, Projection, Sentence
@@ -91,6 +92,9 @@ class DatasetResult:
         Gold target labels, if given.
     translations
         translate-test: the translations that were labelled (None when labels were given).
+    reports
+        Per step that ran on the dataset (``"translate"``, ``"project greedy"``), what it
+        reported, merged over its chunks.
     """
 
     name: str
@@ -103,6 +107,7 @@ class DatasetResult:
     translations: list[Sentence] | None = None
     computed: set[str] = field(default_factory=set)
     skipped_in_conll: dict[str, int] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -268,6 +273,8 @@ class _Stages:
         self.runner = runner
         self.cache = cache
         self.progress = progress
+        #: per dataset, per step title: the merged report of the step's chunks
+        self.reports: dict[str, dict[str, dict[str, Any]]] = {}
 
     def spec(self, slot: str, backend: str, params: dict[str, Any]) -> WorkerSpec:
         return WorkerSpec(
@@ -307,8 +314,13 @@ class _Stages:
         job = StageJob(title, spec, payloads, sizes, keys, owners, offsets)
         results = self.runner.run_stage(job, self.cache, self.progress)
         out: dict[str, list[Any]] = {name: [] for name, _ in work}
+        reports: dict[str, dict[str, Any]] = {}
         for owner, result in zip(owners, results):
             out[owner].extend(decode_items(spec.slot, result))
+            if result.get("report"):
+                reports[owner] = merge_reports(reports.get(owner, {}), result["report"])
+        for name, report in reports.items():
+            self.reports.setdefault(name, {})[title] = report
         return out
 
 
@@ -362,8 +374,11 @@ def run(
         out_dir,
         extra={"event": "run_start", "config": cfg.fingerprint(), "output": str(out_dir)},
     )
+    stages = _Stages(cfg, active, cache, progress)
     try:
-        results = _execute(cfg, _Stages(cfg, active, cache, progress))
+        results = _execute(cfg, stages)
+        for r in results:
+            r.reports = stages.reports.get(r.name, {})
     finally:
         if own_runner:
             active.close()
@@ -554,6 +569,7 @@ def _evaluate(
         {r.name: r.lang for r in results},
         scores,
         stats,
+        {r.name: r.reports for r in results},
     )
     return report, scores
 
@@ -588,6 +604,7 @@ def _summary(
                 "sentences": len(r),
                 "empty_targets": sum(1 for t in r.targets if not t.words),
                 "methods": methods,
+                "reports": r.reports,
             }
         )
     return RunSummary(

@@ -20,6 +20,7 @@ from xproj.cache import StageCache, stage_fingerprint
 from xproj.errors import InputError, ParameterError, XprojError
 from xproj.params import Component
 from xproj.progress import Progress
+from xproj.reported import Reported, merge_reports
 from xproj.types import Alignment, LabelledSentence, Sentence
 
 __all__ = [
@@ -145,26 +146,30 @@ def encode_chunk(slot: str, **inputs: Any) -> dict[str, Any]:
 def run_chunk(
     component: Any, slot: str, payload: dict[str, Any], batch_size: int | None
 ) -> dict[str, Any]:
-    """Compute one chunk: decode ``payload``, call the backend in batches, encode the output."""
+    """Compute one chunk: decode ``payload``, call the backend in batches, encode the output
+    (``{"items": [...], "report": {...}}``, the report merged over the batches)."""
     if slot == "translator":
         sents = [Sentence.from_dict(d) for d in payload["sentences"]]
         tgt = payload["tgt_lang"]
-        out: list[Any] = _batched(lambda s: component.translate(s, tgt), batch_size, sents)
+        out = _batched(lambda s: component.translate_reported(s, tgt), batch_size, sents)
     elif slot == "labeller":
         sents = [Sentence.from_dict(d) for d in payload["sentences"]]
-        out = _batched(component.label, batch_size, sents)
+        out = _batched(component.label_reported, batch_size, sents)
     elif slot == "aligner":
         src = [Sentence.from_dict(d) for d in payload["sources"]]
         tgt_s = [Sentence.from_dict(d) for d in payload["targets"]]
-        out = _batched(component.align, batch_size, src, tgt_s)
+        out = _batched(lambda s, t: Reported(component.align(s, t)), batch_size, src, tgt_s)
     elif slot == "projector":
         lsrc = [LabelledSentence.from_dict(d) for d in payload["sources"]]
         tgt_s = [Sentence.from_dict(d) for d in payload["targets"]]
         ali = [Alignment.from_dict(d) for d in payload["alignments"]]
-        out = _batched(component.project, batch_size, lsrc, tgt_s, ali)
+        out = _batched(component.project_reported, batch_size, lsrc, tgt_s, ali)
     else:
         raise ValueError(f"unknown stage {slot!r}; expected one of {', '.join(SLOTS)}")
-    return {"items": [x.to_dict() for x in out]}
+    result: dict[str, Any] = {"items": [x.to_dict() for x in out.items]}
+    if out.report:
+        result["report"] = out.report
+    return result
 
 
 def run_chunk_or_error(
@@ -215,19 +220,22 @@ def decode_items(slot: str, result: dict[str, Any]) -> list[Any]:
     return [cls.from_dict(d) for d in result["items"]]
 
 
-def _batched(fn: Any, batch_size: int | None, *columns: Sequence[Any]) -> list[Any]:
+def _batched(fn: Any, batch_size: int | None, *columns: Sequence[Any]) -> Reported[Any]:
     n = len(columns[0])
     if batch_size is None or batch_size >= n:
-        return list(fn(*columns))
-    out: list[Any] = []
+        return Reported.of(fn(*columns))
+    items: list[Any] = []
+    report: dict[str, Any] = {}
     for i in range(0, n, batch_size):
         try:
-            out.extend(fn(*(c[i : i + batch_size] for c in columns)))
+            part = Reported.of(fn(*(c[i : i + batch_size] for c in columns)))
         except InputError as e:  # a sentence index in the batch -> in the chunk
             if e.sentence is None:
                 raise
             raise InputError(e.message, path=e.path, line=e.line, sentence=e.sentence + i) from None
-    return out
+        items.extend(part.items)
+        report = merge_reports(report, part.report)
+    return Reported(items, report)
 
 
 class Runner(ABC):
