@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from _demo_train import demo_train_config
 from xproj import InputError
 from xproj.config import ConfigError, RunConfig, load_config
 from xproj.progress import Progress
@@ -300,6 +301,61 @@ def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> Non
     assert conll.count("\n\n") == 3  # the empty sentence cannot be written in CoNLL
 
 
+def test_refine_and_vote_steps_after_translate_test(tmp_path: Path) -> None:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\nthe End\n")
+    (tmp_path / "gold.conll").write_text(
+        "Anna\tB-PER\nmet\tO\nBob\tB-PER\n\nno\tO\nnames\tO\nhere\tO\n\nthe\tO\nEnd\tO\n\n"
+    )
+    refiner = {
+        "backend": "backtranslation",
+        "params": {"translator": {"type": "test-upper"}, "aligner": {"type": "test-diagonal"}},
+    }
+    cfg = RunConfig.from_dict(
+        {
+            "flow": "translate-test",
+            "plugins": ["doubles.py"],
+            "stages": {
+                "translator": {"backend": "test-upper"},
+                "labeller": {"backend": "test-caps"},
+                "aligner": {"backend": "test-diagonal"},
+                "projectors": [{"backend": "heuristic"}],
+            },
+            "steps": [
+                {"kind": "refine", "name": "bt", "inputs": ["heuristic"], "refiner": refiner},
+                {
+                    "kind": "vote",
+                    "name": "vote",
+                    "inputs": ["heuristic", "bt"],
+                    "params": {"min_votes": 2},
+                },
+            ],
+            "datasets": [{"name": "t", "lang": "xx", "input": "input.txt", "gold": "gold.conll"}],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+    result = run(cfg, progress=_quiet(), plot=False)
+    ds = result.datasets[0]
+    assert list(ds.projections) == ["heuristic", "bt", "vote"]
+    # the back-translation keeps the markers, so it finds the same entities on the same words
+    assert [p.tags for p in ds.projections["bt"]] == [p.tags for p in ds.projections["heuristic"]]
+    assert ds.projections["bt"][0].projected[0].method == "backtranslation"
+    assert [p.tags for p in ds.projections["vote"]] == [p.tags for p in ds.projections["heuristic"]]
+    out = tmp_path / "out"
+    assert (out / "t" / "bt.conll").is_file() and (out / "t" / "vote.conll").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["methods"] == ["heuristic", "bt", "vote"]
+    assert set(report["datasets"][0]["scores"]) == {"heuristic", "bt", "vote"}
+    bt = json.loads((out / "summary.json").read_text())["datasets"][0]["reports"]["refine bt"]
+    assert bt["sentences"] == 3 and bt["marker"] == bt["entities"] == 8  # every word is a PER
+    # a step reading a method that does not exist (yet) is named
+    data = cfg.model_dump()
+    data["steps"][1]["inputs"] = ["heuristic", "nope"]
+    with pytest.raises(ConfigError, match=r"steps\[1\]\.inputs: no method named 'nope'"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+
+
 def test_translate_train_flow_with_a_translator(tmp_path: Path) -> None:
     (tmp_path / "doubles.py").write_text(PLUGIN)
     cfg = RunConfig.from_dict(
@@ -529,3 +585,28 @@ def test_ray_runner_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(MissingExtraError, match=r'pip install "xproj\[ray\]"'):
         make_runner(RunnerConfig(kind="ray"))
     assert make_runner(RunnerConfig()).kind == "local"
+
+
+def test_demo_train_config_trains_a_model_and_reports_it(tmp_path: Path) -> None:
+    from xproj.cli import main
+
+    config = demo_train_config(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(config), "-o", str(out), "--quiet", "--no-plot"]) == 0
+    model = out / "demo-de" / "model-de"
+    assert (model / "config.json").is_file() and (model / "xproj_train.json").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["methods"] == ["greedy", "model-de"]
+    scores = report["datasets"][0]["scores"]
+    assert 0 <= scores["model-de"]["f1"] <= 1 and scores["greedy"]["f1"] > 0
+    summary = json.loads((out / "summary.json").read_text())
+    trained = summary["datasets"][0]["reports"]["train model-de"]
+    assert trained["sentences"] == 12 and trained["steps"] == len(trained["losses"]) > 0
+    labels = (out / "demo-de" / "model-de.conll").read_text()
+    assert len([b for b in labels.split("\n\n") if b.strip()]) == 12
+    # a rerun takes the model from the cache: nothing is trained again
+    before = (model / "model.safetensors").stat().st_mtime_ns
+    assert main(["run", str(config), "-o", str(out), "--quiet", "--no-plot"]) == 0
+    assert (model / "model.safetensors").stat().st_mtime_ns == before
+    again = json.loads((out / "summary.json").read_text())
+    assert again["cache"]["writes"] == 0

@@ -307,7 +307,7 @@ def _prune(model: BaseModel) -> Any:
 
 
 def _plain_model(value: Any) -> Any:
-    from xproj.config import _File
+    from xproj._config_files import _File
 
     if isinstance(value, _File) and all(
         getattr(value, f) == i.get_default(call_default_factory=True)

@@ -568,6 +568,7 @@ def _cmd_project(args: argparse.Namespace) -> int:
             "have one line per source sentence, in order (an empty line for an empty one)",
             path=args.target,
         )
+    alignments = None
     if aligner is None:
         from xproj.io.pharaoh import read_pharaoh
 
@@ -577,9 +578,13 @@ def _cmd_project(args: argparse.Namespace) -> int:
             [len(t) for t in targets],
             one_based=args.one_based,
         )
-    else:
-        alignments = aligner.align([s.sentence for s in sources], targets)
-    projections = projector.project(sources, targets, alignments)
+    from xproj.pipeline import Pipeline
+
+    pipe = Pipeline(projector=projector, aligner=aligner)
+    result = pipe.translate_train(
+        sources, args.lang or "", translations=targets, alignments=alignments
+    )
+    projections = list(result.projections)
     if args.output is None:
         summary = write_conll(sys.stdout, projections, empty="skip")
     else:

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,6 +68,7 @@ from pydantic import (
     model_validator,
 )
 
+from xproj._config_files import AlignmentFile, ConllFile, TextFile, _path_str
 from xproj._config_io import (
     _import_plugins,
     _import_yaml,
@@ -111,6 +111,7 @@ STAGE_REGISTRIES = {
     "labeller": "labellers",
     "aligner": "aligners",
     "projector": "projectors",
+    "refiner": "refiners",
 }
 #: Line layouts a :class:`TextFile` accepts besides the CoNLL formats.
 TEXT_FORMATS = ("text", "raw")
@@ -119,83 +120,12 @@ _CONLL_FORMATS = ("auto", "tab", "space", "conll2003", "panx", "masakhaner")
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
-def _path_str(value: Any) -> Any:
-    return str(value) if isinstance(value, os.PathLike) else value
-
-
-class _File(BaseModel):
-    """Base of the file references: a path, given alone as a string or as a table."""
-
-    model_config = _FROZEN
-    path: str
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, data: Any) -> Any:
-        data = _path_str(data)
-        return {"path": data} if isinstance(data, str) else data
-
-    @field_validator("path", mode="before")
-    @classmethod
-    def _path(cls, v: Any) -> Any:
-        v = _path_str(v)
-        if isinstance(v, str) and not v.strip():
-            raise ValueError("the path is empty")
-        return v
-
-
-class ConllFile(_File):
-    """A labelled CoNLL-style file (see :func:`xproj.io.conll.read_conll`).
-
-    Attributes
-    ----------
-    path
-        The file; a bare string in the config means ``{path = "..."}``.
-    format
-        ``auto`` (sniffed), ``tab``, ``space``, ``conll2003``, ``panx`` or ``masakhaner``.
-    scheme
-        The file's tag scheme: ``iob2``, ``iob1`` or ``bioes``.
-    repair
-        ``error`` or ``fix`` for tag sequences that break the scheme.
-    """
-
-    format: Literal["auto", "tab", "space", "conll2003", "panx", "masakhaner"] = "auto"
-    scheme: Literal["iob2", "iob1", "bioes"] = "iob2"
-    repair: Literal["error", "fix"] = "error"
-
-
-class TextFile(_File):
-    """Sentences without labels: one per line, or the words of a CoNLL file.
-
-    Attributes
-    ----------
-    path
-        The file; a bare string in the config means ``{path = "..."}``.
-    format
-        ``text``: one sentence per line, words separated by spaces (already tokenised);
-        ``raw``: one sentence per line, split into words with :func:`xproj.text.split_words`;
-        or a CoNLL format (``auto``, ``tab``, ...): the words of a labelled file (its labels
-        are ignored), as when a parallel corpus's target-language NER file supplies the
-        translations.
-    """
-
-    format: Literal["text", "raw", "auto", "tab", "space", "conll2003", "panx", "masakhaner"] = (
-        "text"
-    )
-
-
-class AlignmentFile(_File):
-    """A Pharaoh alignment file: one line of ``i-j`` links per sentence pair.
-
-    Attributes
-    ----------
-    path
-        The file; a bare string in the config means ``{path = "..."}``.
-    one_based
-        Whether its word indices start at 1.
-    """
-
-    one_based: bool = False
+def _usable_name(v: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", v):
+        raise ValueError(
+            f"{v!r} is not a usable name: use letters, digits and _ . + - (it names output files)"
+        )
+    return v
 
 
 class StageSpec(BaseModel):
@@ -214,17 +144,47 @@ class ProjectorSpec(StageSpec):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", v):
-            raise ValueError(
-                f"{v!r} is not a usable name: use letters, digits and _ . + - "
-                "(it names output files)"
-            )
-        return v
+        return v if v is None else _usable_name(v)
 
     @property
     def display_name(self) -> str:
         """The name results are reported and files are written under."""
         return self.name or self.backend
+
+
+class StepConfig(BaseModel):
+    """A step after the flow's own (``[[steps]]``): refine, vote or train.
+
+    Attributes
+    ----------
+    kind
+        ``refine`` (translate-test: a refiner, e.g. back-translation, improves one projector's
+        output), ``vote`` (the spans at least ``params.min_votes`` of ``inputs`` agree on) or
+        ``train`` (a labeller trained on one projector's output with
+        :func:`xproj.label.train.train_labeller`, whose keyword arguments ``params`` gives;
+        it then labels the dataset's target sentences for the report).
+    name
+        The method its output is reported under (and, for ``train``, the model's folder in
+        the dataset's output folder).
+    inputs
+        The methods (projector names, earlier steps' names) it reads.
+    refiner
+        ``refine``: the refiner's registry name and parameters.
+    params
+        ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments.
+    """
+
+    model_config = _FROZEN
+    kind: Literal["refine", "vote", "train"]
+    name: str
+    inputs: list[str] = Field(min_length=1)
+    refiner: StageSpec | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _usable_name(v)
 
 
 class StagesConfig(BaseModel):
@@ -359,7 +319,9 @@ class RunnerConfig(BaseModel):
     max_retries
         Ray runner: how often a dead actor is restarted and its task retried.
     stages
-        Per-stage resources, keyed ``translator``, ``labeller``, ``aligner``, ``projector``.
+        Per-stage resources, keyed ``translator``, ``labeller``, ``aligner``, ``projector``,
+        ``refiner`` and ``train`` (a whole-dataset step: on Ray, one task with ``num_cpus`` and
+        ``num_gpus``).
     """
 
     model_config = _FROZEN
@@ -368,9 +330,10 @@ class RunnerConfig(BaseModel):
     address: str | None = None
     num_cpus: int | None = Field(default=None, ge=1)
     max_retries: int = Field(default=3, ge=0)
-    stages: dict[Literal["translator", "labeller", "aligner", "projector"], StageResources] = Field(
-        default_factory=dict
-    )
+    stages: dict[
+        Literal["translator", "labeller", "aligner", "projector", "refiner", "train"],
+        StageResources,
+    ] = Field(default_factory=dict)
 
     def resources(self, stage: str) -> StageResources:
         """The resources of ``stage`` (defaults where the config gives none)."""
@@ -418,6 +381,7 @@ class RunConfig(BaseModel):
     cache: bool = True
     plugins: list[str] = Field(default_factory=list)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
+    steps: list[StepConfig] = Field(default_factory=list)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
@@ -446,6 +410,9 @@ class RunConfig(BaseModel):
         _import_plugins(self.plugins, self._base_dir)
         self._check_flow()
         self._check_backends()
+        from xproj.flows import check_steps
+
+        check_steps(self)
         return self
 
     # ------------------------------------------------------------------ validation

@@ -29,7 +29,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FLOWS", "STEP_KINDS", "Flow", "Step", "StepKind", "check_datasets", "plan"]
+__all__ = [
+    "FLOWS",
+    "STEP_KINDS",
+    "Flow",
+    "Step",
+    "StepKind",
+    "check_datasets",
+    "check_steps",
+    "plan",
+]
 
 
 @dataclass(frozen=True)
@@ -75,11 +84,16 @@ STEP_KINDS: dict[str, StepKind] = {
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a flow: a kind, the columns it reads and the column it writes."""
+    """One step of a flow: a kind, the columns it reads and the column it writes.
+
+    ``into`` (translate): ``"target"`` translates into the dataset's language, ``"source"``
+    into the labelled language (``src_lang``).
+    """
 
     kind: str
     reads: tuple[str, ...]
     writes: str
+    into: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,7 @@ FLOWS: dict[str, Flow] = {
         "the labelled source file",
         ("source", "translations", "alignments"),
         (
-            Step("translate", ("source",), "translations"),
+            Step("translate", ("source",), "translations", into="target"),
             Step("align", ("source", "translations"), "alignments"),
             Step("project", ("source", "translations", "alignments"), "projections"),
         ),
@@ -131,7 +145,7 @@ FLOWS: dict[str, Flow] = {
         "the sentences to label",
         ("input", "translations", "labels", "alignments"),
         (
-            Step("translate", ("input",), "translations"),
+            Step("translate", ("input",), "translations", into="source"),
             Step("label", ("translations",), "labels"),
             Step("align", ("labels", "input"), "alignments"),
             Step("project", ("labels", "input", "alignments"), "projections"),
@@ -197,3 +211,62 @@ def check_datasets(flow: Flow, datasets: Sequence[Any], stages: Any) -> None:
                 f"stages.{kind.stage}: {flow.name} does not {kind.name} (no step of the flow "
                 f"uses a {kind.stage}); remove it or use flow = '{other}'"
             )
+
+
+#: The keyword arguments of ``train_labeller`` a ``train`` step may not set (the executor does).
+_TRAIN_FIXED = ("train", "output_dir", "overwrite")
+
+
+def check_steps(config: Any) -> None:
+    """Raise ValueError naming the first ``[[steps]]`` entry of a RunConfig that cannot run.
+
+    Names must be new (not a projector's or an earlier step's), inputs must name methods made
+    before, ``refine`` needs translate-test and a refiner, ``vote`` a ``min_votes`` within the
+    number of its inputs, ``train`` parameters of ``train_labeller``.
+    """
+    import inspect
+
+    from xproj.registry import registry
+
+    known = [p.display_name for p in config.stages.projectors]
+    for k, step in enumerate(config.steps):
+        at = f"steps[{k}]"
+        if step.name in known:
+            raise ValueError(f"{at}.name: {step.name!r} is already a method; choose another name")
+        for m in step.inputs:
+            if m not in known:
+                raise ValueError(
+                    f"{at}.inputs: no method named {m!r} before this step; known: "
+                    f"{', '.join(known)}"
+                )
+        if step.kind == "refine":
+            if config.flow != "translate-test":
+                raise ValueError(f"{at}: refine needs flow = 'translate-test'")
+            if step.refiner is None or len(step.inputs) != 1:
+                raise ValueError(f"{at}: refine takes one input and a refiner = {{backend = ...}}")
+            registry("refiners").build(
+                step.refiner.backend, step.refiner.params, where=f"{at}.refiner"
+            )
+        elif step.refiner is not None:
+            raise ValueError(f"{at}.refiner: only a refine step has a refiner")
+        if step.kind == "vote":
+            extra = set(step.params) - {"min_votes"}
+            votes = step.params.get("min_votes", 2)
+            if extra or not isinstance(votes, int) or not 1 <= votes <= len(step.inputs):
+                raise ValueError(
+                    f"{at}.params: a vote step takes min_votes, an int in [1, "
+                    f"{len(step.inputs)}] (the number of inputs); got {dict(step.params)}"
+                )
+        if step.kind == "train":
+            from xproj.label.train import train_labeller
+
+            allowed = [
+                p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED
+            ]
+            unknown = sorted(set(step.params) - set(allowed))
+            if unknown or len(step.inputs) != 1:
+                raise ValueError(
+                    f"{at}: a train step takes one input and train_labeller's parameters "
+                    f"({', '.join(allowed)}); got inputs {step.inputs} and params {unknown or ''}"
+                )
+        known.append(step.name)
