@@ -529,6 +529,30 @@ def test_europarl_data_env_override(shared_data: Path, monkeypatch: pytest.Monke
         cfg.check_files()
 
 
+@pytest.mark.data
+def test_translate_test_es_config_checks_and_round_trips(shared_data: Path) -> None:
+    from xproj import Pipeline
+    from xproj.cli import main
+
+    path = EXAMPLES / "translate_test_es.toml"
+    assert main(["run", str(path), "--check"]) == 0
+    cfg = load_config(path)
+    assert [s.kind for s in cfg.steps] == ["refine", "vote"]
+    # the wrappers of the benchmark's setup, rebuilt from the config and written back the same
+    pipe = Pipeline.from_config(cfg, projector="greedy")
+    assert type(pipe.translator).__name__ == "NameProtectingTranslator"
+    assert type(pipe.labeller).__name__ == "HidingLabeller"
+    again = pipe.to_config(
+        [d.model_dump(exclude_none=True) for d in cfg.datasets],
+        flow="translate-test",
+        projector_name="greedy",
+    )
+    assert again.stages.projectors[0] == cfg.stages.projectors[1]
+    rebuilt = Pipeline.from_config(again)
+    assert rebuilt.translator == pipe.translator and rebuilt.labeller == pipe.labeller
+    assert rebuilt.projector == pipe.projector and rebuilt.aligner == pipe.aligner
+
+
 @pytest.mark.slow
 @pytest.mark.data
 def test_europarl_config_runs_on_a_slice(shared_data: Path, tmp_path: Path) -> None:
