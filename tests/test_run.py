@@ -263,6 +263,15 @@ def test_failed_cache_writes_leave_no_entry_and_the_run_completes(
     assert _outputs(tmp_path / "out") == _outputs(reference.output_dir)
 
 
+# translate-test with the test doubles: upper-casing translator, capitalised-word labeller
+TEST_STAGES = {
+    "translator": {"backend": "test-upper"},
+    "labeller": {"backend": "test-caps"},
+    "aligner": {"backend": "test-diagonal"},
+    "projectors": [{"backend": "heuristic"}],
+}
+
+
 def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> None:
     (tmp_path / "doubles.py").write_text(PLUGIN)
     (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\n\nthe End\n")
@@ -273,12 +282,7 @@ def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> Non
         {
             "flow": "translate-test",
             "plugins": ["doubles.py"],
-            "stages": {
-                "translator": {"backend": "test-upper"},
-                "labeller": {"backend": "test-caps"},
-                "aligner": {"backend": "test-diagonal"},
-                "projectors": [{"backend": "heuristic"}],
-            },
+            "stages": TEST_STAGES,
             "datasets": [{"name": "t", "lang": "xx", "input": "input.txt"}],
             "output": "out",
         },
@@ -315,12 +319,7 @@ def test_refine_and_vote_steps_after_translate_test(tmp_path: Path) -> None:
         {
             "flow": "translate-test",
             "plugins": ["doubles.py"],
-            "stages": {
-                "translator": {"backend": "test-upper"},
-                "labeller": {"backend": "test-caps"},
-                "aligner": {"backend": "test-diagonal"},
-                "projectors": [{"backend": "heuristic"}],
-            },
+            "stages": TEST_STAGES,
             "steps": [
                 {"kind": "refine", "name": "bt", "inputs": ["heuristic"], "refiner": refiner},
                 {
