@@ -9,9 +9,10 @@ anywhere: it follows from the two tables below. :mod:`xproj.executor` runs a pla
 check (:func:`check_datasets`) asks the same plan which stages a dataset needs.
 
 Step kinds (:data:`STEP_KINDS`) say how a step is computed: *chunked* kinds (translate, label,
-align, project, refine, vote) map chunks of sentences to chunks of outputs and go through the
-runner and the stage cache chunk by chunk; *whole-dataset* kinds (train) take a whole column at
-once and are cached under a fingerprint of all their input.
+align, project, refine) map chunks of sentences to chunks of outputs and go through the runner
+and the stage cache chunk by chunk (vote is per sentence too, but pure and cheap: the executor
+computes it in the driver); *whole-dataset* kinds (train) take a whole column at once and are
+cached under a fingerprint of all their input.
 
 Examples
 --------
