@@ -305,6 +305,42 @@ def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> Non
     assert conll.count("\n\n") == 3  # the empty sentence cannot be written in CoNLL
 
 
+def test_a_config_may_declare_its_own_flow(tmp_path: Path) -> None:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\n")
+    # translate-test written out as data: the same steps, so the same outputs
+    steps = [
+        {"kind": "translate", "reads": ["input"], "writes": "translations", "into": "source"},
+        {"kind": "label", "reads": ["translations"], "writes": "labels"},
+        {"kind": "align", "reads": ["labels", "input"], "writes": "alignments"},
+        {"kind": "project", "reads": ["labels", "input", "alignments"], "writes": "projections"},
+    ]
+    outputs = {}
+    for name, flow in (("named", "translate-test"), ("listed", steps)):
+        cfg = RunConfig.from_dict(
+            {
+                "flow": flow,
+                "plugins": ["doubles.py"],
+                "stages": TEST_STAGES,
+                "datasets": [{"name": "t", "lang": "xx", "input": "input.txt"}],
+                "output": name,
+            },
+            base_dir=tmp_path,
+        )
+        run(cfg, progress=_quiet(), plot=False)
+        outputs[name] = _outputs(tmp_path / name)
+        # and it survives being written and read back
+        cfg.dump(tmp_path / f"{name}.toml")
+        assert load_config(tmp_path / f"{name}.toml") == cfg
+    assert outputs["listed"] == outputs["named"] and "t/heuristic.conll" in outputs["named"]
+    bad = {**cfg.model_dump(exclude_none=True), "flow": steps[:3]}
+    with pytest.raises(ConfigError, match="the last step must be kind = 'project'"):
+        RunConfig.from_dict(bad, base_dir=tmp_path)
+    bad["flow"] = [{**steps[0], "reads": ["gold"]}, *steps[1:]]
+    with pytest.raises(ConfigError, match=r"flow\[0\]\.reads: 'gold' is neither a dataset field"):
+        RunConfig.from_dict(bad, base_dir=tmp_path)
+
+
 def test_refine_and_vote_steps_after_translate_test(tmp_path: Path) -> None:
     (tmp_path / "doubles.py").write_text(PLUGIN)
     (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\nthe End\n")

@@ -55,7 +55,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -82,6 +82,9 @@ from xproj._config_io import (
 )
 from xproj.errors import ConfigError
 from xproj.registry import component_params, component_spec, registry
+
+if TYPE_CHECKING:
+    from xproj.flows import Flow
 
 __all__ = [
     "AlignmentFile",
@@ -185,6 +188,17 @@ class StepConfig(BaseModel):
     @classmethod
     def _name(cls, v: str) -> str:
         return _usable_name(v)
+
+
+class FlowStep(BaseModel):
+    """One step of a config's own flow: ``{kind = "align", reads = ["labels", "input"],
+    writes = "alignments"}`` (``into``, for translate: ``"target"`` or ``"source"``)."""
+
+    model_config = _FROZEN
+    kind: Literal["translate", "label", "align", "project"]
+    reads: list[str] = Field(min_length=1)
+    writes: str
+    into: Literal["", "target", "source"] = ""
 
 
 class StagesConfig(BaseModel):
@@ -349,8 +363,9 @@ class RunConfig(BaseModel):
     Attributes
     ----------
     flow
-        ``translate-train`` (project labelled source sentences onto their translations) or
-        ``translate-test`` (label target sentences through their translation).
+        ``translate-train`` (project labelled source sentences onto their translations),
+        ``translate-test`` (label target sentences through their translation), or the flow's
+        own list of steps (:class:`FlowStep` tables, see :func:`xproj.flows.custom_flow`).
     src_lang
         The labelled (rich) language.
     stages
@@ -372,7 +387,7 @@ class RunConfig(BaseModel):
     """
 
     model_config = _FROZEN
-    flow: Literal["translate-train", "translate-test"] = "translate-train"
+    flow: Literal["translate-train", "translate-test"] | list[FlowStep] = "translate-train"
     src_lang: str = "en"
     stages: StagesConfig
     datasets: list[DatasetConfig]
@@ -384,6 +399,18 @@ class RunConfig(BaseModel):
     steps: list[StepConfig] = Field(default_factory=list)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("flow", mode="before")
+    @classmethod
+    def _flow(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return v
+        if v not in ("translate-train", "translate-test"):
+            raise ValueError(
+                "Input should be 'translate-train' or 'translate-test' (or a list of steps); "
+                f"got {v!r}"
+            )
+        return v
 
     @field_validator("output", mode="before")
     @classmethod
@@ -418,9 +445,9 @@ class RunConfig(BaseModel):
     # ------------------------------------------------------------------ validation
 
     def _check_flow(self) -> None:
-        from xproj.flows import FLOWS, check_datasets
+        from xproj.flows import check_datasets
 
-        check_datasets(FLOWS[self.flow], self.datasets, self.stages)
+        check_datasets(self.flow_def, self.datasets, self.stages)
 
     def _check_backends(self) -> None:
         st = self.stages
@@ -452,6 +479,15 @@ class RunConfig(BaseModel):
     def from_file(cls, path: str | Path) -> RunConfig:
         """Read a ``.toml``, ``.yaml``/``.yml`` or ``.json`` config; see :func:`load_config`."""
         return load_config(path)
+
+    @property
+    def flow_def(self) -> Flow:
+        """The flow as data: a built-in one by name, or the config's own step list."""
+        from xproj.flows import FLOWS, Step, custom_flow
+
+        if isinstance(self.flow, str):
+            return FLOWS[self.flow]
+        return custom_flow([Step(s.kind, tuple(s.reads), s.writes, s.into) for s in self.flow])
 
     @property
     def base_dir(self) -> Path:

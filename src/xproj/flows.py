@@ -155,6 +155,50 @@ FLOWS: dict[str, Flow] = {
 }
 
 
+#: How many columns each step kind reads, and the dataset fields a flow may read.
+_ARITY = {"translate": 1, "label": 1, "align": 2, "project": 3}
+_FIELDS = ("source", "input", "translations", "labels", "alignments")
+
+
+def custom_flow(steps: Sequence[Step]) -> Flow:
+    """A flow from a config's own step list, checked: each step reads what the kind takes,
+    columns are dataset fields or earlier steps' outputs, and the last step projects.
+
+    >>> f = custom_flow([Step("align", ("source", "translations"), "alignments"),
+    ...                  Step("project", ("source", "translations", "alignments"), "projections")])
+    >>> f.entry, f.columns
+    ('source', ('source', 'translations', 'alignments'))
+    """
+    if not steps or steps[-1].kind != "project" or steps[-1].writes != "projections":
+        raise ValueError("flow: the last step must be kind = 'project', writes = 'projections'")
+    written: set[str] = set()
+    columns: list[str] = []
+    for k, s in enumerate(steps):
+        at = f"flow[{k}]"
+        if len(s.reads) != _ARITY[s.kind]:
+            raise ValueError(f"{at}.reads: a {s.kind} step reads {_ARITY[s.kind]} column(s)")
+        for c in s.reads:
+            if c not in written and c not in _FIELDS:
+                raise ValueError(
+                    f"{at}.reads: {c!r} is neither a dataset field ({', '.join(_FIELDS)}) nor "
+                    "written by an earlier step"
+                )
+            if c not in columns:
+                columns.append(c)
+        if s.writes != "projections" and s.writes not in _FIELDS:
+            raise ValueError(f"{at}.writes: {s.writes!r} is not one of {', '.join(_FIELDS)}")
+        if s.kind == "translate" and s.into not in ("target", "source"):
+            raise ValueError(f"{at}.into: a translate step says 'target' or 'source'")
+        written.add(s.writes)
+        if s.writes != "projections" and s.writes not in columns:
+            columns.append(s.writes)
+    entry = steps[0].reads[0]
+    if entry not in ("source", "input"):
+        raise ValueError("flow[0].reads: a flow starts from 'source' or 'input'")
+    what = "the labelled source file" if entry == "source" else "the sentences to label"
+    return Flow("custom", entry, what, tuple(columns), tuple(steps))
+
+
 def plan(flow: Flow, given: Collection[str], goals: Sequence[str] = ()) -> list[Step]:
     """The steps of ``flow`` that run for a dataset that gives the columns ``given``.
 
@@ -241,8 +285,8 @@ def check_steps(config: Any) -> None:
                     f"{', '.join(known)}"
                 )
         if step.kind == "refine":
-            if config.flow != "translate-test":
-                raise ValueError(f"{at}: refine needs flow = 'translate-test'")
+            if config.flow_def.entry != "input":
+                raise ValueError(f"{at}: refine needs flow = 'translate-test' (a flow from input)")
             if step.refiner is None or len(step.inputs) != 1:
                 raise ValueError(f"{at}: refine takes one input and a refiner = {{backend = ...}}")
             registry("refiners").build(

@@ -57,7 +57,6 @@ from xproj.cache import StageCache
 from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, TextFile
 from xproj.errors import InputError
 from xproj.executor import Backend, DatasetState, Executor, ExtraStep, alignments_from_links
-from xproj.flows import FLOWS
 from xproj.progress import Progress
 from xproj.report import Report, write_report
 from xproj.reported import Reported, merge_reports
@@ -207,7 +206,7 @@ def _load_dataset(
 ) -> tuple[DatasetState, list[LabelledSentence] | None]:
     """Read what a dataset's files give: the flow's columns (checked to have one entry per
     sentence) and the gold labels."""
-    flow = FLOWS[cfg.flow]
+    flow = cfg.flow_def
     entry_ref = getattr(d, flow.entry)
     entry_path = cfg.resolve(entry_ref.path)
     if flow.entry == "source":
@@ -368,7 +367,7 @@ def run(
         "run %s: %d dataset(s), flow %s, runner %s, output %s",
         cfg.fingerprint(),
         len(cfg.datasets),
-        cfg.flow,
+        cfg.flow if isinstance(cfg.flow, str) else "custom",
         active.kind,
         out_dir,
         extra={"event": "run_start", "config": cfg.fingerprint(), "output": str(out_dir)},
@@ -401,7 +400,7 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
     ]
     out_dir = cfg.output_dir
     return Executor(
-        FLOWS[cfg.flow],
+        cfg.flow_def,
         components,
         backend,
         src_lang=cfg.src_lang,
@@ -413,7 +412,7 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
 def _execute(cfg: RunConfig, backend: _Stages) -> list[DatasetResult]:
     loaded = [_load_dataset(cfg, d) for d in cfg.datasets]
     states = executor(cfg, backend).run([state for state, _ in loaded])
-    labelled, target = FLOWS[cfg.flow].steps[-1].reads[:2]
+    labelled, target = cfg.flow_def.steps[-1].reads[:2]
     results = []
     for d, (_, gold) in zip(states, loaded):
         r = DatasetResult(d.name, d.lang)
@@ -472,7 +471,7 @@ def _write_outputs(cfg: RunConfig, results: list[DatasetResult], out_dir: Path) 
             os.replace(tmp, path)
             files.append(path)
         if "translations" in r.computed:
-            trans = r.targets if cfg.flow == "translate-train" else (r.translations or [])
+            trans = r.targets if cfg.flow_def.entry == "source" else (r.translations or [])
             path = folder / "translations.txt"
             tmp = _atomic(path)
             tmp.write_text("".join(s.text + "\n" for s in trans), encoding="utf-8")
