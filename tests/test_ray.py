@@ -155,6 +155,9 @@ def test_a_dead_worker_is_retried_and_the_output_is_complete(
     assert _outputs(result.output_dir) == _outputs(reference.output_dir)
     summary = json.loads((result.output_dir / "summary.json").read_text())
     assert [d["sentences"] for d in summary["datasets"]] == [12, 7]
+    # the steps' reports travel back from the workers: the same as in-process
+    assert [d["reports"] for d in summary["datasets"]] == [d.reports for d in reference.datasets]
+    assert summary["datasets"][0]["reports"]["project greedy"]["solver"]["sentences"] == 12
 
 
 def test_gpu_request_on_a_cluster_without_gpus_says_so(local_ray: Any, tmp_path: Path) -> None:
@@ -176,3 +179,29 @@ def test_a_backend_error_on_a_worker_reaches_the_driver_with_its_location(
     # no Ray Data worker thread outlives the failed run: one still calling into Ray after the
     # caller's ray.shutdown() would end the process (exit 1, no traceback)
     assert [t.name for t in threading.enumerate() if t.name.startswith("iter_threaded")] == []
+
+
+def test_a_flow_with_a_train_step_gives_the_same_outputs_on_ray(
+    local_ray: Any, tmp_path: Path
+) -> None:
+    from _demo_train import demo_train_config
+    from xproj.config import load_config
+
+    local_cfg = load_config(demo_train_config(tmp_path, "local.toml", kind="local"))
+    ray_cfg = load_config(demo_train_config(tmp_path, "ray.toml", kind="ray"))
+    local = run(
+        local_cfg, output=tmp_path / "out-local", progress=Progress(enabled=False), plot=False
+    )
+    on_ray = run(ray_cfg, output=tmp_path / "out-ray", progress=Progress(enabled=False), plot=False)
+    assert on_ray.summary.runner == "ray"
+    # the model folder's info file holds the training time; everything else must be equal
+    skip = "demo-de/model-de/xproj_train.json"
+    local_files = {k: v for k, v in _outputs(local.output_dir).items() if k != skip}
+    ray_files = {k: v for k, v in _outputs(on_ray.output_dir).items() if k != skip}
+    assert (
+        "demo-de/model-de/model.safetensors" in ray_files and "demo-de/model-de.conll" in ray_files
+    )
+    assert ray_files.keys() == local_files.keys()
+    for name, data in local_files.items():
+        assert ray_files[name] == data, name
+    assert [d.reports for d in on_ray.datasets] == [d.reports for d in local.datasets]

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from _demo_train import demo_train_config
 from xproj import InputError
 from xproj.config import ConfigError, RunConfig, load_config
 from xproj.progress import Progress
@@ -169,6 +170,10 @@ def test_run_writes_projections_report_and_summary(tmp_path: Path) -> None:
     assert d["sentences"] == 12
     heur = d["methods"]["heuristic"]
     assert heur["entities_in"] == heur["entities_projected"] + heur["entities_dropped"] > 0
+    # each step's report, merged over its chunks: the matching projector's solver statistics
+    solver = d["reports"]["project greedy-2"]["solver"]
+    assert solver["sentences"] == 12 and solver["pairs"] > 0
+    assert "project heuristic" not in d["reports"]  # the heuristic projector reports nothing
     assert [s["title"] for s in summary["stages"]] == [
         "align",
         "project heuristic",
@@ -182,7 +187,9 @@ def test_run_writes_projections_report_and_summary(tmp_path: Path) -> None:
     assert 0 < f1 <= 1
     # the label map was applied to both sides
     assert report["datasets"][0]["scores"]["heuristic"]["label_map"] == {"MISC": "O"}
-    assert "| demo-de | de |" in (out / "report.md").read_text()
+    assert report["datasets"][0]["steps"] == d["reports"]
+    md = (out / "report.md").read_text()
+    assert "| demo-de | de |" in md and '- demo-de, project greedy-2: `{"solver"' in md
 
 
 def test_rerun_reuses_cache_and_changed_projector_recomputes_only_projection(
@@ -256,6 +263,15 @@ def test_failed_cache_writes_leave_no_entry_and_the_run_completes(
     assert _outputs(tmp_path / "out") == _outputs(reference.output_dir)
 
 
+# translate-test with the test doubles: upper-casing translator, capitalised-word labeller
+TEST_STAGES = {
+    "translator": {"backend": "test-upper"},
+    "labeller": {"backend": "test-caps"},
+    "aligner": {"backend": "test-diagonal"},
+    "projectors": [{"backend": "heuristic"}],
+}
+
+
 def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> None:
     (tmp_path / "doubles.py").write_text(PLUGIN)
     (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\n\nthe End\n")
@@ -266,12 +282,7 @@ def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> Non
         {
             "flow": "translate-test",
             "plugins": ["doubles.py"],
-            "stages": {
-                "translator": {"backend": "test-upper"},
-                "labeller": {"backend": "test-caps"},
-                "aligner": {"backend": "test-diagonal"},
-                "projectors": [{"backend": "heuristic"}],
-            },
+            "stages": TEST_STAGES,
             "datasets": [{"name": "t", "lang": "xx", "input": "input.txt"}],
             "output": "out",
         },
@@ -292,6 +303,92 @@ def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> Non
     assert summary["datasets"][0]["methods"]["heuristic"]["skipped_in_conll"] == 1
     conll = (out / "heuristic.conll").read_text()
     assert conll.count("\n\n") == 3  # the empty sentence cannot be written in CoNLL
+
+
+def test_a_config_may_declare_its_own_flow(tmp_path: Path) -> None:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\n")
+    # translate-test written out as data: the same steps, so the same outputs
+    steps = [
+        {"kind": "translate", "reads": ["input"], "writes": "translations", "into": "source"},
+        {"kind": "label", "reads": ["translations"], "writes": "labels"},
+        {"kind": "align", "reads": ["labels", "input"], "writes": "alignments"},
+        {"kind": "project", "reads": ["labels", "input", "alignments"], "writes": "projections"},
+    ]
+    outputs = {}
+    for name, flow in (("named", "translate-test"), ("listed", steps)):
+        cfg = RunConfig.from_dict(
+            {
+                "flow": flow,
+                "plugins": ["doubles.py"],
+                "stages": TEST_STAGES,
+                "datasets": [{"name": "t", "lang": "xx", "input": "input.txt"}],
+                "output": name,
+            },
+            base_dir=tmp_path,
+        )
+        run(cfg, progress=_quiet(), plot=False)
+        outputs[name] = _outputs(tmp_path / name)
+        # and it survives being written and read back
+        cfg.dump(tmp_path / f"{name}.toml")
+        assert load_config(tmp_path / f"{name}.toml") == cfg
+    assert outputs["listed"] == outputs["named"] and "t/heuristic.conll" in outputs["named"]
+    bad = {**cfg.model_dump(exclude_none=True), "flow": steps[:3]}
+    with pytest.raises(ConfigError, match="the last step must be kind = 'project'"):
+        RunConfig.from_dict(bad, base_dir=tmp_path)
+    bad["flow"] = [{**steps[0], "reads": ["gold"]}, *steps[1:]]
+    with pytest.raises(ConfigError, match=r"flow\[0\]\.reads: 'gold' is neither a dataset field"):
+        RunConfig.from_dict(bad, base_dir=tmp_path)
+
+
+def test_refine_and_vote_steps_after_translate_test(tmp_path: Path) -> None:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\nthe End\n")
+    (tmp_path / "gold.conll").write_text(
+        "Anna\tB-PER\nmet\tO\nBob\tB-PER\n\nno\tO\nnames\tO\nhere\tO\n\nthe\tO\nEnd\tO\n\n"
+    )
+    refiner = {
+        "backend": "backtranslation",
+        "params": {"translator": {"type": "test-upper"}, "aligner": {"type": "test-diagonal"}},
+    }
+    cfg = RunConfig.from_dict(
+        {
+            "flow": "translate-test",
+            "plugins": ["doubles.py"],
+            "stages": TEST_STAGES,
+            "steps": [
+                {"kind": "refine", "name": "bt", "inputs": ["heuristic"], "refiner": refiner},
+                {
+                    "kind": "vote",
+                    "name": "vote",
+                    "inputs": ["heuristic", "bt"],
+                    "params": {"min_votes": 2},
+                },
+            ],
+            "datasets": [{"name": "t", "lang": "xx", "input": "input.txt", "gold": "gold.conll"}],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+    result = run(cfg, progress=_quiet(), plot=False)
+    ds = result.datasets[0]
+    assert list(ds.projections) == ["heuristic", "bt", "vote"]
+    # the back-translation keeps the markers, so it finds the same entities on the same words
+    assert [p.tags for p in ds.projections["bt"]] == [p.tags for p in ds.projections["heuristic"]]
+    assert ds.projections["bt"][0].projected[0].method == "backtranslation"
+    assert [p.tags for p in ds.projections["vote"]] == [p.tags for p in ds.projections["heuristic"]]
+    out = tmp_path / "out"
+    assert (out / "t" / "bt.conll").is_file() and (out / "t" / "vote.conll").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["methods"] == ["heuristic", "bt", "vote"]
+    assert set(report["datasets"][0]["scores"]) == {"heuristic", "bt", "vote"}
+    bt = json.loads((out / "summary.json").read_text())["datasets"][0]["reports"]["refine bt"]
+    assert bt["sentences"] == 3 and bt["marker"] == bt["entities"] == 8  # every word is a PER
+    # a step reading a method that does not exist (yet) is named
+    data = cfg.model_dump()
+    data["steps"][1]["inputs"] = ["heuristic", "nope"]
+    with pytest.raises(ConfigError, match=r"steps\[1\]\.inputs: no method named 'nope'"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
 
 
 def test_translate_train_flow_with_a_translator(tmp_path: Path) -> None:
@@ -467,6 +564,30 @@ def test_europarl_data_env_override(shared_data: Path, monkeypatch: pytest.Monke
         cfg.check_files()
 
 
+@pytest.mark.data
+def test_translate_test_es_config_checks_and_round_trips(shared_data: Path) -> None:
+    from xproj import Pipeline
+    from xproj.cli import main
+
+    path = EXAMPLES / "translate_test_es.toml"
+    assert main(["run", str(path), "--check"]) == 0
+    cfg = load_config(path)
+    assert [s.kind for s in cfg.steps] == ["refine", "vote"]
+    # the wrappers of the benchmark's setup, rebuilt from the config and written back the same
+    pipe = Pipeline.from_config(cfg, projector="greedy")
+    assert type(pipe.translator).__name__ == "NameProtectingTranslator"
+    assert type(pipe.labeller).__name__ == "HidingLabeller"
+    again = pipe.to_config(
+        [d.model_dump(exclude_none=True) for d in cfg.datasets],
+        flow="translate-test",
+        projector_name="greedy",
+    )
+    assert again.stages.projectors[0] == cfg.stages.projectors[1]
+    rebuilt = Pipeline.from_config(again)
+    assert rebuilt.translator == pipe.translator and rebuilt.labeller == pipe.labeller
+    assert rebuilt.projector == pipe.projector and rebuilt.aligner == pipe.aligner
+
+
 @pytest.mark.slow
 @pytest.mark.data
 def test_europarl_config_runs_on_a_slice(shared_data: Path, tmp_path: Path) -> None:
@@ -523,3 +644,28 @@ def test_ray_runner_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(MissingExtraError, match=r'pip install "xproj\[ray\]"'):
         make_runner(RunnerConfig(kind="ray"))
     assert make_runner(RunnerConfig()).kind == "local"
+
+
+def test_demo_train_config_trains_a_model_and_reports_it(tmp_path: Path) -> None:
+    from xproj.cli import main
+
+    config = demo_train_config(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(config), "-o", str(out), "--quiet", "--no-plot"]) == 0
+    model = out / "demo-de" / "model-de"
+    assert (model / "config.json").is_file() and (model / "xproj_train.json").is_file()
+    report = json.loads((out / "report.json").read_text())
+    assert report["methods"] == ["greedy", "model-de"]
+    scores = report["datasets"][0]["scores"]
+    assert 0 <= scores["model-de"]["f1"] <= 1 and scores["greedy"]["f1"] > 0
+    summary = json.loads((out / "summary.json").read_text())
+    trained = summary["datasets"][0]["reports"]["train model-de"]
+    assert trained["sentences"] == 12 and trained["steps"] == len(trained["losses"]) > 0
+    labels = (out / "demo-de" / "model-de.conll").read_text()
+    assert len([b for b in labels.split("\n\n") if b.strip()]) == 12
+    # a rerun takes the model from the cache: nothing is trained again
+    before = (model / "model.safetensors").stat().st_mtime_ns
+    assert main(["run", str(config), "-o", str(out), "--quiet", "--no-plot"]) == 0
+    assert (model / "model.safetensors").stat().st_mtime_ns == before
+    again = json.loads((out / "summary.json").read_text())
+    assert again["cache"]["writes"] == 0

@@ -24,9 +24,14 @@ from xproj.types import (
 
 if TYPE_CHECKING:
     from xproj.align.base import Aligner
+    from xproj.backtranslate import Refiner
     from xproj.label.base import Labeller
+    from xproj.label.normalise import SpanNormaliser
     from xproj.pipeline import Pipeline
     from xproj.project.base import Projector
+    from xproj.project.candidates import CandidateExtractor
+    from xproj.project.scorers import Scorer
+    from xproj.project.solvers import Solver
     from xproj.registry import Registry
     from xproj.translate.base import Translator
 
@@ -34,6 +39,11 @@ if TYPE_CHECKING:
     labellers: Registry[Labeller]
     projectors: Registry[Projector]
     translators: Registry[Translator]
+    scorers: Registry[Scorer]
+    candidates: Registry[CandidateExtractor]
+    solvers: Registry[Solver]
+    normalisers: Registry[SpanNormaliser]
+    refiners: Registry[Refiner]
 
 __version__ = "0.1.0"
 
@@ -51,28 +61,24 @@ __all__ = [
     "Span",
     "XprojError",
     "aligners",
+    "candidates",
     "labellers",
+    "normalisers",
     "projectors",
+    "refiners",
+    "scorers",
+    "solvers",
     "translators",
 ]
 
-_REGISTRIES = {
-    "translators": ("translator", "xproj.translators", "xproj.translate.base.Translator"),
-    "labellers": ("labeller", "xproj.labellers", "xproj.label.base.Labeller"),
-    "aligners": ("aligner", "xproj.aligners", "xproj.align.base.Aligner"),
-    "projectors": ("projector", "xproj.projectors", "xproj.project.base.Projector"),
-}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _REGISTRIES:
-        from xproj import _registrations
-        from xproj.registry import Registry
+    from xproj._registrations import KINDS
 
-        kind, group, base = _REGISTRIES[name]
-        reg: Registry[Any] = Registry(kind, group, base)
-        for key, target in getattr(_registrations, name.upper()).items():
-            reg.add_lazy(key, target)
+    if name in KINDS:
+        from xproj.registry import registry
+
+        reg = registry(name)
         globals()[name] = reg
         return reg
     if name == "Pipeline":

@@ -21,7 +21,7 @@ Every sentence comes out, one :class:`~xproj.types.Projection` per target senten
 ``source`` indices refer to the entities of the labelled English translation, as the direct
 projection's do. Sentences of a language the translator cannot translate into (an Apertium pair
 that is not installed) raise, or with ``on_error="direct"`` keep their direct projection and
-are counted in :attr:`BackTranslationRefiner.last_report`.
+are counted in the report of :meth:`BackTranslationRefiner.refine_reported`.
 
 Examples
 --------
@@ -36,21 +36,23 @@ Examples
 ...     translator=ParallelTranslator(sentences=["La Sra. [ de Palacio ] habló ."]),
 ...     aligner=PrecomputedAligner(links=[[(0, 1), (1, 2), (2, 3), (3, 4), (4, 0), (5, 5)]]),
 ...     fuse="union")
->>> out = refiner.refine([target], [english], [direct])
+>>> result = refiner.refine_reported([target], [english], [direct])
+>>> out = result.items
 >>> out[0].tags
 ('O', 'O', 'O', 'B-PER', 'I-PER', 'O')
 >>> out[0].projected[0].method
 'backtranslation'
->>> refiner.last_report.n_marker, refiner.last_report.n_back_projected
+>>> result.report["marker"], result.report["back_projected"]
 (1, 1)
 """
 
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from xproj._batch import check_same_length
 from xproj.align.base import Aligner
@@ -58,6 +60,7 @@ from xproj.errors import InputError, XprojError
 from xproj.params import Component, InstanceOf, Interval, Options, Predicate
 from xproj.project.base import Projector
 from xproj.project.heuristic import HeuristicProjector
+from xproj.reported import Reported
 from xproj.translate.base import Translator
 from xproj.translate.markers import DEFAULT_MARKERS, MarkerTranslator, Outcome
 from xproj.types import LabelledSentence, ProjectedSpan, Projection, Sentence
@@ -65,7 +68,14 @@ from xproj.types import LabelledSentence, ProjectedSpan, Projection, Sentence
 if TYPE_CHECKING:
     from xproj.pipeline import PipelineResult
 
-__all__ = ["BackTranslationRefiner", "BackTranslationReport", "Fuse", "OnError", "fuse_projections"]
+__all__ = [
+    "BackTranslationRefiner",
+    "BackTranslationReport",
+    "Fuse",
+    "OnError",
+    "Refiner",
+    "fuse_projections",
+]
 
 METHOD = "backtranslation"
 """The ``method`` of :class:`~xproj.types.ProjectedSpan` objects found by back-translation."""
@@ -101,7 +111,7 @@ class OnError(str, enum.Enum):
 
 @dataclass(frozen=True)
 class BackTranslationReport:
-    """What happened in the last :meth:`BackTranslationRefiner.refine` call.
+    """What happened in one :meth:`BackTranslationRefiner.refine_reported` call.
 
     Parameters
     ----------
@@ -158,6 +168,16 @@ class BackTranslationReport:
             "errors": dict(self.errors),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BackTranslationReport:
+        """The report :meth:`to_dict` wrote (e.g. the report of a ``refine`` step)."""
+        kw = {f"n_{k}": v for k, v in data.items() if k not in ("errors", "fallback_sentences")}
+        return cls(
+            **kw,
+            n_fallback_sentences=data.get("fallback_sentences", 0),
+            errors=dict(data.get("errors", {})),
+        )
+
 
 def _overlaps(span: ProjectedSpan, taken: list[ProjectedSpan]) -> bool:
     return any(span.start < t.end and t.start < span.end for t in taken)
@@ -199,7 +219,57 @@ def fuse_projections(
 
 
 @dataclass(kw_only=True)
-class BackTranslationRefiner(Component):
+class Refiner(Component, ABC):
+    """Improves translate-test projections with a second route to the same entities.
+
+    A refiner sees the target sentences, their labelled translations and the direct
+    projections of those labels onto the targets, and returns one projection per target whose
+    ``source`` indices refer to the same translated entities. The ``refiners`` registry holds
+    them (``xproj.refiners``); a flow's ``refine`` step runs one. Subclasses implement
+    :meth:`_refine` (returning the projections, or a :class:`~xproj.reported.Reported`).
+    """
+
+    def refine(
+        self,
+        targets: Sequence[Sentence],
+        labelled_translations: Sequence[LabelledSentence],
+        direct_projections: Sequence[Projection],
+    ) -> list[Projection]:
+        """One refined projection per target sentence (see :meth:`_refine`)."""
+        return self.refine_reported(targets, labelled_translations, direct_projections).items
+
+    def refine_reported(
+        self,
+        targets: Sequence[Sentence],
+        labelled_translations: Sequence[LabelledSentence],
+        direct_projections: Sequence[Projection],
+    ) -> Reported[Projection]:
+        """:meth:`refine`, with the refiner's report on the call."""
+        check_same_length(
+            targets=targets,
+            labelled_translations=labelled_translations,
+            direct_projections=direct_projections,
+        )
+        out = Reported.of(self._refine(targets, labelled_translations, direct_projections))
+        if len(out) != len(targets):  # a backend bug, never the user's
+            raise RuntimeError(
+                f"{type(self).__name__} returned {len(out)} projections for {len(targets)} "
+                "sentences"
+            )
+        return out
+
+    @abstractmethod
+    def _refine(
+        self,
+        targets: Sequence[Sentence],
+        labelled_translations: Sequence[LabelledSentence],
+        direct_projections: Sequence[Projection],
+    ) -> list[Projection] | Reported[Projection]:
+        """Refine a batch of equal length."""
+
+
+@dataclass(kw_only=True)
+class BackTranslationRefiner(Refiner):
     """Refine translate-test projections by back-translating the labelled English with markers.
 
     Parameters
@@ -227,18 +297,16 @@ class BackTranslationRefiner(Component):
     on_error
         :class:`OnError`: ``"raise"`` (default) the translator's error when it cannot
         translate into a language, or ``"direct"`` to keep the direct projection of that
-        language's sentences (counted in :attr:`last_report`).
+        language's sentences (counted in the report).
 
-    Attributes
-    ----------
-    last_report : BackTranslationReport
-        The counts of the last :meth:`refine` call.
-    last_back_translations : list of LabelledSentence or None
-        The last call's back-translations with their marked entities, one per target sentence
-        (``None`` for sentences that were not back-translated: no entities, or a fallback).
+    Reports
+    -------
+    :meth:`refine_reported` returns the counts of :class:`BackTranslationReport` (as a table)
+    as its report, and in ``per_item["back_translations"]`` the back-translations with their
+    marked entities, one per target sentence (``None`` for sentences that were not
+    back-translated: no entities, or a fallback).
     """
 
-    name: ClassVar[str] = "backtranslation"
     translator: Translator
     aligner: Aligner
     projector: Projector = field(default_factory=HeuristicProjector)
@@ -247,12 +315,6 @@ class BackTranslationRefiner(Component):
     fuzzy: bool = True
     fuzzy_threshold: float = 0.6
     on_error: OnError | str = OnError.RAISE
-    last_report: BackTranslationReport | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
-    last_back_translations: list[LabelledSentence | None] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
 
     _constraints = {
         "translator": InstanceOf((Translator,)),
@@ -272,13 +334,14 @@ class BackTranslationRefiner(Component):
         result: its targets, labelled translations (``sources``) and projections."""
         return self.refine(result.targets, result.sources, result.projections)
 
-    def refine(
+    def _refine(
         self,
         targets: Sequence[Sentence],
         labelled_translations: Sequence[LabelledSentence],
         direct_projections: Sequence[Projection],
-    ) -> list[Projection]:
-        """One refined projection per target sentence.
+    ) -> Reported[Projection]:
+        """One refined projection per target sentence, with a :class:`BackTranslationReport`
+        (as a table) as its report and the back-translations in ``per_item``.
 
         Parameters
         ----------
@@ -296,11 +359,6 @@ class BackTranslationRefiner(Component):
             If the batches differ in length, a target has no language, or a direct projection
             does not belong to its target sentence and translation (naming the sentence).
         """
-        check_same_length(
-            targets=targets,
-            labelled_translations=labelled_translations,
-            direct_projections=direct_projections,
-        )
         groups: dict[str, list[int]] = {}
         for k, (t, en, d) in enumerate(zip(targets, labelled_translations, direct_projections)):
             if d.target.words != t.words:
@@ -390,8 +448,7 @@ class BackTranslationRefiner(Component):
             n_direct += sum(1 for s in spans if s.method != METHOD)
             n_out += len(spans)
             out.append(Projection.build(t.words, spans, len(en.spans), t.lang))
-        self.last_back_translations = backs
-        self.last_report = BackTranslationReport(
+        report = BackTranslationReport(
             n_sentences=n,
             n_entities=counts["entities"],
             n_marker=counts["marker"],
@@ -405,4 +462,4 @@ class BackTranslationRefiner(Component):
             n_empty_back=counts["empty"],
             errors=errors,
         )
-        return out
+        return Reported(out, report.to_dict(), {"back_translations": backs})

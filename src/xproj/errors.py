@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "ConfigError",
     "InputError",
     "MissingExtraError",
     "ParameterError",
@@ -85,6 +86,11 @@ class InputError(XprojError, ValueError):
 
 class ParameterError(XprojError, ValueError):
     """A component was given a parameter value outside what it accepts."""
+
+
+class ConfigError(XprojError, ValueError):
+    """A run configuration or component spec that cannot be used; the message names the field
+    path and the fix."""
 
 
 class RegistryError(XprojError, KeyError):

@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,12 +65,16 @@ class PipelineResult:
         Source-to-target word alignments.
     projections
         One projection per input sentence.
+    reports
+        What each step that ran reported (``"translate"``, ``"label"``, ``"project"``), e.g.
+        the solver statistics of a matching projector.
     """
 
     sources: tuple[LabelledSentence, ...]
     targets: tuple[Sentence, ...]
     alignments: tuple[Alignment, ...]
     projections: tuple[Projection, ...]
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.projections)
@@ -94,6 +98,7 @@ class PipelineResult:
             "targets": [t.to_dict() for t in self.targets],
             "alignments": [a.to_dict() for a in self.alignments],
             "projections": [p.to_dict() for p in self.projections],
+            "reports": self.reports,
         }
 
 
@@ -126,27 +131,44 @@ class Pipeline(Component):
         "labeller": NoneOr(InstanceOf((Labeller,))),
     }
 
-    def _need(self, stage: str, given: str) -> Any:
-        obj = getattr(self, stage)
-        if obj is None:
-            raise ParameterError(
-                f"this Pipeline has no {stage}: give Pipeline({stage}=...) or pass {given}= "
-                "to the run"
-            )
-        return obj
-
-    def _align_and_project(
-        self,
-        sources: Sequence[LabelledSentence],
-        targets: Sequence[Sentence],
-        alignments: Sequence[Alignment] | None,
+    def _run(
+        self, flow: str, lang: str, src_lang: str, columns: dict[str, Sequence[Any] | None]
     ) -> PipelineResult:
-        if alignments is None:
-            aligner: Aligner = self._need("aligner", "alignments")
-            alignments = aligner.align([s.sentence for s in sources], targets)
-        check_same_length(sources=sources, targets=targets, alignments=alignments)
-        projections = self.projector.project(sources, targets, alignments)
-        return PipelineResult(tuple(sources), tuple(targets), tuple(alignments), tuple(projections))
+        """Run ``flow`` in memory on one dataset: the executor every flow runs through."""
+        from xproj.executor import DatasetState, Executor, MemoryBackend
+        from xproj.flows import FLOWS, STEP_KINDS, plan
+
+        f = FLOWS[flow]
+        given = {k: list(v) for k, v in columns.items() if v is not None}
+        for step in plan(f, given):
+            slot = STEP_KINDS[step.kind].stage
+            if slot is not None and slot != "projectors" and getattr(self, slot) is None:
+                alt = "labels" if slot == "labeller" else f"{step.writes}"
+                raise ParameterError(
+                    f"this Pipeline has no {slot}: give Pipeline({slot}=...) or pass {alt}= "
+                    "to the run"
+                )
+        components = {
+            "translator": self.translator,
+            "labeller": self.labeller,
+            "aligner": self.aligner,
+            "projectors": [("", self.projector)],
+        }
+        state = DatasetState("data", lang, dict(given), frozenset(given))
+        Executor(f, components, MemoryBackend(), src_lang=src_lang).run([state])
+        labelled, target, ali = f.steps[-1].reads
+        check_same_length(
+            sources=state.column(labelled),
+            targets=state.column(target),
+            alignments=state.column(ali),
+        )
+        return PipelineResult(
+            tuple(state.column(labelled)),
+            tuple(state.column(target)),
+            tuple(state.column(ali)),
+            tuple(state.methods[""]),
+            state.reports,
+        )
 
     def translate_train(
         self,
@@ -170,12 +192,10 @@ class Pipeline(Component):
         alignments
             Existing source-to-translation alignments instead of the aligner.
         """
-        if translations is None:
-            translator: Translator = self._need("translator", "translations")
-            translations = translator.translate([s.sentence for s in sources], tgt_lang)
-        else:
+        if translations is not None:
             check_same_length(sources=sources, translations=translations)
-        return self._align_and_project(sources, translations, alignments)
+        cols = {"source": sources, "translations": translations, "alignments": alignments}
+        return self._run("translate-train", tgt_lang, "en", cols)
 
     def translate_test(
         self,
@@ -201,17 +221,19 @@ class Pipeline(Component):
         alignments
             Existing translation-to-target alignments instead of the aligner.
         """
-        if labels is None:
-            if translations is None:
-                translator: Translator = self._need("translator", "translations")
-                translations = translator.translate(targets, src_lang)
-            else:
-                check_same_length(targets=targets, translations=translations)
-            labeller: Labeller = self._need("labeller", "labels")
-            labels = labeller.label(translations)
-        else:
+        if labels is not None:
             check_same_length(targets=targets, labels=labels)
-        return self._align_and_project(labels, targets, alignments)
+            translations = None  # not needed: the labels are given
+        elif translations is not None:
+            check_same_length(targets=targets, translations=translations)
+        lang = next((t.lang for t in targets if t.lang), "") or ""
+        cols = {
+            "input": targets,
+            "translations": translations,
+            "labels": labels,
+            "alignments": alignments,
+        }
+        return self._run("translate-test", lang, src_lang, cols)
 
     # ------------------------------------------------------------------ configs
 

@@ -61,6 +61,9 @@ class Report:
         gold) are absent.
     stats
         ``stats[dataset][method]``: projection counts (entities in, projected, dropped).
+    steps
+        ``steps[dataset][step]``: what each step reported (a translator's counts, a solver's
+        statistics, back-translation's marker counts), merged over the step's chunks.
     """
 
     datasets: tuple[str, ...]
@@ -68,6 +71,7 @@ class Report:
     langs: dict[str, str]
     scores: dict[str, dict[str, dict[str, Any]]]
     stats: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    steps: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def from_scores(
@@ -141,6 +145,7 @@ class Report:
                     "lang": self.langs.get(d, ""),
                     "scores": self.scores.get(d, {}),
                     "projection": self.stats.get(d, {}),
+                    "steps": self.steps.get(d, {}),
                 }
                 for d in self.datasets
             ],
@@ -218,6 +223,13 @@ class Report:
             parts += ["No dataset has gold labels, so nothing was scored.", ""]
         if self.stats:
             parts += ["## Projection", "", self.stats_table(), ""]
+        if any(self.steps.values()):
+            parts += ["## Step reports", "", "What each step reported, per dataset.", ""]
+            for d in self.datasets:
+                for step, rep in self.steps.get(d, {}).items():
+                    text = json.dumps(rep, ensure_ascii=False, sort_keys=True)
+                    parts.append(f"- {d}, {step}: `{text}`")
+            parts.append("")
         return "\n".join(parts)
 
     def plot(self, path: str | Path, *, title: str = "F1 by language and method") -> Path:

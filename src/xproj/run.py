@@ -49,25 +49,24 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xproj.cache import StageCache
-from xproj.config import ConllFile, DatasetConfig, RunConfig, TextFile
+from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, TextFile
 from xproj.errors import InputError
+from xproj.executor import Backend, DatasetState, Executor, ExtraStep, alignments_from_links
 from xproj.progress import Progress
 from xproj.report import Report, write_report
+from xproj.reported import Reported, merge_reports
 from xproj.runners import Runner, StageJob, WorkerSpec, make_runner
 from xproj.runners.base import decode_items, encode_chunk
 from xproj.types import Alignment, LabelledSentence, Projection, Sentence
 
-__all__ = ["DatasetResult", "RunResult", "RunSummary", "read_sentences", "run"]
+__all__ = ["DatasetResult", "RunResult", "RunSummary", "executor", "read_sentences", "run"]
 
 log = logging.getLogger("xproj.run")
-
-_STAGE_TITLES = {"translator": "translate", "labeller": "label", "aligner": "align"}
 
 
 @dataclass
@@ -91,6 +90,9 @@ class DatasetResult:
         Gold target labels, if given.
     translations
         translate-test: the translations that were labelled (None when labels were given).
+    reports
+        Per step that ran on the dataset (``"translate"``, ``"project greedy"``), what it
+        reported, merged over its chunks.
     """
 
     name: str
@@ -103,6 +105,8 @@ class DatasetResult:
     translations: list[Sentence] | None = None
     computed: set[str] = field(default_factory=set)
     skipped_in_conll: dict[str, int] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -197,71 +201,58 @@ def _same_count(n: int, what: str, path: Path, m: int, other: str) -> None:
         )
 
 
-def _load_dataset(cfg: RunConfig, d: DatasetConfig) -> tuple[DatasetResult, dict[str, Any]]:
-    """Read what a dataset's files provide. Returns the result shell and pending file reads."""
-    res = DatasetResult(d.name, d.lang)
-    src_lang = cfg.src_lang
-    pending: dict[str, Any] = {}
-    if cfg.flow == "translate-train":
-        assert d.source is not None
-        src_path = cfg.resolve(d.source.path)
-        sources = _read_labelled(d.source, src_path, src_lang)
-        n_full = len(sources)
-        res.sources = sources[: d.limit]
-        if d.translations is not None:
-            tp = cfg.resolve(d.translations.path)
-            tr = read_sentences(d.translations, tp, d.lang)
-            _same_count(len(tr), "translations", tp, n_full, f"the source {src_path}")
-            res.targets = tr[: d.limit]
+def _load_dataset(
+    cfg: RunConfig, d: DatasetConfig
+) -> tuple[DatasetState, list[LabelledSentence] | None]:
+    """Read what a dataset's files give: the flow's columns (checked to have one entry per
+    sentence) and the gold labels."""
+    flow = cfg.flow_def
+    entry_ref = getattr(d, flow.entry)
+    entry_path = cfg.resolve(entry_ref.path)
+    if flow.entry == "source":
+        entry: list[Any] = _read_labelled(entry_ref, entry_path, cfg.src_lang)
+        what = f"the source {entry_path}"
     else:
-        assert d.input is not None
-        ip = cfg.resolve(d.input.path)
-        inputs = read_sentences(d.input, ip, d.lang)
-        n_full = len(inputs)
-        res.targets = inputs[: d.limit]
-        if d.labels is not None:
-            lp = cfg.resolve(d.labels.path)
-            labels = _read_labelled(d.labels, lp, src_lang)
-            _same_count(len(labels), "labels", lp, n_full, f"the input {ip}")
-            res.sources = labels[: d.limit]
-        elif d.translations is not None:
-            tp = cfg.resolve(d.translations.path)
-            tr = read_sentences(d.translations, tp, src_lang)
-            _same_count(len(tr), "translations", tp, n_full, f"the input {ip}")
-            res.translations = tr[: d.limit]
+        entry = read_sentences(entry_ref, entry_path, d.lang)
+        what = f"the input {entry_path}"
+    n_full = len(entry)
+    columns: dict[str, Any] = {flow.entry: entry[: d.limit]}
+    # translations are in the dataset's language when the entry is the labelled source
+    tr_lang = d.lang if flow.entry == "source" else cfg.src_lang
+    for col in flow.columns[1:]:
+        ref = getattr(d, col)
+        if ref is None or col == "alignments":
+            continue
+        path = cfg.resolve(ref.path)
+        if col == "labels":
+            got: list[Any] = _read_labelled(ref, path, cfg.src_lang)
+        else:
+            got = read_sentences(ref, path, tr_lang)
+        _same_count(len(got), col, path, n_full, what)
+        columns[col] = got[: d.limit]
     if d.alignments is not None:
         from xproj.io.pharaoh import read_pharaoh_links
 
         ap = cfg.resolve(d.alignments.path)
         links = read_pharaoh_links(ap, one_based=d.alignments.one_based)
         _same_count(len(links), "the alignment file", ap, n_full, "the dataset")
-        pending["alignments"] = (ap, links[: d.limit])
+        src, tgt = flow.steps[-1].reads[:2]
+        columns["alignments"] = alignments_from_links(ap, links[: d.limit], src, tgt)
+    gold = None
     if d.gold is not None:
         gp = cfg.resolve(d.gold.path)
-        gold = _read_labelled(d.gold, gp, d.lang)
-        _same_count(len(gold), "gold", gp, n_full, "the dataset")
-        res.gold = gold[: d.limit]
-        pending["gold_path"] = gp
-    return res, pending
-
-
-def _alignments_from_links(
-    path: Path, links: Sequence[Sequence[tuple[int, int]]], res: DatasetResult
-) -> list[Alignment]:
-    out = []
-    for k, (s, t, pairs) in enumerate(zip(res.sources, res.targets, links)):
-        try:
-            out.append(Alignment(len(s), len(t), tuple(pairs)))
-        except InputError as e:
-            raise e.at(path=path, line=k + 1, sentence=k) from None
-    return out
+        gold_all = _read_labelled(d.gold, gp, d.lang)
+        _same_count(len(gold_all), "gold", gp, n_full, "the dataset")
+        gold = gold_all[: d.limit]
+    given = frozenset(c for c in flow.columns if getattr(d, c) is not None)
+    return DatasetState(d.name, d.lang, columns, given), gold
 
 
 # ---------------------------------------------------------------------- running
 
 
-class _Stages:
-    """Runs stages across datasets through one runner and cache."""
+class _Stages(Backend):
+    """The executor's backend for ``xproj run``: a runner and the stage cache."""
 
     def __init__(self, cfg: RunConfig, runner: Runner, cache: StageCache, progress: Progress):
         self.cfg = cfg
@@ -269,22 +260,22 @@ class _Stages:
         self.cache = cache
         self.progress = progress
 
-    def spec(self, slot: str, backend: str, params: dict[str, Any]) -> WorkerSpec:
+    def spec(self, slot: str, component: StageSpec) -> WorkerSpec:
         return WorkerSpec(
             slot=slot,
-            backend=backend,
-            params=dict(params),
+            backend=component.backend,
+            params=dict(component.params),
             batch_size=self.cfg.runner.resources(slot).batch_size,
             plugins=tuple(self.cfg.plugins),
             base_dir=str(self.cfg.base_dir),
         )
 
-    def run(
-        self, title: str, spec: WorkerSpec, work: list[tuple[str, dict[str, Any]]]
-    ) -> dict[str, list[Any]]:
-        """Run ``spec`` over each ``(dataset, columns)``; returns the items per dataset."""
-        if not work:
-            return {}
+    def map(
+        self, title: str, slot: str, component: Any, work: list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, Reported[Any]]:
+        """Run ``component`` over each ``(dataset, columns)`` chunk by chunk, through the
+        runner and the cache; the items and the merged report per dataset."""
+        spec = self.spec(slot, component)
         fingerprint = spec.fingerprint()
         size = self.cfg.runner.chunk_size
         payloads: list[dict[str, Any]] = []
@@ -305,11 +296,30 @@ class _Stages:
                 owners.append(name)
                 offsets.append(start)
         job = StageJob(title, spec, payloads, sizes, keys, owners, offsets)
-        results = self.runner.run_stage(job, self.cache, self.progress)
-        out: dict[str, list[Any]] = {name: [] for name, _ in work}
+        results = self.runner.run_stage(job, self.cache, self.progress) if payloads else []
+        items: dict[str, list[Any]] = {name: [] for name, _ in work}
+        reports: dict[str, dict[str, Any]] = {name: {} for name, _ in work}
         for owner, result in zip(owners, results):
-            out[owner].extend(decode_items(spec.slot, result))
-        return out
+            items[owner].extend(decode_items(spec.slot, result))
+            reports[owner] = merge_reports(reports[owner], result.get("report", {}))
+        return {name: Reported(items[name], reports[name]) for name, _ in work}
+
+    def whole(self, title: str, task: str, dataset: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run a whole-dataset task once through the runner, cached under a fingerprint of its
+        whole payload (the model folder must still be there for a cached entry to count)."""
+        from xproj.label.train import INFO_FILE
+
+        key = self.cache.key(task, "whole-dataset", payload)
+        n = len(payload.get("train", ()))
+        with self.progress.stage(f"{title} ({dataset})", chunks=1, sentences=n) as bar:
+            got = self.cache.get(task, key)
+            if isinstance(got, dict) and (Path(got.get("model", "")) / INFO_FILE).is_file():
+                bar.advance(n, cached=True)
+                return got
+            result = self.runner.run_whole(task, payload)
+            self.cache.put(task, key, result)
+            bar.advance(n)
+        return result
 
 
 def run(
@@ -357,7 +367,7 @@ def run(
         "run %s: %d dataset(s), flow %s, runner %s, output %s",
         cfg.fingerprint(),
         len(cfg.datasets),
-        cfg.flow,
+        cfg.flow if isinstance(cfg.flow, str) else "custom",
         active.kind,
         out_dir,
         extra={"event": "run_start", "config": cfg.fingerprint(), "output": str(out_dir)},
@@ -376,79 +386,48 @@ def run(
     return RunResult(out_dir, results, report, summary, files)
 
 
-def _execute(cfg: RunConfig, stages: _Stages) -> list[DatasetResult]:
-    loaded = [_load_dataset(cfg, d) for d in cfg.datasets]
-    results = [r for r, _ in loaded]
-    by_name = {r.name: r for r in results}
+def executor(cfg: RunConfig, backend: Backend) -> Executor:
+    """The executor of ``cfg``'s flow and ``[[steps]]`` (components given as their specs)."""
     st = cfg.stages
-    work: list[tuple[str, dict[str, Any]]]
+    components: dict[str, Any] = {
+        "translator": st.translator,
+        "labeller": st.labeller,
+        "aligner": st.aligner,
+        "projectors": [(p.display_name, p) for p in st.projectors],
+    }
+    extra = [
+        ExtraStep(s.kind, s.name, tuple(s.inputs), s.refiner, dict(s.params)) for s in cfg.steps
+    ]
+    out_dir = cfg.output_dir
+    return Executor(
+        cfg.flow_def,
+        components,
+        backend,
+        src_lang=cfg.src_lang,
+        extra=extra,
+        model_dir=lambda dataset, step: str(out_dir / dataset / step),
+    )
 
-    if cfg.flow == "translate-train":
-        need = [r for r, d in zip(results, cfg.datasets) if d.translations is None]
-        if need:
-            assert st.translator is not None
-            spec = stages.spec("translator", st.translator.backend, st.translator.params)
-            work = [
-                (r.name, {"sentences": [s.sentence for s in r.sources], "tgt_lang": r.lang})
-                for r in need
-            ]
-            for name, items in stages.run("translate", spec, work).items():
-                by_name[name].targets = items
-                by_name[name].computed.add("translations")
-    else:
-        need = [
-            r for r, d in zip(results, cfg.datasets) if d.labels is None and d.translations is None
-        ]
-        if need:
-            assert st.translator is not None
-            spec = stages.spec("translator", st.translator.backend, st.translator.params)
-            work = [(r.name, {"sentences": r.targets, "tgt_lang": cfg.src_lang}) for r in need]
-            for name, items in stages.run("translate", spec, work).items():
-                by_name[name].translations = items
-                by_name[name].computed.add("translations")
-        need = [r for r, d in zip(results, cfg.datasets) if d.labels is None]
-        if need:
-            assert st.labeller is not None
-            spec = stages.spec("labeller", st.labeller.backend, st.labeller.params)
-            work = [(r.name, {"sentences": r.translations}) for r in need]
-            for name, items in stages.run("label", spec, work).items():
-                by_name[name].sources = items
-                by_name[name].computed.add("labels")
 
-    for r in results:
-        _check_parallel(r)
-    for r, (_, pending) in zip(results, loaded):
-        if "alignments" in pending:
-            path, links = pending["alignments"]
-            r.alignments = _alignments_from_links(path, links, r)
-    need = [r for r, d in zip(results, cfg.datasets) if d.alignments is None]
-    if need:
-        assert st.aligner is not None
-        spec = stages.spec("aligner", st.aligner.backend, st.aligner.params)
-        work = [
-            (r.name, {"sources": [s.sentence for s in r.sources], "targets": r.targets})
-            for r in need
-        ]
-        for name, items in stages.run("align", spec, work).items():
-            by_name[name].alignments = items
-            by_name[name].computed.add("alignments")
-
-    for p in st.projectors:
-        spec = stages.spec("projector", p.backend, p.params)
-        work = [
-            (r.name, {"sources": r.sources, "targets": r.targets, "alignments": r.alignments})
-            for r in results
-        ]
-        for name, items in stages.run(f"project {p.display_name}", spec, work).items():
-            by_name[name].projections[p.display_name] = items
+def _execute(cfg: RunConfig, backend: _Stages) -> list[DatasetResult]:
+    loaded = [_load_dataset(cfg, d) for d in cfg.datasets]
+    states = executor(cfg, backend).run([state for state, _ in loaded])
+    labelled, target = cfg.flow_def.steps[-1].reads[:2]
+    results = []
+    for d, (_, gold) in zip(states, loaded):
+        r = DatasetResult(d.name, d.lang)
+        r.sources = d.column(labelled)
+        r.targets = d.column(target)
+        r.alignments = d.column("alignments")
+        r.projections = d.methods
+        r.gold = gold
+        if target != "translations" and "translations" in d.columns:
+            r.translations = d.column("translations")
+        r.computed = set(d.computed)
+        r.models = dict(d.models)
+        r.reports = d.reports
+        results.append(r)
     return results
-
-
-def _check_parallel(r: DatasetResult) -> None:
-    if len(r.sources) != len(r.targets):  # a backend bug; the readers check the files
-        raise RuntimeError(
-            f"dataset {r.name}: {len(r.sources)} source sentences but {len(r.targets)} targets"
-        )
 
 
 # ---------------------------------------------------------------------- writing
@@ -466,6 +445,7 @@ def _write_outputs(cfg: RunConfig, results: list[DatasetResult], out_dir: Path) 
     for r in results:
         folder = out_dir / r.name
         folder.mkdir(parents=True, exist_ok=True)
+        files += [Path(m) for m in r.models.values()]  # written by the train steps
         r_skipped: dict[str, int] = {}
         for method, projections in r.projections.items():
             path = folder / f"{method}.conll"
@@ -491,7 +471,7 @@ def _write_outputs(cfg: RunConfig, results: list[DatasetResult], out_dir: Path) 
             os.replace(tmp, path)
             files.append(path)
         if "translations" in r.computed:
-            trans = r.targets if cfg.flow == "translate-train" else (r.translations or [])
+            trans = r.targets if cfg.flow_def.entry == "source" else (r.translations or [])
             path = folder / "translations.txt"
             tmp = _atomic(path)
             tmp.write_text("".join(s.text + "\n" for s in trans), encoding="utf-8")
@@ -525,7 +505,11 @@ def _evaluate(
     from xproj.eval.stats import projection_stats
 
     label_map = dict(cfg.evaluation.label_map) or None
-    methods = tuple(p.display_name for p in cfg.stages.projectors)
+    methods = (*(p.display_name for p in cfg.stages.projectors), *(s.name for s in cfg.steps))
+    # methods whose entities are the labelled side's (projectors, refiners); votes and trained
+    # models label the target themselves
+    projected = {p.display_name for p in cfg.stages.projectors}
+    projected |= {s.name for s in cfg.steps if s.kind == "refine"}
     scores: dict[str, dict[str, dict[str, Any]]] = {}
     stats: dict[str, dict[str, dict[str, Any]]] = {}
     for r, d in zip(results, cfg.datasets):
@@ -533,9 +517,8 @@ def _evaluate(
         stats[r.name] = {}
         for m in methods:
             projections = r.projections[m]
-            stats[r.name][m] = projection_stats(
-                projections, sources=r.sources, gold=r.gold
-            ).to_dict()
+            sources = r.sources if m in projected else None
+            stats[r.name][m] = projection_stats(projections, sources=sources, gold=r.gold).to_dict()
             if r.gold is None:
                 continue
             try:
@@ -554,6 +537,7 @@ def _evaluate(
         {r.name: r.lang for r in results},
         scores,
         stats,
+        {r.name: r.reports for r in results},
     )
     return report, scores
 
@@ -588,6 +572,7 @@ def _summary(
                 "sentences": len(r),
                 "empty_targets": sum(1 for t in r.targets if not t.words),
                 "methods": methods,
+                "reports": r.reports,
             }
         )
     return RunSummary(

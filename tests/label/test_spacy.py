@@ -59,12 +59,12 @@ def test_auto_normalisation_is_on_for_english(ruler_en: Path) -> None:
     assert raw[1].tags == ("B-LOC", "I-LOC", "O", "O")
     lab = SpacyLabeller(model=ruler_en)
     assert lab.normaliser == SpanNormaliser(lang="en")
-    out = lab.label(batch)
+    result = lab.label_reported(batch)
+    out = result.items
     assert out[0].tags == ("O", "B-ORG", "I-ORG", "O", "O", "B-PER")
     assert out[1].tags == ("B-LOC", "O", "O", "O")
-    assert lab.last_normalisation is not None
-    assert lab.last_normalisation.to_dict()["titles"] == 1
-    assert lab.last_normalisation.changed == 3
+    assert result.report["normalisation"]["titles"] == 1
+    assert result.report["normalisation"]["changed"] == 3
 
 
 def test_auto_normalisation_follows_the_pipeline_language(tmp_path: Path) -> None:

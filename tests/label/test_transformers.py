@@ -207,8 +207,9 @@ def test_normalise_option_applies_the_normaliser(
 ) -> None:
     plain = TransformersLabeller(model=tiny_bert).label(sentences)
     lab = TransformersLabeller(model=tiny_bert, normalise=SpanNormaliser())
-    assert lab.label(sentences) == SpanNormaliser().normalise(plain)
-    assert lab.last_normalisation is not None and lab.last_normalisation.spans > 0
+    result = lab.label_reported(sentences)
+    assert result.items == SpanNormaliser().normalise(plain)
+    assert result.report["normalisation"]["spans"] > 0
 
 
 def test_registry_builds_it_by_name(sentences: list[Sentence], tiny_bert: Path) -> None:

@@ -27,9 +27,19 @@ PROJECTORS = xproj.projectors.names()
 ALIGNERS = xproj.aligners.names()
 
 
+# wrappers need the component they wrap
+WRAPPED = {
+    "normalised": {
+        "projector": {"type": "heuristic"},
+        "normaliser": {"type": "spans", "lang": "es"},
+        "complete_names": True,
+    }
+}
+
+
 @pytest.mark.parametrize("name", PROJECTORS)
 def test_registered_projector_conforms(name: str) -> None:
-    check_projector(xproj.projectors.get(name), n=200, seed=0)
+    check_projector(xproj.projectors.build(name, WRAPPED.get(name)), n=200, seed=0)
 
 
 # --- hypothesis: random sentences, entities and alignments -----------------------------------
@@ -85,7 +95,7 @@ def _property_settings(f: Callable[..., Any]) -> Callable[..., Any]:
 def test_property_valid_iob2_in_bounds_no_overlap_one_output_per_input(
     name: str, batch: list[tuple[LabelledSentence, Sentence, Alignment]]
 ) -> None:
-    projector = xproj.projectors.get(name)
+    projector = xproj.projectors.build(name, WRAPPED.get(name))
     sources = [b[0] for b in batch]
     targets = [b[1] for b in batch]
     alignments = [b[2] for b in batch]

@@ -52,7 +52,7 @@ class Fixed(Scorer):
 
 def test_registered_under_greedy() -> None:
     assert type(xproj.projectors.get("greedy")) is GreedyProjector
-    assert GreedyProjector.name == "greedy"
+    assert xproj.projectors.name_of(GreedyProjector) == "greedy"
     assert isinstance(GreedyProjector(), AcceptsCandidates)
 
 
@@ -163,11 +163,12 @@ def test_parameters_are_validated_and_nested() -> None:
     assert GreedyProjector(n_proj=2) != GreedyProjector()
 
 
-def test_last_stats_and_match_expose_the_solution() -> None:
+def test_the_report_and_match_expose_the_solution() -> None:
     g = GreedyProjector()
     src = LabelledSentence(("a", "b"), (Span(0, 1, "PER"),))
-    m = g.match([src], [Sentence(("x", "y"))], [Alignment(2, 2, ((0, 1),))])
-    assert g.last_stats is not None and g.last_stats.sentences == 1
+    args = ([src], [Sentence(("x", "y"))], [Alignment(2, 2, ((0, 1),))])
+    m = g.match(*args)
+    assert g.project_reported(*args).report["solver"]["sentences"] == 1
     assert m.solution.objective.tolist() == [1.0]
     assert m.instance.n_pairs == int((m.scores > 0).sum())
 

@@ -34,7 +34,7 @@ def spans_of(p: xproj.Projection) -> list[tuple[int, int, str, int]]:
 
 def test_registered_under_heuristic() -> None:
     assert type(xproj.projectors.get("heuristic")) is HeuristicProjector
-    assert HeuristicProjector.name == "heuristic"
+    assert xproj.projectors.name_of(HeuristicProjector) == "heuristic"
 
 
 def test_one_to_one_projection_carries_label_source_score_and_method() -> None:

@@ -199,7 +199,7 @@ def test_a_labeller_without_probabilities_needs_hard_labels() -> None:
     with pytest.raises(ParameterError, match="pass hard_labels=True"):
         NERScorer(labeller=CapsLabeller())
     with pytest.raises(ParameterError, match="'labeller' parameter of NERScorer"):
-        NERScorer(labeller="spacy")
+        NERScorer(labeller="spacy")  # type: ignore[arg-type]
     src = LabelledSentence(("Ana", "Lima"), (Span(0, 2, "PER"),))
     batch = _batch([src], [Sentence(("canta", "Ana", "Lima"))])
     got = NERScorer(labeller=CapsLabeller(), hard_labels=True, threshold=0.0).score_matrices(batch)[

@@ -61,9 +61,10 @@ def test_the_projector_wrapper_projects_then_normalises() -> None:
     p = NormalisingProjector(projector=inner, normaliser=norm)
     direct = inner.project([src], [tgt], [ali])
     expected, _ = normalise_projections(direct, norm)
-    assert p.project([src], [tgt], [ali]) == expected
+    result = p.project_reported([src], [tgt], [ali])
+    assert result.items == expected
     assert expected[0].tags == ("O", "O", "O", "O", "B-PER")
-    assert p.last_normalisation is not None and p.last_normalisation.dropped == 1
+    assert result.report["normalisation"]["dropped"] == 1
     assert p.get_params()["projector__max_gap"] == inner.max_gap
 
 
@@ -109,5 +110,6 @@ def test_normalising_projector_with_name_completion_only() -> None:
     tgt = Sentence(("en", "Buenos", "Aires"), "es")
     ali = Alignment(3, 3, ((0, 0), (2, 2)))
     p = NormalisingProjector(projector=HeuristicProjector(), complete_names=True)
-    assert p.project([src], [tgt], [ali])[0].tags == ("O", "B-LOC", "I-LOC")
-    assert p.last_completed == 1 and p.last_normalisation is None
+    result = p.project_reported([src], [tgt], [ali])
+    assert result.items[0].tags == ("O", "B-LOC", "I-LOC")
+    assert result.report == {"completed": 1}  # no normaliser: no normalisation counts

@@ -76,7 +76,8 @@ def test_spanish_to_english() -> None:
         S("Me gusta el agua fría ."),
         S("El libro está sobre la mesa ."),
     ]
-    out = tr.translate(batch, "en")
+    result = tr.translate_reported(batch, "en")
+    out = result.items
     assert len(out) == len(batch)
     assert all(o.lang == "en" for o in out)
     assert {"house", "big"} <= set(lower(out[0]))
@@ -85,9 +86,9 @@ def test_spanish_to_english() -> None:
     assert "water" in lower(out[3])
     assert {"book", "table"} <= set(lower(out[4]))
     assert all(o.words[-1] == "." for o in out)  # final punctuation kept
-    assert tr.last_texts is not None and tr.last_texts[0] == "The house is big ."
-    report = tr.last_report
-    assert report is not None and report.n_calls == 1 and report.n_sentences == 5
+    assert result.per_item["texts"][0] == "The house is big ."
+    report = result.report
+    assert report["n_calls"] == 1 and report["n_sentences"] == 5
 
 
 @needs_apertium
@@ -104,11 +105,12 @@ def test_english_to_spanish_and_basque_to_english() -> None:
 def test_mixed_languages_one_process_per_pair_in_order() -> None:
     tr = ApertiumTranslator()
     batch = [S("La casa ."), S("Etxea .", "eu"), S("El perro ."), S("The house .", "en")]
-    out = tr.translate(batch, "en")
+    result = tr.translate_reported(batch, "en")
+    out = result.items
     assert "house" in lower(out[0]) and "house" in lower(out[1]) and "dog" in lower(out[2])
     assert out[3].words == ("The", "house", ".")
-    report = tr.last_report
-    assert report is not None and (report.n_calls, report.n_identity) == (2, 1)
+    report = result.report
+    assert (report["n_calls"], report["n_identity"]) == (2, 1)
 
 
 @needs_apertium
@@ -118,10 +120,11 @@ def test_unknown_word_marks_are_stripped_and_counted() -> None:
     assert "xyzzyq" in out[0].words and not any("*" in w for w in out[0].words)
     assert out[1].words == ()
     kept = ApertiumTranslator(strip_marks=False)
-    out = kept.translate(batch, "en")
+    result = kept.translate_reported(batch, "en")
+    out = result.items
     assert "*xyzzyq" in out[0].text.replace("* ", "*")
-    report = kept.last_report
-    assert report is not None and report.n_unknown == 1 and report.n_empty == 1
+    report = result.report
+    assert report["n_unknown"] == 1 and report["n_empty"] == 1
 
 
 @needs_apertium
@@ -153,11 +156,11 @@ def test_europarl_spanish_batch_keeps_every_sentence(shared_data: Path) -> None:
     sentences = [s.sentence for s in read_conll(europarl_es, lang="es")[:200]]
     tr = ApertiumTranslator()
     start = time.perf_counter()
-    out = tr.translate(sentences, "en")
+    result = tr.translate_reported(sentences, "en")
+    out = result.items
     elapsed = time.perf_counter() - start
     assert len(out) == 200
     assert sum(len(o) == 0 for o in out) == sum(len(s) == 0 for s in sentences)
-    report = tr.last_report
-    assert report is not None and report.n_calls == 1
+    assert result.report["n_calls"] == 1
     # a generous bound (one process, milliseconds per sentence): catches one process per sentence
     assert elapsed < 60

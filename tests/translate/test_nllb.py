@@ -13,8 +13,9 @@ import pytest
 
 import xproj
 from xproj.errors import InputError, MissingExtraError, ParameterError
+from xproj.reported import Reported
 from xproj.text import split_words
-from xproj.translate.nllb import NLLBTranslator, plan_pieces
+from xproj.translate.nllb import NLLBReport, NLLBTranslator, plan_pieces
 from xproj.types import Sentence
 
 
@@ -46,11 +47,16 @@ SENTENCES = [
 ]
 
 
-def quiet(tr: NLLBTranslator, sentences: list[Sentence], tgt: str) -> list[Sentence]:
+def quiet_reported(tr: NLLBTranslator, sentences: list[Sentence], tgt: str) -> Reported[Sentence]:
     """Translate, ignoring the generation-limit warning (random models never stop by themselves)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return tr.translate(sentences, tgt)
+        return tr.translate_reported(sentences, tgt)
+
+
+def quiet(tr: NLLBTranslator, sentences: list[Sentence], tgt: str) -> list[Sentence]:
+    """:func:`quiet_reported`'s translations."""
+    return quiet_reported(tr, sentences, tgt).items
 
 
 # -- planning pieces (pure) -----------------------------------------------------------------
@@ -89,12 +95,12 @@ def test_plan_pieces_rejects_a_word_longer_than_the_budget() -> None:
 def test_translates_by_path_one_output_per_input(tiny_nllb: Path) -> None:
     tr = NLLBTranslator(model=tiny_nllb, num_beams=2, max_new_tokens=6, batch_size=4)
     batch = [*SENTENCES, Sentence((), "es")]
-    out = quiet(tr, batch, "fr")
+    result = quiet_reported(tr, batch, "fr")
+    out = result.items
     assert len(out) == len(batch)
     assert all(o.lang == "fr" for o in out)
     assert out[-1].words == ()
-    report = tr.last_report
-    assert report is not None
+    report = NLLBReport(**result.report)
     assert (report.n_sentences, report.n_empty, report.n_split, report.n_pieces) == (7, 1, 0, 6)
     # a random model may end a translation at once (an empty output, counted) or run on to
     # the generation limit (counted too)
@@ -102,8 +108,9 @@ def test_translates_by_path_one_output_per_input(tiny_nllb: Path) -> None:
     assert sum(len(o) > 0 for o in out) >= 3
     assert report.n_length_limited >= sum(len(o) > 0 for o in out)
     # the decoded texts before word splitting are kept, one per sentence
-    assert tr.last_texts is not None and len(tr.last_texts) == len(batch)
-    assert [tuple(split_words(t)) for t in tr.last_texts] == [o.words for o in out]
+    texts = result.per_item["texts"]
+    assert len(texts) == len(batch)
+    assert [tuple(split_words(t)) for t in texts] == [o.words for o in out]
 
 
 def test_the_forced_first_token_is_the_target_language_code(tiny_nllb: Path) -> None:
@@ -146,9 +153,9 @@ def test_long_sentences_are_split_and_rejoined(tiny_nllb: Path) -> None:
         model=tiny_nllb, num_beams=1, max_new_tokens=5, max_length=budget + probe.load().n_special
     )
     tok = tr.load().tokenizer
-    [out] = quiet(tr, [long], "fr")
-    report = tr.last_report
-    assert report is not None and report.n_split == 1 and report.n_pieces >= 2
+    result = quiet_reported(tr, [long], "fr")
+    [out] = result.items
+    assert result.report["n_split"] == 1 and result.report["n_pieces"] >= 2
     # the pieces are cut at sentence punctuation, so each part translated alone gives the same
     pieces = plan_pieces(
         long.words,
@@ -171,9 +178,10 @@ def test_a_word_too_long_for_the_model_is_an_error(tiny_nllb: Path) -> None:
 def test_sentences_in_several_languages_and_the_target_language(tiny_nllb: Path) -> None:
     tr = NLLBTranslator(model=tiny_nllb, num_beams=1, max_new_tokens=4)
     batch = [S("La casa"), S("The house", "en"), S("Das Haus", "de"), S("La maison", "fr")]
-    out = quiet(tr, batch, "fr")
+    result = quiet_reported(tr, batch, "fr")
+    out = result.items
     assert out[3].words == ("La", "maison")  # already French: unchanged
-    assert tr.last_report is not None and tr.last_report.n_identity == 1
+    assert result.report["n_identity"] == 1
     # each source language is grouped and translated with its own source token: the same
     # text given as English or as Spanish is encoded differently
     tok = tr.load().tokenizer

@@ -114,11 +114,11 @@ def test_placeholders_are_sent_and_the_names_put_back() -> None:
 def test_titles_of_the_sentence_language_come_from_the_normaliser_presets() -> None:
     tr = Table(table={"El señor Zxqa habló en Zxqb .": "The gentleman Zxqa spoke in Zxqb ."})
     p = NameProtectingTranslator(translator=tr)
-    out = p.translate(ES[:1], "en")
+    result = p.translate_reported(ES[:1], "en")
+    out = result.items
     assert out[0].text == "The gentleman de Palacio spoke in Bruselas ."
     assert p.runs(ES[0]) == [(2, 4), (6, 7)]
-    assert p.last_report is not None
-    assert p.last_report.to_dict() == {
+    assert result.report == {
         "sentences": 1,
         "protected_sentences": 1,
         "runs": 2,
@@ -146,11 +146,11 @@ def test_a_lost_placeholder_means_translating_that_sentence_again_unprotected(ba
         }
     )
     p = NameProtectingTranslator(translator=tr)
-    out = p.translate(ES[:2], "en")
+    result = p.translate_reported(ES[:2], "en")
+    out = result.items
     assert [o.text for o in out] == ["The gentleman of Palace spoke in Brussels .", "Hello ."]
     assert tr.calls[1] == ["El señor de Palacio habló en Bruselas ."]
-    assert p.last_report is not None
-    assert (p.last_report.n_fallback, p.last_report.n_runs) == (1, 0)
+    assert (result.report["fallback"], result.report["runs"]) == (1, 0)
 
 
 class PersonLabeller(Labeller):
@@ -181,14 +181,14 @@ def test_a_labeller_keeps_only_the_runs_it_calls_persons() -> None:
         }
     )
     p = NameProtectingTranslator(translator=tr, labeller=PersonLabeller())
-    out = p.translate(ES, "en")
+    result = p.translate_reported(ES, "en")
+    out, report = result.items, result.report
     assert [o.text for o in out] == [
         "The gentleman de Palacio spoke in Brussels .",
         "Hello .",
         "Today came Ana Lima",
     ]
-    assert p.last_report is not None
-    assert (p.last_report.n_runs, p.last_report.n_words) == (2, 4)
+    assert (report["runs"], report["words"]) == (2, 4)
     assert len(tr.calls) == 2  # everything protected, then only the persons
     with_loc = NameProtectingTranslator(
         translator=tr, labeller=PersonLabeller(), keep_labels=("PER", "LOC")
@@ -217,9 +217,10 @@ def test_with_real_apertium() -> None:
     ]
     plain = ApertiumTranslator().translate(es, "en")
     p = NameProtectingTranslator(translator=ApertiumTranslator())
-    out = p.translate(es, "en")
+    result = p.translate_reported(es, "en")
+    out, report = result.items, result.report
     assert "Palace" in plain[0].words  # what protection is for
     assert out[0].words[:4] == ("The", "gentleman", "de", "Palacio")
     assert out[0].words[-3:] == ("Plooij-van", "Gorsel", ".")
     assert out[1].words == ()
-    assert p.last_report is not None and p.last_report.n_fallback == 0
+    assert report["fallback"] == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from xproj._batch import check_same_length
 from xproj.params import Component
@@ -21,8 +20,6 @@ class Aligner(Component, ABC):
     Subclasses implement :meth:`_align`; :meth:`align` checks the batch and the result.
     Empty sentences on either side yield an alignment without links.
     """
-
-    name: ClassVar[str] = ""
 
     def align(self, sources: Sequence[Sentence], targets: Sequence[Sentence]) -> list[Alignment]:
         """Align a batch; one :class:`Alignment` per sentence pair, in input order."""

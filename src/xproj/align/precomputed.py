@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from xproj.align.base import Aligner
 from xproj.errors import InputError, ParameterError
@@ -35,7 +34,6 @@ class PrecomputedAligner(Aligner):
     ((0, 1), (1, 0))
     """
 
-    name: ClassVar[str] = "precomputed"
     path: str | Path | None = None
     one_based: bool = False
     links: Sequence[Sequence[tuple[int, int]]] | None = None

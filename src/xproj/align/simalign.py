@@ -34,7 +34,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -171,8 +171,6 @@ class SimAlignAligner(Aligner):
     xproj.errors.ParameterError: The 'method' parameter of SimAlignAligner must be one of \
 'argmax', 'itermax', 'match'. Got 'mai' instead.
     """
-
-    name: ClassVar[str] = "simalign"
 
     model: str | None = None
     layer: int | None = None

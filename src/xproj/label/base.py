@@ -5,9 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from xproj.params import Component
+from xproj.reported import Reported
 from xproj.types import LabelledSentence, Sentence
 
 __all__ = ["Labeller"]
@@ -17,25 +17,34 @@ __all__ = ["Labeller"]
 class Labeller(Component, ABC):
     """Finds entity spans in sentences, keeping the caller's words.
 
-    Subclasses implement :meth:`_label`; :meth:`label` guarantees one output per input with
-    the same words.
+    Subclasses implement :meth:`_label` (returning the labelled sentences, or a
+    :class:`~xproj.reported.Reported` with a report on the call); :meth:`label` guarantees
+    one output per input with the same words.
     """
-
-    name: ClassVar[str] = ""
 
     def label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
         """Label a batch; one :class:`LabelledSentence` out per sentence in, same words."""
-        out = self._label(sentences)
+        return self._checked(sentences).items
+
+    def label_reported(self, sentences: Sequence[Sentence]) -> Reported[LabelledSentence]:
+        """:meth:`label`, with the backend's report on the call (empty if it has none)."""
+        return self._checked(sentences)
+
+    def _checked(self, sentences: Sequence[Sentence]) -> Reported[LabelledSentence]:
+        # one call deep from both public methods, so warnings point at their caller
+        out = Reported.of(self._label(sentences))
         if len(out) != len(sentences):
             raise RuntimeError(
                 f"{type(self).__name__} returned {len(out)} labelled sentences for "
                 f"{len(sentences)} sentences"
             )
-        for k, (s, o) in enumerate(zip(sentences, out)):
+        for k, (s, o) in enumerate(zip(sentences, out.items)):
             if s.words != o.words:
                 raise RuntimeError(f"{type(self).__name__} changed the words of sentence {k}")
         return out
 
     @abstractmethod
-    def _label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
+    def _label(
+        self, sentences: Sequence[Sentence]
+    ) -> list[LabelledSentence] | Reported[LabelledSentence]:
         """Label a batch."""

@@ -42,10 +42,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from xproj.label.base import Labeller
 from xproj.params import InstanceOf, Predicate
+from xproj.reported import Reported
 from xproj.types import LabelledSentence, Sentence, Span
 
 __all__ = ["QUOTES", "HidingLabeller", "is_quote_word"]
@@ -71,7 +71,6 @@ class HidingLabeller(Labeller):
         A function from a word to whether to hide it (default: :func:`is_quote_word`).
     """
 
-    name: ClassVar[str] = "hiding"
     labeller: Labeller
     hide: Callable[[str], bool] = is_quote_word
     _constraints = {
@@ -79,10 +78,11 @@ class HidingLabeller(Labeller):
         "hide": Predicate(callable, "a function from a word to a bool"),
     }
 
-    def _label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
+    def _label(self, sentences: Sequence[Sentence]) -> Reported[LabelledSentence]:
         keep = [[i for i, w in enumerate(s.words) if not self.hide(w)] for s in sentences]
         views = [Sentence(tuple(s.words[i] for i in k), s.lang) for s, k in zip(sentences, keep)]
-        labelled = self.labeller.label(views)
+        inner = self.labeller.label_reported(views)
+        labelled = inner.items
         out = []
         for s, k, lab in zip(sentences, keep, labelled):
             spans = []
@@ -94,4 +94,4 @@ class HidingLabeller(Labeller):
                         start = k[i]
                 spans.append(Span(start, k[sp.end - 1] + 1, sp.label, sp.score))
             out.append(LabelledSentence(s.words, tuple(spans), s.lang))
-        return out
+        return Reported(out, inner.report)  # the wrapped labeller's report

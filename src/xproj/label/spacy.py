@@ -10,13 +10,14 @@ import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from xproj._extras import import_extra
 from xproj.errors import ParameterError
 from xproj.label.base import Labeller
-from xproj.label.normalise import PRESETS, NormalisationStats, SpanNormaliser, map_labels
+from xproj.label.normalise import PRESETS, SpanNormaliser, map_labels
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
+from xproj.reported import Reported
 from xproj.types import LabelledSentence, Sentence, Span
 
 __all__ = ["CONLL_IDENTITY", "ONTONOTES_TO_CONLL", "SpacyLabeller"]
@@ -89,10 +90,10 @@ class SpacyLabeller(Labeller):
         ``tok2vec``/``transformer`` components they listen to, and skips the tagger, parser,
         lemmatizer and the like, which do not change the entities.
 
-    Attributes
-    ----------
-    last_normalisation
-        What normalisation changed in the last :meth:`label` call (``None`` without one).
+    Reports
+    -------
+    With a normaliser, :meth:`label_reported`'s report holds what it changed under
+    ``normalisation`` (:class:`~xproj.label.normalise.NormalisationStats`).
 
     Examples
     --------
@@ -103,15 +104,11 @@ class SpacyLabeller(Labeller):
     ('O', 'B-ORG', 'O', 'O', 'B-LOC', 'O')
     """
 
-    name: ClassVar[str] = "spacy"
     model: str | Path = "en_core_web_sm"
     label_map: Mapping[str, str] | None = None
     normalise: SpanNormaliser | Literal["auto"] | None = "auto"
     batch_size: int = 256
     components: tuple[str, ...] | None = None
-    last_normalisation: NormalisationStats | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
     _nlp: Any = field(default=None, init=False, repr=False, compare=False)
     _disabled: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
     _normaliser: SpanNormaliser | None = field(default=None, init=False, repr=False, compare=False)
@@ -196,7 +193,7 @@ class SpacyLabeller(Labeller):
         _ = self.nlp
         return self._normaliser
 
-    def _label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
+    def _label(self, sentences: Sequence[Sentence]) -> Reported[LabelledSentence]:
         from spacy.tokens import Doc
 
         nlp = self.nlp
@@ -209,11 +206,10 @@ class SpacyLabeller(Labeller):
             spans = tuple(Span(e.start, e.end, e.label_) for e in doc.ents)
             spans = map_labels(spans, self._table, sentence=k, source=f"spaCy {self.model!r}")
             out.append(LabelledSentence(s.words, spans, s.lang))
-        if self._normaliser is not None:
-            out, self.last_normalisation = self._normaliser.normalise_with_stats(out)
-        else:
-            self.last_normalisation = None
-        return out
+        if self._normaliser is None:
+            return Reported(out)
+        out, stats = self._normaliser.normalise_with_stats(out)
+        return Reported(out, {"normalisation": stats.to_dict()})
 
 
 def _load_pipeline(spacy: Any, model: str | Path) -> Any:

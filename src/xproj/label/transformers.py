@@ -15,7 +15,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from xproj.errors import InputError, ParameterError
 from xproj.label.base import Labeller
 from xproj.label.normalise import NormalisationStats, SpanNormaliser
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
+from xproj.reported import Reported
 from xproj.types import LabelledSentence, Sentence, Span
 
 __all__ = [
@@ -287,7 +288,6 @@ class TransformersLabeller(Labeller):
     >>> lab.label([Sentence(("Angela", "Merkel", "visited", "Paris"))])  # doctest: +SKIP
     """
 
-    name: ClassVar[str] = "transformers"
     model: str | Path = DEFAULT_MODEL
     aggregation: Aggregation | str = Aggregation.FIRST
     batch_size: int = 32
@@ -298,9 +298,6 @@ class TransformersLabeller(Labeller):
     label_map: Mapping[str, str] | None = None
     normalise: SpanNormaliser | None = None
     add_prefix_space: bool | None = None
-    last_normalisation: NormalisationStats | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
     _loaded: _Loaded | None = field(default=None, init=False, repr=False, compare=False)
 
     _constraints = {
@@ -516,6 +513,11 @@ class TransformersLabeller(Labeller):
         One :class:`LabelProbabilities` per sentence in, in order; ``probs`` has one row per
         word (an empty sentence gets an empty ``(0, n_labels)`` array).
         """
+        return self._label_with_stats(sentences)[0]
+
+    def _label_with_stats(
+        self, sentences: Sequence[Sentence]
+    ) -> tuple[list[LabelProbabilities], NormalisationStats | None]:
         windows, ids, word_ids = self._preprocess(sentences)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
         window_probs: list[np.ndarray] = [np.zeros(0)] * len(ids)
@@ -524,17 +526,15 @@ class TransformersLabeller(Labeller):
             for i, p in zip(chunk, self._forward([ids[i] for i in chunk])):
                 window_probs[i] = p
         out = self._postprocess(sentences, windows, word_ids, window_probs)
-        if self.normalise is not None:
-            normed, self.last_normalisation = self.normalise.normalise_with_stats(
-                [o.sentence for o in out]
-            )
-            out = [LabelProbabilities(n, o.probs, o.labels) for n, o in zip(normed, out)]
-        else:
-            self.last_normalisation = None
-        return out
+        if self.normalise is None:
+            return out, None
+        normed, stats = self.normalise.normalise_with_stats([o.sentence for o in out])
+        return [LabelProbabilities(n, o.probs, o.labels) for n, o in zip(normed, out)], stats
 
-    def _label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
-        return [r.sentence for r in self.label_with_probs(sentences)]
+    def _label(self, sentences: Sequence[Sentence]) -> Reported[LabelledSentence]:
+        out, stats = self._label_with_stats(sentences)
+        report = {} if stats is None else {"normalisation": stats.to_dict()}
+        return Reported([r.sentence for r in out], report)
 
 
 def _model_limit(tokenizer: Any, config: Any) -> int:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from xproj._batch import check_same_length
 from xproj.errors import InputError
 from xproj.params import Component
+from xproj.reported import Reported
 from xproj.types import Alignment, LabelledSentence, Projection, Sentence, Span
 
 __all__ = ["AcceptsCandidates", "Projector", "check_projection_inputs"]
@@ -42,8 +43,6 @@ class Projector(Component, ABC):
     target is empty (all its source entities are then reported as unprojected).
     """
 
-    name: ClassVar[str] = ""
-
     def project(
         self,
         sources: Sequence[LabelledSentence],
@@ -51,8 +50,26 @@ class Projector(Component, ABC):
         alignments: Sequence[Alignment],
     ) -> list[Projection]:
         """Project a batch; lists in, one :class:`Projection` per sentence out."""
+        return self._checked(sources, targets, alignments).items
+
+    def project_reported(
+        self,
+        sources: Sequence[LabelledSentence],
+        targets: Sequence[Sentence],
+        alignments: Sequence[Alignment],
+    ) -> Reported[Projection]:
+        """:meth:`project`, with the backend's report on the call (empty if it has none)."""
+        return self._checked(sources, targets, alignments)
+
+    def _checked(
+        self,
+        sources: Sequence[LabelledSentence],
+        targets: Sequence[Sentence],
+        alignments: Sequence[Alignment],
+    ) -> Reported[Projection]:
+        # one call deep from both public methods, so warnings point at their caller
         check_projection_inputs(sources, targets, alignments)
-        out = self._project(sources, targets, alignments)
+        out = Reported.of(self._project(sources, targets, alignments))
         if len(out) != len(sources):  # a backend bug, never the user's
             raise RuntimeError(
                 f"{type(self).__name__} returned {len(out)} projections for {len(sources)} "
@@ -66,8 +83,8 @@ class Projector(Component, ABC):
         sources: Sequence[LabelledSentence],
         targets: Sequence[Sentence],
         alignments: Sequence[Alignment],
-    ) -> list[Projection]:
-        """Project a checked batch."""
+    ) -> list[Projection] | Reported[Projection]:
+        """Project a checked batch (a :class:`~xproj.reported.Reported` to report on it)."""
 
 
 @runtime_checkable

@@ -49,7 +49,7 @@ class GreedyProjector(MatchingProjector):
     ProjectedSpan(start=2, end=3, label='PER', source=0, score=1.0, method='greedy')
     """
 
-    name: ClassVar[str] = "greedy"
+    span_method: ClassVar[str] = "greedy"
 
     def make_solver(self) -> GreedySolver:
         return GreedySolver(n_proj=self.n_proj)

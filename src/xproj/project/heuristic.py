@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from xproj.params import InstanceOf, Interval, NoneOr, Predicate
 from xproj.project.base import Projector
@@ -168,8 +167,6 @@ class HeuristicProjector(Projector):
     ...     print(e)
     The 'max_gap' parameter of HeuristicProjector must be an int >= 0. Got -1 instead.
     """
-
-    name: ClassVar[str] = "heuristic"
 
     max_gap: int = 1
     only_i: bool = False

@@ -43,8 +43,8 @@ class ILPProjector(MatchingProjector):
         When the constraint cannot be met (``"= 2"`` with one usable candidate):
         ``"relax"`` (default) takes the solution closest to it, then best in score, flags the
         sentence in :attr:`Matching.solution.relaxed <xproj.project.solvers.Solution>`, counts
-        it in :attr:`last_stats` and warns; ``"raise"`` raises
-        :class:`~xproj.errors.InputError` naming the sentence.
+        it in the solver statistics of :meth:`project_reported`'s report and warns; ``"raise"``
+        raises :class:`~xproj.errors.InputError` naming the sentence.
     time_limit
         Seconds per CBC run, or ``None``.
 
@@ -64,7 +64,7 @@ class ILPProjector(MatchingProjector):
     ParameterError
     """
 
-    name: ClassVar[str] = "ilp"
+    span_method: ClassVar[str] = "ilp"
     constraint: CountConstraint | str = CountConstraint.LE
     method: str = "auto"
     formulation: str = "clique"

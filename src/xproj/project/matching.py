@@ -22,6 +22,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -39,7 +40,8 @@ from xproj.project.candidates import (
     UnionCandidates,
 )
 from xproj.project.scorers import AlignmentScorer, Scorer
-from xproj.project.solvers import MatchingInstance, Solution, Solver, SolveStats
+from xproj.project.solvers import MatchingInstance, Solution, Solver
+from xproj.reported import Reported
 from xproj.types import Alignment, LabelledSentence, ProjectedSpan, Projection, Sentence, Span
 
 __all__ = ["Matching", "MatchingProjector"]
@@ -86,11 +88,12 @@ class MatchingProjector(Projector, ABC):
         Pairs scoring below this are never matched (pairs scoring 0 never are).
     """
 
+    #: The ``method`` of the :class:`~xproj.types.ProjectedSpan` objects this projector makes.
+    span_method: ClassVar[str] = ""
     candidates: CandidateExtractor = field(default_factory=NgramCandidates)
     scorer: Scorer = field(default_factory=AlignmentScorer)
     n_proj: int = 1
     min_score: float = 0.0
-    last_stats: SolveStats | None = field(default=None, init=False, repr=False, compare=False)
     _constraints = {
         "candidates": InstanceOf((CandidateExtractor,)),
         "scorer": InstanceOf((Scorer,)),
@@ -139,7 +142,6 @@ class MatchingProjector(Projector, ABC):
         scores = self.scorer.score(batch)
         instance, pair_index = MatchingInstance.from_batch(batch, scores, self.min_score)
         solution = self.make_solver().solve(instance)
-        self.last_stats = solution.stats
         self._report(solution, stacklevel=stacklevel)
         return Matching(batch, scores, instance, pair_index, solution)
 
@@ -164,8 +166,12 @@ class MatchingProjector(Projector, ABC):
         sources: Sequence[LabelledSentence],
         targets: Sequence[Sentence],
         alignments: Sequence[Alignment],
-    ) -> list[Projection]:
-        return self._projections(self._match(sources, targets, alignments, None, stacklevel=5))
+    ) -> Reported[Projection]:
+        m = self._match(sources, targets, alignments, None, stacklevel=6)
+        # the statistics without CBC's wall time: a report is part of a chunk's output, which
+        # must not depend on timing (cached, compared across runners)
+        stats = {k: v for k, v in m.solution.stats.to_dict().items() if k != "cbc_seconds"}
+        return Reported(self._projections(m), {"solver": stats})
 
     def _projections(self, m: Matching) -> list[Projection]:
         problems = m.batch.problems
@@ -181,7 +187,7 @@ class MatchingProjector(Projector, ABC):
         n = len(problems)
         offs = np.searchsorted(sent, np.arange(n + 1)).tolist()
         n_source = np.diff(problems.ent_offsets).tolist()
-        method = self.name
+        method = self.span_method
         out: list[Projection] = []
         for k, tgt in enumerate(problems.targets):
             spans = [

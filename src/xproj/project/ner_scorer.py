@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -188,8 +188,7 @@ class NERScorer(Scorer):
     words (:meth:`reset`, called by ``set_params``, clears the cache).
     """
 
-    name: ClassVar[str] = "ner"
-    labeller: Any
+    labeller: Labeller | ProvidesProbabilities
     alpha: float = 1.15
     threshold: float = 0.05
     class_free: bool = False
@@ -308,7 +307,6 @@ class LabellerCandidates(CandidateExtractor):
     [(1, 2)]
     """
 
-    name: ClassVar[str] = "labeller"
     labeller: Labeller
     _cache: dict[tuple[str, ...], list[tuple[int, int]]] = field(
         default_factory=dict, init=False, repr=False, compare=False

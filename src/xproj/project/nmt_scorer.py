@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -94,7 +94,6 @@ class NMTScorer(Scorer):
         does not know a language (naming the sentence).
     """
 
-    name: ClassVar[str] = "nmt"
     translator: NLLBTranslator = field(default_factory=NLLBTranslator)
     batch_size: int = 32
     src_lang: str | None = None

@@ -32,22 +32,23 @@ Examples
 ('B-ORG', 'O', 'O', 'B-PER', 'I-PER')
 >>> norm = SpanNormaliser(lang="es", honorific_labels=("PER", "ORG", "LOC", "MISC"))
 >>> p = NormalisingProjector(projector=HeuristicProjector(), normaliser=norm)
->>> out = p.project([src], [tgt], [ali])[0]
+>>> result = p.project_reported([src], [tgt], [ali])
+>>> out = result.items[0]
 >>> out.tags, out.unprojected
 (('O', 'O', 'O', 'O', 'B-PER'), (0,))
->>> p.last_normalisation.dropped, p.last_normalisation.titles
+>>> result.report["normalisation"]["dropped"], result.report["normalisation"]["titles"]
 (1, 1)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass
 
 from xproj.label.normalise import NormalisationStats, SpanNormaliser
 from xproj.params import InstanceOf, NoneOr
 from xproj.project.base import Projector
+from xproj.reported import Reported
 from xproj.types import Alignment, LabelledSentence, ProjectedSpan, Projection, Sentence, Span
 
 __all__ = ["NormalisingProjector", "complete_names", "normalise_projections"]
@@ -136,22 +137,16 @@ class NormalisingProjector(Projector):
     complete_names
         Extend spans to the capitalised name run they lie in (after normalising).
 
-    Attributes
-    ----------
-    last_normalisation : NormalisationStats
-        What the normaliser changed in the last :meth:`project` call.
-    last_completed : int
-        How many spans name completion extended in the last call.
+    Reports
+    -------
+    :meth:`project_reported`'s report holds the wrapped projector's report, what the
+    normaliser changed (``normalisation``, :class:`~xproj.label.normalise.NormalisationStats`)
+    and how many spans name completion extended (``completed``).
     """
 
-    name: ClassVar[str] = "normalised"
     projector: Projector
     normaliser: SpanNormaliser | None = None
     complete_names: bool = False
-    last_normalisation: NormalisationStats | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
-    last_completed: int = field(default=0, init=False, repr=False, compare=False)
     _constraints = {
         "projector": InstanceOf((Projector,)),
         "normaliser": NoneOr(InstanceOf((SpanNormaliser,))),
@@ -163,12 +158,12 @@ class NormalisingProjector(Projector):
         sources: Sequence[LabelledSentence],
         targets: Sequence[Sentence],
         alignments: Sequence[Alignment],
-    ) -> list[Projection]:
-        out = self.projector.project(sources, targets, alignments)
-        self.last_normalisation = None
+    ) -> Reported[Projection]:
+        inner = self.projector.project_reported(sources, targets, alignments)
+        out, report = inner.items, dict(inner.report)
         if self.normaliser is not None:
-            out, self.last_normalisation = normalise_projections(out, self.normaliser)
-        self.last_completed = 0
+            out, stats = normalise_projections(out, self.normaliser)
+            report["normalisation"] = stats.to_dict()
         if self.complete_names:
-            out, self.last_completed = complete_names(out)
-        return out
+            out, report["completed"] = complete_names(out)
+        return Reported(out, report)

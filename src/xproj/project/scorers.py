@@ -51,7 +51,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +74,6 @@ class Scorer(Component, ABC):
         Scores below this are set to 0 (so those pairs are never matched).
     """
 
-    name: ClassVar[str] = ""
     threshold: float = 0.0
 
     def score(self, batch: CandidateBatch) -> FloatArray:
@@ -124,7 +123,6 @@ class AlignmentScorer(Scorer):
     the candidate "Ana Lima" scores 2 * 2 / (2 + 2) = 1 and "Lima" 2 * 1 / (2 + 1) = 0.667.
     """
 
-    name: ClassVar[str] = "alignment"
     _constraints = {"threshold": _THRESHOLD}
 
     def scores_unlinked(self) -> bool:
@@ -182,7 +180,6 @@ class WeightedFusion(Scorer):
     WeightedFusion got 1 scorers but 2 weights; give one weight per scorer
     """
 
-    name: ClassVar[str] = "fusion"
     scorers: tuple[Scorer, ...]
     weights: tuple[float, ...] | None = None
     _constraints = {

@@ -20,7 +20,8 @@ from xproj.cache import StageCache, stage_fingerprint
 from xproj.errors import InputError, ParameterError, XprojError
 from xproj.params import Component
 from xproj.progress import Progress
-from xproj.types import Alignment, LabelledSentence, Sentence
+from xproj.reported import Reported, merge_reports
+from xproj.types import Alignment, LabelledSentence, Projection, Sentence
 
 __all__ = [
     "Runner",
@@ -30,8 +31,6 @@ __all__ = [
     "encode_chunk",
     "run_chunk",
 ]
-
-SLOTS = ("translator", "labeller", "aligner", "projector")
 
 
 @dataclass(frozen=True)
@@ -142,29 +141,46 @@ def encode_chunk(slot: str, **inputs: Any) -> dict[str, Any]:
     return out
 
 
+#: The input columns of each stage's chunks and the type each decodes to (strings stay strings).
+COLUMNS: dict[str, dict[str, Any]] = {
+    "translator": {"sentences": Sentence, "tgt_lang": str},
+    "labeller": {"sentences": Sentence},
+    "aligner": {"sources": Sentence, "targets": Sentence},
+    "projector": {"sources": LabelledSentence, "targets": Sentence, "alignments": Alignment},
+    "refiner": {"targets": Sentence, "labels": LabelledSentence, "projections": Projection},
+}
+#: The type of each stage's output items.
+OUTPUTS: dict[str, Any] = {
+    "translator": Sentence,
+    "labeller": LabelledSentence,
+    "aligner": Alignment,
+    "projector": Projection,
+    "refiner": Projection,
+}
+
+
 def run_chunk(
     component: Any, slot: str, payload: dict[str, Any], batch_size: int | None
 ) -> dict[str, Any]:
-    """Compute one chunk: decode ``payload``, call the backend in batches, encode the output."""
-    if slot == "translator":
-        sents = [Sentence.from_dict(d) for d in payload["sentences"]]
-        tgt = payload["tgt_lang"]
-        out: list[Any] = _batched(lambda s: component.translate(s, tgt), batch_size, sents)
-    elif slot == "labeller":
-        sents = [Sentence.from_dict(d) for d in payload["sentences"]]
-        out = _batched(component.label, batch_size, sents)
-    elif slot == "aligner":
-        src = [Sentence.from_dict(d) for d in payload["sources"]]
-        tgt_s = [Sentence.from_dict(d) for d in payload["targets"]]
-        out = _batched(component.align, batch_size, src, tgt_s)
-    elif slot == "projector":
-        lsrc = [LabelledSentence.from_dict(d) for d in payload["sources"]]
-        tgt_s = [Sentence.from_dict(d) for d in payload["targets"]]
-        ali = [Alignment.from_dict(d) for d in payload["alignments"]]
-        out = _batched(component.project, batch_size, lsrc, tgt_s, ali)
-    else:
-        raise ValueError(f"unknown stage {slot!r}; expected one of {', '.join(SLOTS)}")
-    return {"items": [x.to_dict() for x in out]}
+    """Compute one chunk: decode ``payload``, call the backend in batches
+    (:func:`~xproj.executor.call_stage`), encode the output (``{"items": [...], "report":
+    {...}}``, the report merged over the batches)."""
+    from xproj.executor import call_stage
+
+    if slot not in COLUMNS:
+        raise ValueError(f"unknown stage {slot!r}; expected one of {', '.join(COLUMNS)}")
+    fixed = {k: payload[k] for k, t in COLUMNS[slot].items() if t is str}
+    names = [k for k, t in COLUMNS[slot].items() if t is not str]
+    lists = [[COLUMNS[slot][k].from_dict(d) for d in payload[k]] for k in names]
+    out = _batched(
+        lambda *cols: call_stage(component, slot, **fixed, **dict(zip(names, cols))),
+        batch_size,
+        *lists,
+    )
+    result: dict[str, Any] = {"items": [x.to_dict() for x in out.items]}
+    if out.report:
+        result["report"] = out.report
+    return result
 
 
 def run_chunk_or_error(
@@ -204,30 +220,26 @@ def raise_chunk_error(job: StageJob, i: int, error: dict[str, Any]) -> None:
 
 def decode_items(slot: str, result: dict[str, Any]) -> list[Any]:
     """The objects of a chunk's output (Sentence, LabelledSentence, Alignment, Projection)."""
-    from xproj.types import Projection
-
-    cls: Any = {
-        "translator": Sentence,
-        "labeller": LabelledSentence,
-        "aligner": Alignment,
-        "projector": Projection,
-    }[slot]
+    cls = OUTPUTS[slot]
     return [cls.from_dict(d) for d in result["items"]]
 
 
-def _batched(fn: Any, batch_size: int | None, *columns: Sequence[Any]) -> list[Any]:
+def _batched(fn: Any, batch_size: int | None, *columns: Sequence[Any]) -> Reported[Any]:
     n = len(columns[0])
     if batch_size is None or batch_size >= n:
-        return list(fn(*columns))
-    out: list[Any] = []
+        return Reported.of(fn(*columns))
+    items: list[Any] = []
+    report: dict[str, Any] = {}
     for i in range(0, n, batch_size):
         try:
-            out.extend(fn(*(c[i : i + batch_size] for c in columns)))
+            part = Reported.of(fn(*(c[i : i + batch_size] for c in columns)))
         except InputError as e:  # a sentence index in the batch -> in the chunk
             if e.sentence is None:
                 raise
             raise InputError(e.message, path=e.path, line=e.line, sentence=e.sentence + i) from None
-    return out
+        items.extend(part.items)
+        report = merge_reports(report, part.report)
+    return Reported(items, report)
 
 
 class Runner(ABC):
@@ -272,6 +284,13 @@ class Runner(ABC):
     @abstractmethod
     def _compute(self, job: StageJob, indices: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
         """Compute the chunks ``indices`` of ``job``, yielding ``(index, output)`` as each ends."""
+
+    def run_whole(self, task: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run a whole-dataset task (:data:`xproj.executor.WHOLE_TASKS`) once (here: in this
+        process; the Ray runner overrides it to run a Ray task with the step's resources)."""
+        from xproj.executor import WHOLE_TASKS
+
+        return WHOLE_TASKS[task](payload)
 
     def close(self) -> None:  # noqa: B027 - a hook; runners that hold nothing keep it
         """Release what the runner holds (models, a Ray connection it opened)."""

@@ -157,10 +157,34 @@ class RayRunner(Runner):
             if close is not None:
                 close()
 
+    def run_whole(self, task: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run a whole-dataset task as one Ray task with ``[runner.stages.<task>]``'s
+        ``num_cpus`` and ``num_gpus`` (a GPU for ``train``, say), retried like an actor."""
+        ray = self._connect()
+        res = self.config.resources(task)
+        self._check_resources(task, 1, res.num_gpus)
+        remote = ray.remote(
+            num_cpus=res.num_cpus, num_gpus=res.num_gpus, max_retries=self.config.max_retries
+        )(_whole_task)
+        try:
+            return ray.get(remote.remote(task, payload))  # type: ignore[no-any-return]
+        except Exception as e:
+            original = _xproj_cause(e)
+            if original is None:
+                raise
+            raise original from None
+
     def close(self) -> None:
         if self._started and self._ray.is_initialized():
             self._ray.shutdown()
         self._started = False
+
+
+def _whole_task(task: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The body of a whole-dataset Ray task (module level, so workers can import it)."""
+    from xproj.executor import WHOLE_TASKS
+
+    return WHOLE_TASKS[task](payload)
 
 
 def _xproj_cause(err: BaseException) -> XprojError | None:

@@ -16,7 +16,7 @@ back is checked; a sentence that breaks the count is named in the error.
 
 Apertium marks words it could not translate: ``*`` (unknown to the analyser), ``@`` (missing from
 the bilingual dictionary), ``#`` (not generated). With ``strip_marks=True`` (the default) the marks
-are removed, and counted in :attr:`ApertiumTranslator.last_report`.
+are removed, and counted in the report :meth:`ApertiumTranslator.translate_reported` returns.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from xproj.errors import InputError, ParameterError, XprojError
 from xproj.params import InstanceOf, Interval, NoneOr, Predicate
+from xproj.reported import Reported
 from xproj.text import WordSplitter, split_words
 from xproj.translate.base import Translator
 from xproj.translate.langcodes import to_iso639_3
@@ -57,7 +58,7 @@ class ApertiumError(XprojError, RuntimeError):
 
 @dataclass(frozen=True)
 class ApertiumReport:
-    """What happened in the last :meth:`ApertiumTranslator.translate` call.
+    """What happened in one :meth:`ApertiumTranslator.translate_reported` call.
 
     Parameters
     ----------
@@ -142,13 +143,11 @@ class ApertiumTranslator(Translator):
     timeout
         Seconds one ``apertium`` process may run, or ``None`` for no limit.
 
-    Attributes
-    ----------
-    last_report : ApertiumReport
-        The counts of the last :meth:`translate` call.
-    last_texts : list of str
-        The last call's translations as text (marks stripped as configured), before word
-        splitting; ``""`` for empty sentences.
+    Reports
+    -------
+    :meth:`translate_reported` returns the counts of :class:`ApertiumReport` as its
+    ``report``, and in ``per_item["texts"]`` the translations as text (marks stripped as
+    configured), before word splitting (``""`` for empty sentences).
 
     Examples
     --------
@@ -159,15 +158,12 @@ class ApertiumTranslator(Translator):
     ('The', 'house', 'is', 'big', '.')
     """
 
-    name: ClassVar[str] = "apertium"
     command: str = "apertium"
     data_dir: str | Path | None = None
     modes: Mapping[str, str] | None = None
     strip_marks: bool = True
     splitter: WordSplitter = split_words
     timeout: float | None = None
-    last_report: ApertiumReport | None = field(default=None, init=False, repr=False, compare=False)
-    last_texts: list[str] | None = field(default=None, init=False, repr=False, compare=False)
     _pairs: dict[tuple[str, str], str] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -266,7 +262,7 @@ class ApertiumTranslator(Translator):
 
     # -- translation ---------------------------------------------------------------------
 
-    def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
+    def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> Reported[Sentence]:
         groups: dict[str, tuple[str, list[int]]] = {}
         tgt = to_iso639_3(tgt_lang)
         for k, s in enumerate(sentences):
@@ -306,8 +302,7 @@ class ApertiumTranslator(Translator):
                 if not words:
                     counts["empty_out"] += 1
                 out[k] = Sentence(tuple(words), tgt_lang)
-        self.last_texts = raw
-        self.last_report = ApertiumReport(
+        report = ApertiumReport(
             n_sentences=len(sentences),
             n_empty=counts["empty"],
             n_identity=counts["identity"],
@@ -319,7 +314,7 @@ class ApertiumTranslator(Translator):
         )
         done = [s for s in out if s is not None]
         assert len(done) == len(sentences)
-        return done
+        return Reported(done, asdict(report), {"texts": raw})
 
     def _translate_texts(self, texts: list[str], mode: str, index: list[int]) -> list[str]:
         """Translate texts (no blank lines in them) in one process; one output per text."""

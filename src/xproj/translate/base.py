@@ -5,9 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from xproj.params import Component
+from xproj.reported import Reported
 from xproj.types import Sentence
 
 __all__ = ["Translator"]
@@ -18,14 +18,23 @@ class Translator(Component, ABC):
     """Translates sentences into ``tgt_lang``, returning them split into words.
 
     The source language of each sentence is its ``lang``. Subclasses implement
-    :meth:`_translate`; :meth:`translate` guarantees one output per input, in order.
+    :meth:`_translate` (returning the translations, or a :class:`~xproj.reported.Reported`
+    with a report on the call); :meth:`translate` guarantees one output per input, in order.
     """
-
-    name: ClassVar[str] = ""
 
     def translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
         """Translate a batch into ``tgt_lang``; one :class:`Sentence` out per sentence in."""
-        out = self._translate(sentences, tgt_lang)
+        return self._checked(sentences, tgt_lang).items
+
+    def translate_reported(
+        self, sentences: Sequence[Sentence], tgt_lang: str
+    ) -> Reported[Sentence]:
+        """:meth:`translate`, with the backend's report on the call (empty if it has none)."""
+        return self._checked(sentences, tgt_lang)
+
+    def _checked(self, sentences: Sequence[Sentence], tgt_lang: str) -> Reported[Sentence]:
+        # one call deep from both public methods, so warnings point at their caller
+        out = Reported.of(self._translate(sentences, tgt_lang))
         if len(out) != len(sentences):
             raise RuntimeError(
                 f"{type(self).__name__} returned {len(out)} translations for "
@@ -34,5 +43,7 @@ class Translator(Component, ABC):
         return out
 
     @abstractmethod
-    def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
+    def _translate(
+        self, sentences: Sequence[Sentence], tgt_lang: str
+    ) -> list[Sentence] | Reported[Sentence]:
         """Translate a batch."""

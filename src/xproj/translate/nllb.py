@@ -12,7 +12,8 @@ or matched by ISO 639-3 identity to an M2M-100 tokenizer's codes (``"swa"`` -> `
 Long inputs are never truncated: a sentence with more tokens than ``max_length`` is cut into
 pieces at sentence punctuation (``.``, ``?``, ``!``, ``;``, ``。`` ...), pieces that are still
 too long are cut between words, the pieces are translated, and their translations are joined
-with spaces (:func:`plan_pieces`). :attr:`NLLBTranslator.last_report` counts what happened.
+with spaces (:func:`plan_pieces`). The report of
+:meth:`NLLBTranslator.translate_reported` counts what happened.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from xproj._extras import import_extra
 from xproj._torch import Dtype, device_constraint, resolve_device, resolve_dtype
 from xproj.errors import InputError, ParameterError
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
+from xproj.reported import Reported
 from xproj.text import WordSplitter, split_words
 from xproj.translate.base import Translator
 from xproj.translate.langcodes import nllb_code, to_iso639_3
@@ -50,7 +52,7 @@ SENTENCE_END: frozenset[str] = frozenset(".!?;…。！？；؟۔।॥።")
 
 @dataclass(frozen=True)
 class NLLBReport:
-    """What happened in the last :meth:`NLLBTranslator.translate` call.
+    """What happened in one :meth:`NLLBTranslator.translate_reported` call.
 
     Parameters
     ----------
@@ -206,7 +208,7 @@ class NLLBTranslator(Translator):
     max_new_tokens
         Tokens the model may generate per input; ``None`` allows twice the input's length plus
         10, up to the model's limit. Translations that hit it are counted in
-        :attr:`last_report` and warned about.
+        the report (:meth:`translate_reported`) and warned about.
     device
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or
         ``"mps"``.
@@ -219,13 +221,11 @@ class NLLBTranslator(Translator):
     splitter
         Splits each translation into words (default :func:`xproj.text.split_words`).
 
-    Attributes
-    ----------
-    last_report : NLLBReport
-        The counts of the last :meth:`translate` call.
-    last_texts : list of str
-        The last call's translations as decoded text, before word splitting (split sentences'
-        pieces joined with spaces; ``""`` for empty sentences).
+    Reports
+    -------
+    :meth:`translate_reported` returns the counts of :class:`NLLBReport` as its ``report``,
+    and in ``per_item["texts"]`` the translations as decoded text, before word splitting
+    (split sentences' pieces joined with spaces; ``""`` for empty sentences).
 
     Examples
     --------
@@ -234,7 +234,6 @@ class NLLBTranslator(Translator):
     [Sentence(words=('The', 'house', 'is', 'big', '.'), lang='en')]
     """
 
-    name: ClassVar[str] = "nllb"
     model: str | Path = DEFAULT_MODEL
     batch_size: int = 16
     num_beams: int = 4
@@ -244,8 +243,6 @@ class NLLBTranslator(Translator):
     dtype: Dtype | str = Dtype.AUTO
     lang_codes: Mapping[str, str] | None = None
     splitter: WordSplitter = split_words
-    last_report: NLLBReport | None = field(default=None, init=False, repr=False, compare=False)
-    last_texts: list[str] | None = field(default=None, init=False, repr=False, compare=False)
     _loaded: LoadedModel | None = field(default=None, init=False, repr=False, compare=False)
 
     _constraints = {
@@ -444,12 +441,10 @@ class NLLBTranslator(Translator):
 
     # -- public ----------------------------------------------------------------------------
 
-    def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
+    def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> Reported[Sentence]:
         if not sentences:
             self._iso(tgt_lang)
-            self.last_report = NLLBReport()
-            self.last_texts = []
-            return []
+            return Reported([], asdict(NLLBReport()), {"texts": []})
         groups: dict[str, list[int]] = {}
         out: list[Sentence | None] = [None] * len(sentences)
         n_empty = n_identity = 0
@@ -504,10 +499,9 @@ class NLLBTranslator(Translator):
             warnings.warn(
                 f"{n_limited} of {len(all_pieces)} translations stopped at the generation limit "
                 "without finishing the sentence; raise max_new_tokens",
-                stacklevel=3,
+                stacklevel=4,
             )
-        self.last_texts = raw
-        self.last_report = NLLBReport(
+        report = NLLBReport(
             n_sentences=len(sentences),
             n_empty=n_empty,
             n_identity=n_identity,
@@ -518,7 +512,7 @@ class NLLBTranslator(Translator):
         )
         done = [s for s in out if s is not None]
         assert len(done) == len(sentences)
-        return done
+        return Reported(done, asdict(report), {"texts": raw})
 
 
 def _close(code: str, pool: list[str]) -> str:

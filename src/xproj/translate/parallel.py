@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from xproj.errors import InputError, ParameterError
 from xproj.io._files import read_lines
@@ -76,7 +76,6 @@ class ParallelTranslator(Translator):
     [('Das', 'Haus', 'ist', 'groß', '.'), ('Guten', 'Tag', '!')]
     """
 
-    name: ClassVar[str] = "parallel"
     path: str | Path | Sequence[str | Path] | None = None
     sentences: Sequence[str | Sentence] | None = None
     lang: str | None = None

@@ -33,7 +33,7 @@ protects "de Palacio"). Excluded by default:
 
 A sentence whose translation does not give back every placeholder exactly once (the translator
 dropped, split or repeated one) is translated again without protection; such sentences are
-counted in :attr:`NameProtectingTranslator.last_report`, never dropped.
+counted in the report of :meth:`NameProtectingTranslator.translate_reported`, never dropped.
 
 Examples
 --------
@@ -46,9 +46,10 @@ Examples
 >>> inner = ParallelTranslator(sentences=["The gentleman Zxqa spoke in Zxqb ."])
 >>> tr = NameProtectingTranslator(translator=inner)
 >>> es = Sentence(("El", "señor", "de", "Palacio", "habló", "en", "Bruselas", "."), "es")
->>> tr.translate([es], "en")[0].words
+>>> out = tr.translate_reported([es], "en")
+>>> out.items[0].words
 ('The', 'gentleman', 'de', 'Palacio', 'spoke', 'in', 'Bruselas', '.')
->>> tr.last_report.n_runs, tr.last_report.n_fallback
+>>> out.report["runs"], out.report["fallback"]
 (2, 0)
 """
 
@@ -56,11 +57,11 @@ from __future__ import annotations
 
 import string
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass
 
 from xproj.label.base import Labeller
 from xproj.params import InstanceOf, Interval, NoneOr, Predicate
+from xproj.reported import Reported
 from xproj.translate.base import Translator
 from xproj.types import Sentence
 
@@ -216,7 +217,7 @@ def placeholder(index: int) -> str:
 
 @dataclass(frozen=True)
 class ProtectionReport:
-    """What happened in the last :meth:`NameProtectingTranslator.translate` call.
+    """What happened in one :meth:`NameProtectingTranslator.translate_reported` call.
 
     Parameters
     ----------
@@ -329,14 +330,12 @@ class NameProtectingTranslator(Translator):
         nouns with a translation ("Comisión", "Rusia", "Artículo"); left untranslated, the
         latter look like unknown names, which an English labeller tends to call persons.
 
-    Attributes
-    ----------
-    last_report : ProtectionReport
-        The counts of the last :meth:`translate` call (runs counted are those finally
-        protected).
+    Reports
+    -------
+    :meth:`translate_reported` returns the counts of :class:`ProtectionReport` as its
+    ``report`` (runs counted are those finally protected).
     """
 
-    name: ClassVar[str] = "protect_names"
     translator: Translator
     max_particle: int = 3
     protect_acronyms: bool = False
@@ -345,9 +344,6 @@ class NameProtectingTranslator(Translator):
     keep_labels: tuple[str, ...] = ("PER",)
     after_title: bool = False
     min_words: int = 1
-    last_report: ProtectionReport | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
 
     _constraints = {
         "translator": InstanceOf((Translator,)),
@@ -427,7 +423,7 @@ class NameProtectingTranslator(Translator):
                 out[k] = o
         return out, where
 
-    def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
+    def _translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> Reported[Sentence]:
         runs = [self.runs(s) for s in sentences]
         out, where = self._protected(sentences, runs, tgt_lang)
         n_fallback = sum(w is None for w in where)
@@ -449,11 +445,11 @@ class NameProtectingTranslator(Translator):
             runs = chosen
             out, where = self._protected(sentences, runs, tgt_lang)
             n_fallback = sum(w is None for w in where)
-        self.last_report = ProtectionReport(
+        report = ProtectionReport(
             n_sentences=len(sentences),
             n_protected_sentences=sum(1 for r, w in zip(runs, where) if r and w is not None),
             n_runs=sum(len(r) for r, w in zip(runs, where) if w is not None),
             n_words=sum(b - a for r, w in zip(runs, where) if w is not None for a, b in r),
             n_fallback=n_fallback,
         )
-        return out
+        return Reported(out, report.to_dict())

@@ -1,0 +1,403 @@
+"""The one executor: runs a flow's steps over datasets, step by step across all datasets.
+
+``xproj run`` (:mod:`xproj.run`), :class:`xproj.Pipeline` and ``xproj project`` all run their
+flow here; they differ only in the :class:`Backend` that computes a step:
+
+- :mod:`xproj.run` hands chunked steps to a runner (in-process or Ray) through the stage cache,
+  and whole-dataset steps to the runner as one task, cached under a fingerprint of all its
+  input;
+- :class:`xproj.Pipeline` calls its component objects directly, in memory
+  (:class:`MemoryBackend`).
+
+Which steps run for a dataset is the flow's :func:`~xproj.flows.plan`: a step whose output the
+dataset gives is skipped. After the flow's own steps come the extra steps a config declares
+(``[[steps]]``: refine, vote, train), in order. Steps run across all datasets at once, so a
+model loads once per run.
+
+Every step's report (:class:`~xproj.reported.Reported`) is kept per dataset under the step's
+title (``"translate"``, ``"project greedy"``), for ``summary.json`` and the run report.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from xproj.config import StageSpec, build_component
+from xproj.ensemble import vote_spans
+from xproj.flows import STEP_KINDS, Flow, Step, plan
+from xproj.reported import Reported
+from xproj.types import Alignment, LabelledSentence, ProjectedSpan, Projection, Sentence
+
+__all__ = [
+    "Backend",
+    "DatasetState",
+    "Executor",
+    "ExtraStep",
+    "MemoryBackend",
+    "as_projections",
+    "call_stage",
+]
+
+
+@dataclass(frozen=True)
+class ExtraStep:
+    """A step after the flow's own (``[[steps]]`` in a config).
+
+    Attributes
+    ----------
+    kind
+        ``"refine"``, ``"vote"`` or ``"train"``.
+    name
+        The method its output is reported (and written) under; for ``train``, the model's
+        folder name too.
+    inputs
+        The methods it reads: the projection to refine, the routes to vote over, the
+        projection to train on.
+    component
+        ``refine``: the refiner (a spec or an object, as the backend takes them).
+    params
+        ``vote``: ``min_votes``; ``train``: keyword arguments of
+        :func:`xproj.label.train.train_labeller` (``model``, ``epochs``, ...).
+    """
+
+    kind: str
+    name: str
+    inputs: tuple[str, ...]
+    component: Any = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DatasetState:
+    """One dataset as the steps fill it in.
+
+    Attributes
+    ----------
+    name, lang
+        From the config (or ``"data"`` and the call's language for a Pipeline).
+    columns
+        Column name -> one entry per sentence (``source``, ``input``, ``translations``,
+        ``labels``, ``alignments``). A value may be a callable taking the state, resolved
+        when first read (alignments read from a file need the sentences they align).
+    given
+        The columns the dataset gave (those steps are skipped).
+    methods
+        Method name -> one :class:`~xproj.types.Projection` per sentence (projectors,
+        refiners) or :class:`~xproj.types.LabelledSentence` (votes, trained models).
+    models
+        ``train`` step name -> the trained model's folder.
+    reports
+        Step title -> what the step reported.
+    computed
+        The columns the steps computed.
+    """
+
+    name: str
+    lang: str
+    columns: dict[str, Any]
+    given: frozenset[str]
+    methods: dict[str, list[Any]] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    computed: set[str] = field(default_factory=set)
+
+    def column(self, name: str) -> list[Any]:
+        value = self.columns[name]
+        if callable(value):
+            value = self.columns[name] = value(self)
+        return value  # type: ignore[no-any-return]
+
+
+class Backend(ABC):
+    """How a step is computed: chunk by chunk (:meth:`map`) or whole (:meth:`whole`)."""
+
+    @abstractmethod
+    def map(
+        self, title: str, slot: str, component: Any, work: list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, Reported[Any]]:
+        """Run ``component`` (stage ``slot``) over each ``(dataset, columns)``; the output and
+        report per dataset."""
+
+    @abstractmethod
+    def whole(self, title: str, task: str, dataset: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run the whole-dataset ``task`` (a :data:`WHOLE_TASKS` name) on ``payload`` once."""
+
+
+def call_stage(component: Any, slot: str, **columns: Any) -> Reported[Any]:
+    """Call ``component`` as stage ``slot`` on one batch of decoded columns.
+
+    translator: ``sentences``, ``tgt_lang``; labeller: ``sentences``; aligner: ``sources``,
+    ``targets``; projector: ``sources``, ``targets``, ``alignments``; refiner: ``targets``,
+    ``labels``, ``projections``.
+    """
+    if slot == "translator":
+        return component.translate_reported(columns["sentences"], columns["tgt_lang"])  # type: ignore[no-any-return]
+    if slot == "labeller":
+        return component.label_reported(columns["sentences"])  # type: ignore[no-any-return]
+    if slot == "aligner":
+        return Reported(component.align(columns["sources"], columns["targets"]))
+    if slot == "projector":
+        return component.project_reported(  # type: ignore[no-any-return]
+            columns["sources"], columns["targets"], columns["alignments"]
+        )
+    if slot == "refiner":
+        return component.refine_reported(  # type: ignore[no-any-return]
+            columns["targets"], columns["labels"], columns["projections"]
+        )
+    raise ValueError(f"unknown stage {slot!r}")
+
+
+class MemoryBackend(Backend):
+    """Calls component objects directly, in this process, without a cache (the Pipeline's)."""
+
+    def map(
+        self, title: str, slot: str, component: Any, work: list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, Reported[Any]]:
+        if isinstance(component, StageSpec):  # a step's own component (a trained model's)
+            component = build_component(slot, component)
+        return {name: call_stage(component, slot, **cols) for name, cols in work}
+
+    def whole(self, title: str, task: str, dataset: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return WHOLE_TASKS[task](payload)
+
+
+def as_projections(labelled: Sequence[LabelledSentence], method: str) -> list[Projection]:
+    """Labelled sentences as projections of their own spans (for methods that label)."""
+    return [
+        Projection.build(
+            s.words,
+            [
+                ProjectedSpan(sp.start, sp.end, sp.label, k, sp.score, method)
+                for k, sp in enumerate(s.spans)
+            ],
+            len(s.spans),
+            s.lang,
+        )
+        for s in labelled
+    ]
+
+
+def _train_task(payload: dict[str, Any]) -> dict[str, Any]:
+    """Train a labeller on a whole dataset: ``payload`` holds ``train`` (encoded labelled
+    sentences), ``output_dir`` and the keyword arguments of ``train_labeller``."""
+    from xproj.label.train import train_labeller
+
+    kwargs = dict(payload["params"])
+    sentences = [LabelledSentence.from_dict(d) for d in payload["train"]]
+    result = train_labeller(sentences, output_dir=payload["output_dir"], overwrite=True, **kwargs)
+    info = result.to_dict()
+    info.pop("seconds", None)  # the report must not depend on timing
+    info.pop("output_dir", None)
+    return {"model": payload["output_dir"], "report": info}
+
+
+#: Whole-dataset tasks by name: plain functions of JSON-ready payloads, so a remote worker
+#: (a Ray task) runs them as the driver would.
+WHOLE_TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"train": _train_task}
+
+
+class Executor:
+    """Runs ``flow`` then ``extra`` steps over datasets through ``backend``.
+
+    Parameters
+    ----------
+    flow
+        The flow (:data:`xproj.flows.FLOWS`).
+    components
+        The components of the flow's stages, by ``[stages]`` slot: ``translator``,
+        ``labeller``, ``aligner`` (a spec or an object, as the backend takes them), and
+        ``projectors``: a list of ``(name, component)``.
+    backend
+        Computes the steps.
+    src_lang
+        The labelled language (what translate-test translates into).
+    extra
+        Steps after the flow's own.
+    model_dir
+        Where a ``train`` step's model folder goes: called with the dataset and step name.
+    """
+
+    def __init__(
+        self,
+        flow: Flow,
+        components: Mapping[str, Any],
+        backend: Backend,
+        *,
+        src_lang: str = "en",
+        extra: Sequence[ExtraStep] = (),
+        model_dir: Callable[[str, str], str] | None = None,
+    ) -> None:
+        self.flow = flow
+        self.components = components
+        self.backend = backend
+        self.src_lang = src_lang
+        self.extra = tuple(extra)
+        self.model_dir = model_dir
+
+    # ------------------------------------------------------------------ the flow
+
+    def run(self, datasets: Sequence[DatasetState]) -> list[DatasetState]:
+        """Run every step each dataset needs, step by step across datasets."""
+        plans = {d.name: plan(self.flow, d.given) for d in datasets}
+        for step in self.flow.steps:
+            todo = [d for d in datasets if step in plans[d.name]]
+            if todo:
+                _STEPS[step.kind](self, step, todo)
+        for extra in self.extra:
+            _EXTRA[extra.kind](self, extra, list(datasets))
+        return list(datasets)
+
+    def _map(
+        self, title: str, slot: str, component: Any, work: list[tuple[DatasetState, dict[str, Any]]]
+    ) -> dict[str, list[Any]]:
+        out = self.backend.map(title, slot, component, [(d.name, cols) for d, cols in work])
+        for d, _ in work:
+            if out[d.name].report:
+                d.reports[title] = out[d.name].report
+        return {name: r.items for name, r in out.items()}
+
+    def _translate(self, step: Step, todo: list[DatasetState]) -> None:
+        work = [
+            (
+                d,
+                {
+                    "sentences": _sentences(d.column(step.reads[0])),
+                    "tgt_lang": d.lang if step.into == "target" else self.src_lang,
+                },
+            )
+            for d in todo
+        ]
+        out = self._map("translate", "translator", self.components["translator"], work)
+        for d in todo:
+            d.columns[step.writes] = out[d.name]
+            d.computed.add(step.writes)
+
+    def _label(self, step: Step, todo: list[DatasetState]) -> None:
+        work = [(d, {"sentences": d.column(step.reads[0])}) for d in todo]
+        out = self._map("label", "labeller", self.components["labeller"], work)
+        for d in todo:
+            d.columns[step.writes] = out[d.name]
+            d.computed.add(step.writes)
+
+    def _align(self, step: Step, todo: list[DatasetState]) -> None:
+        src, tgt = step.reads
+        for d in todo:
+            _check_parallel(d, src, tgt)
+        work = [(d, {"sources": _sentences(d.column(src)), "targets": d.column(tgt)}) for d in todo]
+        out = self._map("align", "aligner", self.components["aligner"], work)
+        for d in todo:
+            d.columns[step.writes] = out[d.name]
+            d.computed.add(step.writes)
+
+    def _project(self, step: Step, todo: list[DatasetState]) -> None:
+        src, tgt, ali = step.reads
+        for d in todo:
+            _check_parallel(d, src, tgt)
+        for name, projector in self.components["projectors"]:
+            work = [
+                (
+                    d,
+                    {
+                        "sources": d.column(src),
+                        "targets": d.column(tgt),
+                        "alignments": d.column(ali),
+                    },
+                )
+                for d in todo
+            ]
+            out = self._map(f"project {name}" if name else "project", "projector", projector, work)
+            for d in todo:
+                d.methods[name] = out[d.name]
+
+    # ------------------------------------------------------------------ extra steps
+
+    def _refine(self, step: ExtraStep, todo: list[DatasetState]) -> None:
+        labels, targets = self.flow.steps[-1].reads[:2]
+        work = [
+            (
+                d,
+                {
+                    "targets": d.column(targets),
+                    "labels": d.column(labels),
+                    "projections": d.methods[step.inputs[0]],
+                },
+            )
+            for d in todo
+        ]
+        out = self._map(f"refine {step.name}", "refiner", step.component, work)
+        for d in todo:
+            d.methods[step.name] = out[d.name]
+
+    def _vote(self, step: ExtraStep, todo: list[DatasetState]) -> None:
+        min_votes = int(step.params.get("min_votes", 2))
+        for d in todo:
+            voted = vote_spans([d.methods[m] for m in step.inputs], min_votes=min_votes)
+            d.methods[step.name] = as_projections(voted, step.name)
+
+    def _train(self, step: ExtraStep, todo: list[DatasetState]) -> None:
+        if self.model_dir is None:
+            raise ValueError(f"step {step.name!r}: a train step needs somewhere to save the model")
+        for d in todo:
+            train = [p.target for p in d.methods[step.inputs[0]]]
+            payload = {
+                "train": [s.to_dict() for s in train],
+                "params": dict(step.params),
+                "output_dir": self.model_dir(d.name, step.name),
+            }
+            result = self.backend.whole(f"train {step.name}", "train", d.name, payload)
+            d.models[step.name] = result["model"]
+            d.reports[f"train {step.name}"] = result["report"]
+        # the trained model labels the dataset's target sentences: its row in the report
+        work = [
+            (d, {"sentences": [p.target.sentence for p in d.methods[step.inputs[0]]]}) for d in todo
+        ]
+        for d, cols in work:
+            labeller = StageSpec(backend="transformers", params={"model": d.models[step.name]})
+            out = self._map(f"label {step.name}", "labeller", labeller, [(d, cols)])
+            d.methods[step.name] = as_projections(out[d.name], step.name)
+
+
+_STEPS: dict[str, Callable[[Executor, Step, list[DatasetState]], None]] = {
+    "translate": Executor._translate,
+    "label": Executor._label,
+    "align": Executor._align,
+    "project": Executor._project,
+}
+_EXTRA: dict[str, Callable[[Executor, ExtraStep, list[DatasetState]], None]] = {
+    "refine": Executor._refine,
+    "vote": Executor._vote,
+    "train": Executor._train,
+}
+assert set(_STEPS) | set(_EXTRA) <= set(STEP_KINDS)
+
+
+def _sentences(column: Sequence[Any]) -> list[Sentence]:
+    return [s.sentence if isinstance(s, LabelledSentence) else s for s in column]
+
+
+def _check_parallel(d: DatasetState, a: str, b: str) -> None:
+    na, nb = len(d.column(a)), len(d.column(b))
+    if na != nb:  # a backend bug; the readers check the files
+        raise RuntimeError(f"dataset {d.name}: {na} {a} sentences but {nb} {b}")
+
+
+def alignments_from_links(
+    path: Any, links: Sequence[Sequence[tuple[int, int]]], src: str, tgt: str
+) -> Callable[[DatasetState], list[Alignment]]:
+    """A deferred ``alignments`` column: the links of a file, checked against the sentences
+    of columns ``src`` and ``tgt`` when first read."""
+    from xproj.errors import InputError
+
+    def resolve(d: DatasetState) -> list[Alignment]:
+        out = []
+        for k, (s, t, pairs) in enumerate(zip(d.column(src), d.column(tgt), links)):
+            try:
+                out.append(Alignment(len(s), len(t), tuple(pairs)))
+            except InputError as e:
+                raise e.at(path=path, line=k + 1, sentence=k) from None
+        return out
+
+    return resolve

@@ -1,0 +1,317 @@
+"""Flows as data: the step kinds, and the step lists of translate-train and translate-test.
+
+A *flow* is a list of :class:`Step` objects over named dataset *columns*: each step reads some
+columns and writes one. A dataset may give columns from files (translations, labels,
+alignments); the steps that run for it are found backwards from what is wanted
+(:func:`plan`): a step runs only if its output is needed and the dataset does not give it. So
+"translate unless translations are given, label unless labels are given" is not written
+anywhere: it follows from the two tables below. :mod:`xproj.executor` runs a plan; the config
+check (:func:`check_datasets`) asks the same plan which stages a dataset needs.
+
+Step kinds (:data:`STEP_KINDS`) say how a step is computed: *chunked* kinds (translate, label,
+align, project, refine) map chunks of sentences to chunks of outputs and go through the runner
+and the stage cache chunk by chunk (vote is per sentence too, but pure and cheap: the executor
+computes it in the driver); *whole-dataset* kinds (train) take a whole column at once and are
+cached under a fingerprint of all their input.
+
+Examples
+--------
+>>> [s.kind for s in plan(FLOWS["translate-test"], {"input", "labels"})]
+['align', 'project']
+>>> [s.kind for s in plan(FLOWS["translate-test"], {"input"})]
+['translate', 'label', 'align', 'project']
+>>> [s.kind for s in plan(FLOWS["translate-train"], {"source", "translations", "alignments"})]
+['project']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "FLOWS",
+    "STEP_KINDS",
+    "Flow",
+    "Step",
+    "StepKind",
+    "check_datasets",
+    "check_steps",
+    "plan",
+]
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """How a kind of step is computed.
+
+    Attributes
+    ----------
+    name
+        The kind, as flows and configs write it.
+    stage
+        The ``[stages]`` slot of the component it runs (``"translator"``), or None for kinds
+        configured in their own ``[[steps]]`` table.
+    whole
+        True: the whole dataset in one call (cached by a fingerprint of all its input);
+        False: chunk by chunk through the runner and the stage cache.
+    what
+        One line for docs and messages.
+    """
+
+    name: str
+    stage: str | None
+    whole: bool
+    what: str
+
+
+#: Every step kind. ``project`` fans out: one output per configured projector.
+STEP_KINDS: dict[str, StepKind] = {
+    k.name: k
+    for k in (
+        StepKind("translate", "translator", False, "sentences -> their translations"),
+        StepKind("label", "labeller", False, "sentences -> labelled sentences"),
+        StepKind("align", "aligner", False, "sentence pairs -> word alignments"),
+        StepKind(
+            "project", "projectors", False, "labels + alignments -> projections, per projector"
+        ),
+        StepKind("refine", None, False, "projections -> refined projections (back-translation)"),
+        StepKind("vote", None, False, "several projections -> the spans enough of them agree on"),
+        StepKind("train", None, True, "a whole projected dataset -> a trained labeller folder"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a flow: a kind, the columns it reads and the column it writes.
+
+    ``into`` (translate): ``"target"`` translates into the dataset's language, ``"source"``
+    into the labelled language (``src_lang``).
+    """
+
+    kind: str
+    reads: tuple[str, ...]
+    writes: str
+    into: str = ""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A named list of steps.
+
+    Attributes
+    ----------
+    name
+        ``translate-train`` or ``translate-test``.
+    entry
+        The column every dataset must give (from its file of the same name).
+    entry_what
+        What that file is, for messages.
+    columns
+        The dataset fields the flow reads, in order: the entry, then the columns a dataset may
+        give instead of computing them.
+    steps
+        The steps, in order.
+    """
+
+    name: str
+    entry: str
+    entry_what: str
+    columns: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def goal(self) -> str:
+        """The column the flow is for (the last step's output)."""
+        return self.steps[-1].writes
+
+
+FLOWS: dict[str, Flow] = {
+    "translate-train": Flow(
+        "translate-train",
+        "source",
+        "the labelled source file",
+        ("source", "translations", "alignments"),
+        (
+            Step("translate", ("source",), "translations", into="target"),
+            Step("align", ("source", "translations"), "alignments"),
+            Step("project", ("source", "translations", "alignments"), "projections"),
+        ),
+    ),
+    "translate-test": Flow(
+        "translate-test",
+        "input",
+        "the sentences to label",
+        ("input", "translations", "labels", "alignments"),
+        (
+            Step("translate", ("input",), "translations", into="source"),
+            Step("label", ("translations",), "labels"),
+            Step("align", ("labels", "input"), "alignments"),
+            Step("project", ("labels", "input", "alignments"), "projections"),
+        ),
+    ),
+}
+
+
+#: How many columns each step kind reads, and the dataset fields a flow may read.
+_ARITY = {"translate": 1, "label": 1, "align": 2, "project": 3}
+_FIELDS = ("source", "input", "translations", "labels", "alignments")
+
+
+def custom_flow(steps: Sequence[Step]) -> Flow:
+    """A flow from a config's own step list, checked: each step reads what the kind takes,
+    columns are dataset fields or earlier steps' outputs, and the last step projects.
+
+    >>> f = custom_flow([Step("align", ("source", "translations"), "alignments"),
+    ...                  Step("project", ("source", "translations", "alignments"), "projections")])
+    >>> f.entry, f.columns
+    ('source', ('source', 'translations', 'alignments'))
+    """
+    if not steps or steps[-1].kind != "project" or steps[-1].writes != "projections":
+        raise ValueError("flow: the last step must be kind = 'project', writes = 'projections'")
+    written: set[str] = set()
+    columns: list[str] = []
+    for k, s in enumerate(steps):
+        at = f"flow[{k}]"
+        if len(s.reads) != _ARITY[s.kind]:
+            raise ValueError(f"{at}.reads: a {s.kind} step reads {_ARITY[s.kind]} column(s)")
+        for c in s.reads:
+            if c not in written and c not in _FIELDS:
+                raise ValueError(
+                    f"{at}.reads: {c!r} is neither a dataset field ({', '.join(_FIELDS)}) nor "
+                    "written by an earlier step"
+                )
+            if c not in columns:
+                columns.append(c)
+        if s.writes != "projections" and s.writes not in _FIELDS:
+            raise ValueError(f"{at}.writes: {s.writes!r} is not one of {', '.join(_FIELDS)}")
+        if s.kind == "translate" and s.into not in ("target", "source"):
+            raise ValueError(f"{at}.into: a translate step says 'target' or 'source'")
+        written.add(s.writes)
+        if s.writes != "projections" and s.writes not in columns:
+            columns.append(s.writes)
+    entry = steps[0].reads[0]
+    if entry not in ("source", "input"):
+        raise ValueError("flow[0].reads: a flow starts from 'source' or 'input'")
+    what = "the labelled source file" if entry == "source" else "the sentences to label"
+    return Flow("custom", entry, what, tuple(columns), tuple(steps))
+
+
+def plan(flow: Flow, given: Collection[str], goals: Sequence[str] = ()) -> list[Step]:
+    """The steps of ``flow`` that run for a dataset that gives the columns ``given``.
+
+    Walks the flow backwards from its goal (and ``goals``): a step runs when its output is
+    needed and not given; then its inputs are needed.
+    """
+    needed = {flow.goal, *goals}
+    out: list[Step] = []
+    for step in reversed(flow.steps):
+        if step.writes in needed and step.writes not in given:
+            out.append(step)
+            needed.update(step.reads)
+    return out[::-1]
+
+
+def _alternatives(flow: Flow, given: set[str], step: Step) -> list[str]:
+    """The columns any of which, given, would make ``step`` unnecessary (its output first)."""
+    later = [s.writes for s in flow.steps[flow.steps.index(step) :] if s.writes in flow.columns]
+    return [c for c in later if step not in plan(flow, given | {c})]
+
+
+def check_datasets(flow: Flow, datasets: Sequence[Any], stages: Any) -> None:
+    """Raise ValueError naming the first dataset field or stage that ``flow`` cannot use.
+
+    ``datasets`` are :class:`~xproj.config.DatasetConfig` objects, ``stages`` the
+    :class:`~xproj.config.StagesConfig`: each dataset must give the flow's entry file and no
+    file of another flow; each step the dataset needs must have its stage configured; and no
+    stage may be configured that no step of the flow uses.
+    """
+    for k, d in enumerate(datasets):
+        at = f"datasets[{k}]"
+        if getattr(d, flow.entry) is None:
+            raise ValueError(f"{at}.{flow.entry}: {flow.name} needs {flow.entry_what}")
+        for alien in FLOWS.values():
+            for col in alien.columns:
+                if col not in flow.columns and getattr(d, col, None) is not None:
+                    reads = ", ".join((*flow.columns[1:], "gold"))
+                    raise ValueError(
+                        f"{at}.{col}: only used by flow = '{alien.name}'; {flow.name} reads "
+                        f"{flow.entry} (+ {reads})"
+                    )
+        given = {c for c in flow.columns if getattr(d, c) is not None}
+        for step in plan(flow, given):
+            slot = STEP_KINDS[step.kind].stage
+            if slot is None or getattr(stages, slot) is not None:
+                continue
+            alts = _alternatives(flow, given, step)
+            gives = f"no {alts[0]}" if len(alts) == 1 else "neither " + " nor ".join(alts)
+            raise ValueError(f"{at}: gives {gives} and [stages.{slot}] is not set; add one of them")
+    used = {STEP_KINDS[s.kind].stage for s in flow.steps}
+    for kind in STEP_KINDS.values():
+        if kind.stage is not None and kind.stage not in used and getattr(stages, kind.stage):
+            other = next(f.name for f in FLOWS.values() if kind.name in (s.kind for s in f.steps))
+            raise ValueError(
+                f"stages.{kind.stage}: {flow.name} does not {kind.name} (no step of the flow "
+                f"uses a {kind.stage}); remove it or use flow = '{other}'"
+            )
+
+
+#: The keyword arguments of ``train_labeller`` a ``train`` step may not set (the executor does).
+_TRAIN_FIXED = ("train", "output_dir", "overwrite")
+
+
+def check_steps(config: Any) -> None:
+    """Raise ValueError naming the first ``[[steps]]`` entry of a RunConfig that cannot run.
+
+    Names must be new (not a projector's or an earlier step's), inputs must name methods made
+    before, ``refine`` needs translate-test and a refiner, ``vote`` a ``min_votes`` within the
+    number of its inputs, ``train`` parameters of ``train_labeller``.
+    """
+    import inspect
+
+    from xproj.registry import registry
+
+    known = [p.display_name for p in config.stages.projectors]
+    for k, step in enumerate(config.steps):
+        at = f"steps[{k}]"
+        if step.name in known:
+            raise ValueError(f"{at}.name: {step.name!r} is already a method; choose another name")
+        for m in step.inputs:
+            if m not in known:
+                raise ValueError(
+                    f"{at}.inputs: no method named {m!r} before this step; known: "
+                    f"{', '.join(known)}"
+                )
+        if step.kind == "refine":
+            if config.flow_def.entry != "input":
+                raise ValueError(f"{at}: refine needs flow = 'translate-test' (a flow from input)")
+            if step.refiner is None or len(step.inputs) != 1:
+                raise ValueError(f"{at}: refine takes one input and a refiner = {{backend = ...}}")
+            registry("refiners").build(
+                step.refiner.backend, step.refiner.params, where=f"{at}.refiner"
+            )
+        elif step.refiner is not None:
+            raise ValueError(f"{at}.refiner: only a refine step has a refiner")
+        if step.kind == "vote":
+            extra = set(step.params) - {"min_votes"}
+            votes = step.params.get("min_votes", 2)
+            if extra or not isinstance(votes, int) or not 1 <= votes <= len(step.inputs):
+                raise ValueError(
+                    f"{at}.params: a vote step takes min_votes, an int in [1, "
+                    f"{len(step.inputs)}] (the number of inputs); got {dict(step.params)}"
+                )
+        if step.kind == "train":
+            from xproj.label.train import train_labeller
+
+            allowed = [
+                p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED
+            ]
+            unknown = sorted(set(step.params) - set(allowed))
+            if unknown or len(step.inputs) != 1:
+                raise ValueError(
+                    f"{at}: a train step takes one input and train_labeller's parameters "
+                    f"({', '.join(allowed)}); got inputs {step.inputs} and params {unknown or ''}"
+                )
+        known.append(step.name)
