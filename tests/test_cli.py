@@ -244,7 +244,7 @@ def test_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pred.write_text("Anna\tB-PER\nin\tO\n\n")
     capsys.readouterr()
     assert main(["eval", str(gold), str(pred)]) == EXIT_FAILURE
-    assert "pred.conll, sentence 0: gold has 4 words but the prediction has 2" in (
+    assert "pred.conll:1, sentence 0: gold has 4 words but the prediction has 2" in (
         capsys.readouterr().err
     )
 
@@ -412,3 +412,25 @@ def test_train_labeller_names_a_bad_file_line(
     missing = tmp_path / "missing.txt"
     assert main(["train-labeller", str(missing), "-o", str(out)]) != EXIT_OK
     assert "missing.txt" in capsys.readouterr().err
+
+
+def test_eval_compares_the_words_and_names_the_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A prediction for other sentences with the same shape is not scored (it scored 100 F1)."""
+    gold = tmp_path / "gold.conll"
+    pred = tmp_path / "pred.conll"
+    pred.write_text("Anna\tB-PER\nin\tO\nRom\tB-LOC\n\nBob\tB-PER\nin\tO\nParis\tB-LOC\n\n")
+    gold.write_text("Anna\tB-PER\nin\tO\nRom\tB-LOC\n\nEva\tB-PER\nin\tO\nWien\tB-LOC\n\n")
+    assert main(["eval", str(gold), str(pred)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert f"{pred}:5, sentence 1: the words differ: word 0 is 'Eva' in the gold but 'Bob'" in err
+    assert f"the gold sentence starts at {gold}:5" in err
+    # a whitespace-only line inside a gold sentence split it: the count error names the line
+    gold.write_text("Anna\tB-PER\n \t\nin\tO\nRom\tB-LOC\n\nEva\tB-PER\nin\tO\nWien\tB-LOC\n\n")
+    pred.write_text("Anna\tB-PER\nin\tO\nRom\tB-LOC\n\nEva\tB-PER\nin\tO\nWien\tB-LOC\n\n")
+    assert main(["eval", str(gold), str(pred)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "gold has 3 sentences but predicted has 2" in err
+    assert f"{pred}:1, sentence 0:" in err and "the gold has 1 words, the prediction 3" in err
+    assert f"{gold} has whitespace-only lines, which end a sentence, at 2" in err

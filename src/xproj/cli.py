@@ -733,11 +733,31 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     try:
         scores = evaluate_ner(gold, pred, label_map=label_map)
     except InputError as e:
-        raise e.at(path=args.predicted) from None
+        raise _locate_eval_error(e, args, counts_differ=len(gold) != len(pred)) from None
     print(scores.table())
     if args.json is not None:
         args.json.write_text(json.dumps(scores.to_dict(), indent=2) + "\n", encoding="utf-8")
     return EXIT_OK
+
+
+def _locate_eval_error(
+    e: InputError, args: argparse.Namespace, *, counts_differ: bool
+) -> InputError:
+    """``e`` with the predicted file's line of the sentence it names, and the gold's line."""
+    from xproj.io.conll import count_mismatch_note, sentence_lines
+
+    k = e.sentence
+    message = e.message
+    line = None
+    if k is not None:
+        pred_lines = sentence_lines(args.predicted, format=args.pred_format)
+        gold_lines = sentence_lines(args.gold, format=args.gold_format)
+        line = pred_lines[k] if k < len(pred_lines) else None
+        if k < len(gold_lines):
+            message += f" (the gold sentence starts at {args.gold}:{gold_lines[k]})"
+    if counts_differ:
+        message += count_mismatch_note(args.gold, args.predicted)
+    return InputError(message, path=args.predicted, line=line, sentence=k)
 
 
 # ---------------------------------------------------------------------- backends

@@ -25,12 +25,13 @@ Examples
 >>> _ = (d / "en.conll").write_text("Merkel\\tB-PER\\nvisited\\tO\\nParis\\tB-LOC\\n\\n")
 >>> _ = (d / "de.txt").write_text("Merkel besuchte Paris\\n")
 >>> _ = (d / "en-de.pharaoh").write_text("0-0 1-1 2-2\\n")
+>>> _ = (d / "de.conll").write_text("Merkel\\tB-PER\\nbesuchte\\tO\\nParis\\tB-LOC\\n\\n")
 >>> from xproj.config import RunConfig
 >>> cfg = RunConfig.from_dict({
 ...     "stages": {"projectors": [{"backend": "heuristic"}]},
 ...     "datasets": [{"name": "demo", "lang": "de", "source": "en.conll",
 ...                   "translations": "de.txt", "alignments": "en-de.pharaoh",
-...                   "gold": "en.conll"}],
+...                   "gold": "de.conll"}],
 ...     "output": "out"}, base_dir=d)
 >>> from xproj.progress import Progress
 >>> result = run(cfg, progress=Progress(enabled=False), plot=False)
