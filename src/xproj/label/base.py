@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from xproj._batch import check_items
 from xproj.params import Component
 from xproj.types import LabelledSentence, Sentence
 
@@ -25,6 +26,7 @@ class Labeller(Component, ABC):
 
     def label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
         """Label a batch; one :class:`LabelledSentence` out per sentence in, same words."""
+        check_items("sentences", sentences, (Sentence, LabelledSentence))
         out = self._label(sentences)
         if len(out) != len(sentences):
             raise RuntimeError(

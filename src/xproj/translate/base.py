@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from xproj._batch import check_items
 from xproj.params import Component
-from xproj.types import Sentence
+from xproj.types import LabelledSentence, Sentence
 
 __all__ = ["Translator"]
 
@@ -25,6 +26,7 @@ class Translator(Component, ABC):
 
     def translate(self, sentences: Sequence[Sentence], tgt_lang: str) -> list[Sentence]:
         """Translate a batch into ``tgt_lang``; one :class:`Sentence` out per sentence in."""
+        check_items("sentences", sentences, (Sentence, LabelledSentence))
         out = self._translate(sentences, tgt_lang)
         if len(out) != len(sentences):
             raise RuntimeError(
