@@ -136,7 +136,7 @@ def test_run_check_and_quiet(
     cfg = _config(tmp_path)
     assert main(["run", str(cfg), "--check"]) == EXIT_OK
     assert "run.toml: ok (1 datasets" in capsys.readouterr().out
-    assert not (tmp_path / "out").exists()
+    assert list((tmp_path / "out").iterdir()) == []  # created and checked, nothing written
     assert main(["run", str(cfg), "-q", "--no-plot", "--no-cache"]) == EXIT_OK
     assert capsys.readouterr().err == ""
     assert not (tmp_path / "out" / "cache").exists()
@@ -434,3 +434,35 @@ def test_eval_compares_the_words_and_names_the_sentence(
     assert "gold has 3 sentences but predicted has 2" in err
     assert f"{pred}:1, sentence 0:" in err and "the gold has 1 words, the prediction 3" in err
     assert f"{gold} has whitespace-only lines, which end a sentence, at 2" in err
+
+
+def test_impossible_output_locations_fail_before_any_work(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They were noticed only when writing, after every stage had run (and --check said ok)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    cfg = _config(tmp_path)
+    for extra in (["--check"], ["--no-plot"]):
+        assert main(["run", str(cfg), "-o", str(blocker / "out"), *extra]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert f"the output folder '{blocker / 'out'}': cannot create the folder" in err
+        assert f"'{blocker}' is a file, not a folder; choose another location" in err
+    assert not (tmp_path / "out").exists()
+    src, tgt = str(DATA / "demo.en.conll"), str(DATA / "demo.de.txt")
+    # the aligner's model does not exist: the -o error shows that nothing was loaded first
+    no_model = ["--aligner-param", f"model={tmp_path / 'no-model'}"]
+    assert main(["project", "--source", src, "--target", tgt, *no_model, "-o", str(tmp_path)]) == 2
+    assert f"-o '{tmp_path}' is a folder; give a file name to write" in capsys.readouterr().err
+    bad = str(blocker / "x.conll")
+    assert main(["project", "--source", src, "--target", tgt, *no_model, "-o", bad]) == 2
+    assert f"-o '{bad}': cannot create the folder" in capsys.readouterr().err
+    en, de = tmp_path / "en.txt", tmp_path / "de.txt"
+    en.write_text("a house\n")
+    de.write_text("ein Haus\n")
+    no_model = ["--param", f"model={tmp_path / 'no-model'}"]
+    assert main(["align", str(en), str(de), *no_model, "-o", str(blocker / "a.pharaoh")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    if Path("/proc/self").is_dir():  # a virtual file system where nothing can be created
+        assert main(["run", str(cfg), "--check", "-o", "/proc/xproj-out"]) == EXIT_USAGE
+        assert "cannot create the folder '/proc/xproj-out'" in capsys.readouterr().err

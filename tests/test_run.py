@@ -20,6 +20,7 @@ import pytest
 
 from xproj import InputError
 from xproj.config import ConfigError, RunConfig, load_config
+from xproj.errors import OutputError
 from xproj.progress import Progress
 from xproj.run import run
 
@@ -523,3 +524,12 @@ def test_ray_runner_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(MissingExtraError, match=r'pip install "xproj\[ray\]"'):
         make_runner(RunnerConfig(kind="ray"))
     assert make_runner(RunnerConfig()).kind == "local"
+
+
+def test_unwritable_output_fails_before_any_stage(tmp_path: Path) -> None:
+    """It failed only when writing the results, after every stage had run."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    cfg = load_config(_setup(tmp_path, fail_on="Munich"))  # the aligner would fail if it ran
+    with pytest.raises(OutputError, match=r"a-file' is a file, not a folder"):
+        run(cfg, output=blocker / "out", progress=_quiet(), plot=False)

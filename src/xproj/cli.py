@@ -21,7 +21,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from xproj.errors import InputError, MissingExtraError, ParameterError, RegistryError, XprojError
+from xproj.errors import (
+    InputError,
+    MissingExtraError,
+    OutputError,
+    ParameterError,
+    RegistryError,
+    XprojError,
+)
 from xproj.types import Sentence, Span
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -425,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             import_plugins([str(Path(c).resolve()) for c in args.code], Path.cwd())
         status: int = args.func(args)
         return status
-    except (ConfigError, RegistryError, ParameterError, MissingExtraError) as e:
+    except (ConfigError, RegistryError, ParameterError, MissingExtraError, OutputError) as e:
         _error(str(e))
         return EXIT_USAGE
     except FileNotFoundError as e:
@@ -459,6 +466,7 @@ def _error(message: str, stream: TextIO | None = None) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from xproj.config import load_config
+    from xproj.io._files import prepare_output
     from xproj.progress import Progress
     from xproj.run import run
 
@@ -473,6 +481,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.output is not None:
         cfg = cfg.with_output(args.output)
     cfg.check_files()
+    prepare_output(cfg.output_dir, kind="dir", what="the output folder")
     if args.check:
         print(f"{args.config}: ok ({len(cfg.datasets)} datasets, output {cfg.output_dir})")
         return EXIT_OK
@@ -535,6 +544,14 @@ def _check_file(path: Path, what: str) -> None:
         raise ConfigError(f"{what}: file not found: {path}")
 
 
+def _prepare_output_file(path: Path | None) -> None:
+    """Check ``-o`` before any model loads (nothing to check for stdout)."""
+    from xproj.io._files import prepare_output
+
+    if path is not None:
+        prepare_output(path, kind="file", what="-o")
+
+
 def _cmd_project(args: argparse.Namespace) -> int:
     from xproj.config import TextFile
     from xproj.io.conll import read_conll, write_conll
@@ -542,6 +559,7 @@ def _cmd_project(args: argparse.Namespace) -> int:
 
     _check_file(args.source, "--source")
     _check_file(args.target, "--target")
+    _prepare_output_file(args.output)
     projector = _build("projector", args.projector, args.param, "--projector/--param")
     aligner = None
     if args.alignments is None:
@@ -612,6 +630,7 @@ def _cmd_align(args: argparse.Namespace) -> int:
 
     _check_file(args.source, "source")
     _check_file(args.target, "target")
+    _prepare_output_file(args.output)
     aligner = _build("aligner", args.aligner, args.param, "--aligner/--param")
     src, tgt = _read_line_aligned(args.source, args.target, args.format)
     alignments = aligner.align(src, tgt)

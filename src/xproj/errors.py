@@ -10,6 +10,7 @@ from pathlib import Path
 __all__ = [
     "InputError",
     "MissingExtraError",
+    "OutputError",
     "ParameterError",
     "RegistryError",
     "XprojError",
@@ -85,6 +86,14 @@ class InputError(XprojError, ValueError):
 
 class ParameterError(XprojError, ValueError):
     """A component was given a parameter value outside what it accepts."""
+
+
+class OutputError(XprojError, OSError):
+    """An output file or folder that cannot be created or written.
+
+    Raised before any work starts (see :func:`xproj.io._files.prepare_output`), so that a run
+    does not compute everything and then fail to save it.
+    """
 
 
 class RegistryError(XprojError, KeyError):

@@ -58,6 +58,7 @@ from typing import Any
 from xproj.cache import StageCache
 from xproj.config import ConllFile, DatasetConfig, RunConfig, TextFile
 from xproj.errors import InputError
+from xproj.io._files import prepare_output
 from xproj.progress import Progress
 from xproj.report import Report, write_report
 from xproj.runners import Runner, StageJob, WorkerSpec, make_runner
@@ -340,13 +341,15 @@ def run(
     ------
     ConfigError
         A data file the config names does not exist.
+    OutputError
+        The output folder cannot be created or written (checked before anything runs).
     InputError
         A data file is malformed or parallel files disagree (naming the file and line).
     """
     t0 = time.monotonic()
     cfg = config.with_output(output) if output is not None else config
     cfg.check_files()
-    out_dir = cfg.output_dir
+    out_dir = prepare_output(cfg.output_dir, kind="dir", what="the output folder")
     progress = progress if progress is not None else Progress()
     cache = StageCache(out_dir / "cache" if cfg.cache else None)
     removed = cache.remove_stale_tmp()
