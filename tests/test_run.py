@@ -533,3 +533,43 @@ def test_unwritable_output_fails_before_any_stage(tmp_path: Path) -> None:
     cfg = load_config(_setup(tmp_path, fail_on="Munich"))  # the aligner would fail if it ran
     with pytest.raises(OutputError, match=r"a-file' is a file, not a folder"):
         run(cfg, output=blocker / "out", progress=_quiet(), plot=False)
+
+
+def test_empty_translation_line_is_scored_against_conll_gold(tmp_path: Path) -> None:
+    """A CoNLL gold cannot hold the empty sentence: N-1 gold sentences failed the count check."""
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "en.conll").write_text("Anna\tB-PER\nlacht\tO\n\nHallo\tO\n\nin\tO\nRom\tB-LOC\n\n")
+    (tmp_path / "de.txt").write_text("Anna lacht\n\nin Rom\n")
+    (tmp_path / "gold.conll").write_text("Anna\tB-PER\nlacht\tO\n\nin\tO\nRom\tB-LOC\n\n")
+    cfg = RunConfig.from_dict(
+        {
+            "plugins": ["doubles.py"],
+            "stages": {
+                "aligner": {"backend": "test-diagonal"},
+                "projectors": [{"backend": "heuristic"}],
+            },
+            "datasets": [
+                {
+                    "name": "d",
+                    "lang": "de",
+                    "source": "en.conll",
+                    "translations": "de.txt",
+                    "gold": "gold.conll",
+                }
+            ],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+    result = run(cfg, progress=_quiet(), plot=False)
+    ds = result.datasets[0]
+    assert ds.gold is not None and [len(g) for g in ds.gold] == [2, 0, 2]
+    assert result.report.scores["d"]["heuristic"]["f1"] == 1.0
+    assert result.summary.to_dict()["datasets"][0]["empty_targets"] == 1
+    # a gold with another count is still an error, naming a whitespace-only line that split one
+    (tmp_path / "gold.conll").write_text("Anna\tB-PER\n \t\nlacht\tO\n\nin\tO\n \nRom\tB-LOC\n")
+    with pytest.raises(
+        InputError, match=r"gold\.conll: has 4 sentences but the dataset has 3"
+    ) as e:
+        run(cfg, progress=_quiet(), plot=False)
+    assert "gold.conll has whitespace-only lines, which end a sentence, at 2, 6" in str(e.value)

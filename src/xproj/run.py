@@ -190,13 +190,34 @@ def _read_labelled(ref: ConllFile, path: Path, lang: str | None) -> list[Labelle
     return read_conll(path, format=ref.format, scheme=ref.scheme, repair=ref.repair, lang=lang)
 
 
-def _same_count(n: int, what: str, path: Path, m: int, other: str) -> None:
+def _same_count(
+    n: int, what: str, path: Path, m: int, other: str, conll: Sequence[Path] = ()
+) -> None:
     if n != m:
+        from xproj.io.conll import count_mismatch_note
+
         raise InputError(
             f"has {n} sentences but {other} has {m}; {what} must have one entry per sentence, "
-            "in the same order",
+            f"in the same order{count_mismatch_note(*conll)}",
             path=path,
         )
+
+
+def _gold_for_targets(
+    gold: list[LabelledSentence], targets: Sequence[Sentence], lang: str
+) -> list[LabelledSentence]:
+    """The gold with an empty sentence for each empty target, where that makes the counts agree.
+
+    A CoNLL file cannot hold an empty sentence (a blank line only separates sentences), so the
+    gold of a dataset whose target side has empty lines (an empty translation) holds one
+    sentence per non-empty target. Empty entries are put back at the empty targets' positions,
+    so that gold and targets pair up again; any other count is left for the caller to reject.
+    """
+    n_empty = sum(1 for t in targets if not t.words)
+    if n_empty == 0 or len(gold) != len(targets) - n_empty:
+        return gold
+    given = iter(gold)
+    return [next(given) if t.words else LabelledSentence((), (), lang) for t in targets]
 
 
 def _load_dataset(cfg: RunConfig, d: DatasetConfig) -> tuple[DatasetResult, dict[str, Any]]:
@@ -204,6 +225,7 @@ def _load_dataset(cfg: RunConfig, d: DatasetConfig) -> tuple[DatasetResult, dict
     res = DatasetResult(d.name, d.lang)
     src_lang = cfg.src_lang
     pending: dict[str, Any] = {}
+    all_targets: list[Sentence] | None = None  # when the files give them
     if cfg.flow == "translate-train":
         assert d.source is not None
         src_path = cfg.resolve(d.source.path)
@@ -213,18 +235,22 @@ def _load_dataset(cfg: RunConfig, d: DatasetConfig) -> tuple[DatasetResult, dict
         if d.translations is not None:
             tp = cfg.resolve(d.translations.path)
             tr = read_sentences(d.translations, tp, d.lang)
-            _same_count(len(tr), "translations", tp, n_full, f"the source {src_path}")
+            _same_count(
+                len(tr), "translations", tp, n_full, f"the source {src_path}", conll=[src_path]
+            )
             res.targets = tr[: d.limit]
+            all_targets = tr
     else:
         assert d.input is not None
         ip = cfg.resolve(d.input.path)
         inputs = read_sentences(d.input, ip, d.lang)
         n_full = len(inputs)
+        all_targets = inputs
         res.targets = inputs[: d.limit]
         if d.labels is not None:
             lp = cfg.resolve(d.labels.path)
             labels = _read_labelled(d.labels, lp, src_lang)
-            _same_count(len(labels), "labels", lp, n_full, f"the input {ip}")
+            _same_count(len(labels), "labels", lp, n_full, f"the input {ip}", conll=[lp])
             res.sources = labels[: d.limit]
         elif d.translations is not None:
             tp = cfg.resolve(d.translations.path)
@@ -241,7 +267,9 @@ def _load_dataset(cfg: RunConfig, d: DatasetConfig) -> tuple[DatasetResult, dict
     if d.gold is not None:
         gp = cfg.resolve(d.gold.path)
         gold = _read_labelled(d.gold, gp, d.lang)
-        _same_count(len(gold), "gold", gp, n_full, "the dataset")
+        if all_targets is not None:
+            gold = _gold_for_targets(gold, all_targets, d.lang)
+        _same_count(len(gold), "gold", gp, n_full, "the dataset", conll=[gp])
         res.gold = gold[: d.limit]
         pending["gold_path"] = gp
     return res, pending
@@ -537,15 +565,16 @@ def _evaluate(
         stats[r.name] = {}
         for m in methods:
             projections = r.projections[m]
-            stats[r.name][m] = projection_stats(
-                projections, sources=r.sources, gold=r.gold
-            ).to_dict()
-            if r.gold is None:
-                continue
             try:
+                stats[r.name][m] = projection_stats(
+                    projections, sources=r.sources, gold=r.gold
+                ).to_dict()
+                if r.gold is None:
+                    continue
                 scores[r.name][m] = evaluate_ner(r.gold, projections, label_map=label_map).to_dict()
             except InputError as e:
-                assert d.gold is not None
+                if d.gold is None:
+                    raise
                 raise InputError(
                     f"{e.message}. The gold file must label the target sentences themselves "
                     "(e.g. the target side of a parallel corpus given as translations)",
