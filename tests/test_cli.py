@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from xproj.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+from xproj.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 
@@ -466,3 +467,64 @@ def test_impossible_output_locations_fail_before_any_work(
     if Path("/proc/self").is_dir():  # a virtual file system where nothing can be created
         assert main(["run", str(cfg), "--check", "-o", "/proc/xproj-out"]) == EXIT_USAGE
         assert "cannot create the folder '/proc/xproj-out'" in capsys.readouterr().err
+
+
+def test_hints_name_the_commands_own_options(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hints named Python keyword arguments (repair='fix', one_based=True, encoding=)."""
+    ok, bad = tmp_path / "ok.conll", tmp_path / "bad.conll"
+    ok.write_text("Anna\tO\nlacht\tO\n\n")
+    bad.write_text("Anna\tI-PER\nlacht\tO\n\n")
+    assert main(["eval", str(ok), str(bad)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "use the Python API, which takes repair='fix' (this command has no option" in err
+    latin = tmp_path / "latin.conll"
+    latin.write_bytes(b"Ann\xe9\tO\n\n")
+    assert main(["eval", str(latin), str(ok)]) == EXIT_FAILURE
+    assert "name its encoding: use the Python API, which takes encoding=" in (
+        capsys.readouterr().err
+    )
+    de = tmp_path / "de.txt"
+    de.write_text("Anna lacht\n")
+    links = tmp_path / "a.pharaoh"
+    links.write_text("1-2\n")
+    args = ["project", "--source", str(ok), "--target", str(de), "--alignments", str(links)]
+    assert main(args) == EXIT_FAILURE
+    assert "suggests a 1-based file: pass --one-based" in capsys.readouterr().err
+    cfg = _config(tmp_path, source=str(bad))
+    assert main(["run", str(cfg), "--check", "--no-plot"]) == EXIT_OK  # --check reads no data
+    assert main(["run", str(cfg), "--no-plot"]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert 'set repair = "fix" in the file\'s table in the config' in err
+    assert "repair='fix'" not in err
+
+
+def test_the_python_api_keeps_its_keyword_hints(tmp_path: Path) -> None:
+    from xproj.io.conll import read_conll
+
+    bad = tmp_path / "bad.conll"
+    bad.write_text("Anna\tI-PER\n\n")
+    with pytest.raises(InputError, match=r"conventional repair \(see xproj.io.tags\): pass "):
+        read_conll(bad)
+
+
+def test_folders_and_split_sentences_are_named(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder given as a file said "file not found"; a whitespace-only line inside a CoNLL
+    sentence gave a count error without the line."""
+    de = tmp_path / "de.txt"
+    de.write_text("Anna lacht\n")
+    args = ["project", "--target", str(de), "--aligner", "cli-diagonal", "--code", str(plugin)]
+    assert main([*args, "--source", str(tmp_path)]) == EXIT_USAGE
+    assert f"--source: '{tmp_path}' is a folder, not a file" in capsys.readouterr().err
+    en = tmp_path / "en.conll"
+    en.write_text("Anna\tB-PER\n  \nlaughs\tO\n\n")
+    assert main([*args, "--source", str(en)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert f"{de}: has 1 sentences but {en} has 2" in err
+    assert f"{en} has whitespace-only lines, which end a sentence, at 2" in err
+    cfg = _config(tmp_path, source=str(tmp_path))
+    assert main(["run", str(cfg), "--check"]) == EXIT_USAGE
+    assert f"datasets[0].source: '{tmp_path}' is a folder, not a file" in capsys.readouterr().err

@@ -28,6 +28,7 @@ from xproj.errors import (
     ParameterError,
     RegistryError,
     XprojError,
+    option_hints,
 )
 from xproj.types import Sentence, Span
 
@@ -430,7 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "code", None):
             import_plugins([str(Path(c).resolve()) for c in args.code], Path.cwd())
-        status: int = args.func(args)
+        with option_hints(_OPTION_SPELLINGS.get(args.command, {})):
+            status: int = args.func(args)
         return status
     except (ConfigError, RegistryError, ParameterError, MissingExtraError, OutputError) as e:
         _error(str(e))
@@ -451,6 +453,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("traceback", exc_info=True)
         _error(f"{type(e).__name__}: {e} (run with -vv for the traceback)")
         return EXIT_FAILURE
+
+
+# How each command sets the reading options that error messages suggest (Python keyword
+# arguments such as repair='fix'); options a command lacks are reported as absent from it.
+_OPTION_SPELLINGS: dict[str, dict[str, str]] = {
+    "run": {
+        "repair": 'set repair = "{value}" in the file\'s table in the config, e.g. '
+        'gold = { path = "...", repair = "{value}" }',
+        "format": 'set the file\'s format in the config, e.g. gold = { path = "...", '
+        'format = "tab" } (auto, tab, space, conll2003, panx, masakhaner)',
+        "one_based=True": "set one_based = true in the dataset's alignments table, e.g. "
+        'alignments = { path = "...", one_based = true }',
+        "one_based=False": "leave out one_based = true in the dataset's alignments table",
+    },
+    "project": {
+        "one_based=True": "pass --one-based",
+        "one_based=False": "leave out --one-based",
+        "format": "pass --source-format (or --target-format)",
+    },
+    "align": {},
+    "eval": {"format": "pass --gold-format or --pred-format"},
+    "train-labeller": {"format": "pass --format"},
+    "finetune-aligner": {},
+}
 
 
 def _error(message: str, stream: TextIO | None = None) -> None:
@@ -538,10 +564,13 @@ def _build(slot: str, backend: str, params: list[tuple[str, Any]], flag: str) ->
 
 
 def _check_file(path: Path, what: str) -> None:
-    if not path.is_file():
+    from xproj.io._files import not_a_file
+
+    problem = not_a_file(path)
+    if problem is not None:
         from xproj.config import ConfigError
 
-        raise ConfigError(f"{what}: file not found: {path}")
+        raise ConfigError(f"{what}: {problem}")
 
 
 def _prepare_output_file(path: Path | None) -> None:
@@ -571,9 +600,13 @@ def _cmd_project(args: argparse.Namespace) -> int:
         TextFile(path=str(args.target), format=args.target_format), args.target, args.lang
     )
     if len(targets) != len(sources):
+        from xproj.io.conll import count_mismatch_note
+
+        conll = [args.source] + ([] if args.target_format in ("text", "raw") else [args.target])
         raise InputError(
             f"has {len(targets)} sentences but {args.source} has {len(sources)}; the target must "
-            "have one line per source sentence, in order (an empty line for an empty one)",
+            "have one line per source sentence, in order (an empty line for an empty one)"
+            + count_mismatch_note(*conll),
             path=args.target,
         )
     if aligner is None:

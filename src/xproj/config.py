@@ -73,6 +73,7 @@ from pydantic import (
 )
 
 from xproj.errors import MissingExtraError, ParameterError, RegistryError, XprojError
+from xproj.io._files import not_a_file
 from xproj.params import Component
 
 __all__ = [
@@ -550,12 +551,13 @@ class RunConfig(BaseModel):
                     p = self.resolve(ref.path)
                 except ConfigError as e:
                     raise ConfigError(f"{where}: {e}") from None
-                if not p.is_file():
+                problem = not_a_file(p)
+                if problem is not None:
                     hint = ""
                     if "${" in ref.path:
                         hint = " (set the environment variable it names, or edit the path)"
                     raise ConfigError(
-                        f"{where}: file not found: {p} (from {ref.path!r}, relative to "
+                        f"{where}: {problem} (from {ref.path!r}, relative to "
                         f"{self._base_dir}){hint}"
                     )
 
@@ -619,8 +621,8 @@ def load_config(path: str | Path) -> RunConfig:
         The file is missing or unreadable, or a field is invalid (the message names it).
     """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file not found: {p}")
+    if not_a_file(p) is not None:
+        raise ConfigError(f"config {not_a_file(p)}")
     text = p.read_text(encoding="utf-8")
     suffix = p.suffix.lower()
     try:

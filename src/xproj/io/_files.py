@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Literal, TextIO
 
-from xproj.errors import InputError, OutputError
+from xproj.errors import InputError, OutputError, option_hint
 
-__all__ = ["decode_error", "prepare_output", "read_lines", "source_name"]
+__all__ = ["decode_error", "not_a_file", "prepare_output", "read_lines", "source_name"]
 
 
 def source_name(source: str | Path | TextIO) -> str:
@@ -36,8 +36,8 @@ def decode_error(source: str | Path | TextIO, encoding: str, err: UnicodeDecodeE
                     line = n
                     break
     return InputError(
-        f"the file is not valid {encoding} ({err.reason}); convert it to {encoding} or pass "
-        "encoding= with the file's encoding",
+        f"the file is not valid {encoding} ({err.reason}); convert it to {encoding}, or name "
+        f"its encoding: {option_hint('encoding', repr('latin-1'))}",
         path=source_name(source),
         line=line,
     )
@@ -72,6 +72,24 @@ def read_lines(source: str | Path | TextIO, encoding: str = "utf-8") -> list[str
     if lines[-1] == "":
         lines.pop()
     return lines
+
+
+def not_a_file(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as a file, or None when it can.
+
+    >>> not_a_file("/")
+    "'/' is a folder, not a file; give the path of a file inside it"
+    >>> not_a_file("/no/such/file.conll")
+    'file not found: /no/such/file.conll'
+    """
+    p = Path(path)
+    if p.is_file():
+        return None
+    if p.is_dir():
+        return f"{str(p)!r} is a folder, not a file; give the path of a file inside it"
+    if p.exists():
+        return f"{str(p)!r} is not a regular file"
+    return f"file not found: {p}"
 
 
 def prepare_output(

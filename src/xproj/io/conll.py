@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from xproj.errors import InputError
+from xproj.errors import InputError, option_hint
 from xproj.io._files import decode_error, source_name
 from xproj.io.tags import (
     LabelMap,
@@ -362,7 +362,7 @@ def _iter_numbered(
                 if lang is not None and lang != prefix:
                     raise InputError(
                         f"the tokens carry the language prefix '{prefix}:' but lang={lang!r} "
-                        "was given; fix lang= or pass lang_prefix='keep'",
+                        f"was given; fix lang= or {option_hint('lang_prefix', repr('keep'))}",
                         path=name,
                         line=line0,
                     )
@@ -373,8 +373,8 @@ def _iter_numbered(
                 if not w.startswith(prefix) or w[cut - 1 : cut] != ":" or len(w) == cut:
                     raise InputError(
                         f"token {w!r} lacks the language prefix '{prefix}:' that the file's "
-                        "first sentence carries on every token; fix the line or pass "
-                        "lang_prefix='keep'",
+                        "first sentence carries on every token; fix the line or "
+                        + option_hint("lang_prefix", repr("keep")),
                         path=name,
                         line=line0 + k,
                     )
@@ -415,7 +415,7 @@ def _iter_numbered(
                 if n_cols < 2:
                     raise InputError(
                         f"cannot sniff the format from {line!r}: a word line needs at least a "
-                        "token and a tag; pass format= explicitly",
+                        f"token and a tag; name the file's format: {option_hint('format')}",
                         path=name,
                         line=n,
                     )
@@ -436,14 +436,15 @@ def _iter_numbered(
                 continue
             raise InputError(
                 f"empty token in {line!r}; every word line needs a token before its tag. Fix "
-                "the line, or pass empty_tokens='skip' to leave such lines out (with a warning)",
+                "the line, or leave such lines out (with a warning): "
+                + option_hint("empty_tokens", repr("skip")),
                 path=name,
                 line=n,
             )
         if len(cols) != n_cols:
             raise InputError(
                 f"expected {describe_layout()}, got {len(cols)}: {line!r}; fix the line or "
-                f"pick the right format= (now {fmt.value!r})",
+                f"name the file's format (now {fmt.value!r}): {option_hint('format')}",
                 path=name,
                 line=n,
             )
