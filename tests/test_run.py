@@ -482,8 +482,9 @@ def test_europarl_config_runs_on_a_slice(shared_data: Path, tmp_path: Path) -> N
         assert result.report.scores[f"europarl-{lang}"]["greedy"]["f1"] > 0.6
 
 
-def test_progress_on_a_terminal_redraws_with_rate_and_eta() -> None:
+def test_progress_on_a_terminal_is_a_tqdm_bar_of_the_work_to_compute() -> None:
     import io
+    import logging
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -493,16 +494,28 @@ def test_progress_on_a_terminal_redraws_with_rate_and_eta() -> None:
     ticks = itertools.count(0.0, 0.5)  # every clock reading is half a second later
     progress = Progress(stream=out, clock=lambda: next(ticks))
     assert progress.interactive
-    with progress.stage("align", chunks=3, sentences=30) as bar:
-        bar.advance(10)
-        bar.advance(10, cached=True)
-        bar.advance(10)
+    handler = logging.StreamHandler(sys.stderr)
+    xproj_log = logging.getLogger("xproj")
+    xproj_log.addHandler(handler)
+    try:
+        with progress.stage("align", chunks=3, sentences=30) as bar:
+            bar.advance(10)
+            assert bar._bar is not None and (bar._bar.n, bar._bar.total) == (10, 30)
+            assert bar._bar.postfix == "1/3 chunks"
+            bar.advance(10, cached=True)  # taken off the total: rate and ETA are the work's
+            assert (bar._bar.n, bar._bar.total) == (10, 20)
+            assert bar._bar.postfix == "2/3 chunks, 1 cached"
+            # while the bar is shown, log records go through tqdm.write, above the bar
+            assert handler not in xproj_log.handlers
+            bar.advance(10)
+        assert handler in xproj_log.handlers
+    finally:
+        xproj_log.removeHandler(handler)
     text = out.getvalue()
-    assert "\r\x1b[2Kalign [--------" in text
-    assert "1/3 chunks, 10 sent/s, ETA 00:02" in text
-    assert "2/3 chunks, 1 cached, 5 sent/s, ETA 00:02" in text
+    assert "\ralign:   0%|" in text and "0/30" in text and "sent/s" in text  # tqdm's bar
+    # the bar leaves no line behind; the stage's line is written on the clock given
     assert text.endswith(
-        "align: 3 chunks (1 from cache), 30 sentences in 4.0 s, 5 sentences/s computed\n"
+        "\ralign: 3 chunks (1 from cache), 30 sentences in 2.0 s, 10 sentences/s computed\n"
     )
 
 
