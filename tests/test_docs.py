@@ -9,11 +9,14 @@ Conventions for a fenced block whose info string starts with ``python``:
   depend on it.
 - ``python notest: REASON``: does not run (a fragment, a hub model, a program the tests do not
   have); the reason is required.
+- ``python needs=MODULE``: runs where the optional package ``MODULE`` is installed; where it is
+  not, the file's test stops there and is skipped, saying so.
 """
 
 from __future__ import annotations
 
 import doctest
+import importlib.util
 import re
 import shutil
 import sys
@@ -39,6 +42,7 @@ class Block:
     kind: str  # "run", "slow" or "notest"
     reason: str
     code: str
+    needs: str = ""
 
 
 def blocks(path: Path) -> list[Block]:
@@ -47,16 +51,21 @@ def blocks(path: Path) -> list[Block]:
     for m in _FENCE.finditer(text):
         info = m.group(1).strip()
         line = text[: m.start()].count("\n") + 2  # the block's first code line
+        needs = ""
+        if info.startswith("needs="):
+            info, needs = "", info.removeprefix("needs=").strip()
         kind, _, reason = info.partition(":")
         kind = kind.strip() or "run"
         if kind not in ("run", "slow", "notest"):
             raise AssertionError(f"{path.name}:{line}: unknown block marker {info!r}")
-        out.append(Block(path, line, kind, reason.strip(), m.group(2)))
+        out.append(Block(path, line, kind, reason.strip(), m.group(2), needs))
     return out
 
 
 def _run(block: Block, namespace: dict[str, object]) -> None:
     where = f"{block.path.relative_to(ROOT)}:{block.line}"
+    if block.needs and importlib.util.find_spec(block.needs) is None:
+        pytest.skip(f"{where} needs the optional package {block.needs!r}")
     if block.code.lstrip().startswith(">>>"):
         test = doctest.DocTestParser().get_doctest(block.code, namespace, where, where, block.line)
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
@@ -141,3 +150,13 @@ def test_a_failing_block_is_reported_with_its_file_and_line(tmp_path: Path) -> N
         _run(fake[0], {})
     with pytest.raises(AssertionError, match=r"x\.md:8: doctest failed"):
         _run(fake[1], {})
+
+
+def test_a_block_needing_a_missing_package_skips_saying_which(tmp_path: Path) -> None:
+    doc = tmp_path / "x.md"
+    doc.write_text("```python needs=no_such_package_xyz\nraise SystemExit\n```\n")
+    (block,) = blocks(doc)
+    assert block.needs == "no_such_package_xyz" and block.kind == "run"
+    fake = Block(ROOT / "x.md", block.line, block.kind, block.reason, block.code, block.needs)
+    with pytest.raises(pytest.skip.Exception, match="needs the optional package"):
+        _run(fake, {})
