@@ -601,3 +601,33 @@ def test_empty_translation_line_is_scored_against_conll_gold(tmp_path: Path) -> 
     ) as e:
         run(cfg, progress=_quiet(), plot=False)
     assert "gold.conll has whitespace-only lines, which end a sentence, at 2, 6" in str(e.value)
+
+
+def test_gold_for_other_sentences_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    """The words of the gold and the targets are compared; the error names the gold's line."""
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "en.conll").write_text("Anna\tB-PER\nlacht\tO\n\nHallo\tO\n\nin\tO\nRom\tB-LOC\n\n")
+    (tmp_path / "de.txt").write_text("Anna lacht\n\nin Rom\n")
+    (tmp_path / "gold.conll").write_text("Anna\tB-PER\nlacht\tO\n\nin\tO\nWien\tB-LOC\n\n")
+    cfg = RunConfig.from_dict(
+        {
+            "plugins": ["doubles.py"],
+            "stages": {
+                "aligner": {"backend": "test-diagonal"},
+                "projectors": [{"backend": "heuristic"}],
+            },
+            "datasets": [
+                {
+                    "name": "d",
+                    "lang": "de",
+                    "source": "en.conll",
+                    "translations": "de.txt",
+                    "gold": "gold.conll",
+                }
+            ],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+    with pytest.raises(InputError, match=r"gold\.conll:4, sentence 2: .*word 1 is 'Wien'"):
+        run(cfg, progress=_quiet(), plot=False)

@@ -575,10 +575,12 @@ def _evaluate(
             except InputError as e:
                 if d.gold is None:
                     raise
+                gp = cfg.resolve(d.gold.path)
                 raise InputError(
                     f"{e.message}. The gold file must label the target sentences themselves "
                     "(e.g. the target side of a parallel corpus given as translations)",
-                    path=cfg.resolve(d.gold.path),
+                    path=gp,
+                    line=_gold_line(gp, d.gold.format, e.sentence, r.targets),
                     sentence=e.sentence,
                 ) from None
     report = Report(
@@ -589,6 +591,21 @@ def _evaluate(
         stats,
     )
     return report, scores
+
+
+def _gold_line(path: Path, fmt: str, k: int | None, targets: Sequence[Sentence]) -> int | None:
+    """The line of the gold file where the gold of target sentence ``k`` starts, if known.
+
+    The file holds no sentence for an empty target (see :func:`_gold_for_targets`), so the
+    file's sentence index is ``k`` less the empty targets before it.
+    """
+    if k is None or k >= len(targets) or not targets[k].words:
+        return None
+    from xproj.io.conll import sentence_lines
+
+    lines = sentence_lines(path, format=fmt)
+    index = k - sum(1 for t in targets[:k] if not t.words)
+    return lines[index] if index < len(lines) else None
 
 
 def _summary(
