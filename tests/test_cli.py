@@ -478,11 +478,12 @@ def test_hints_name_the_commands_own_options(
     bad.write_text("Anna\tI-PER\nlacht\tO\n\n")
     assert main(["eval", str(ok), str(bad)]) == EXIT_FAILURE
     err = capsys.readouterr().err
-    assert "use the Python API, which takes repair='fix' (this command has no option" in err
+    assert "repair (see xproj.io.tags): this command has no option for that (xproj's " in err
+    assert "Python readers take repair='fix')" in err
     latin = tmp_path / "latin.conll"
     latin.write_bytes(b"Ann\xe9\tO\n\n")
     assert main(["eval", str(latin), str(ok)]) == EXIT_FAILURE
-    assert "name its encoding: use the Python API, which takes encoding=" in (
+    assert "name its encoding: this command has no option for that (xproj's Python readers" in (
         capsys.readouterr().err
     )
     de = tmp_path / "de.txt"

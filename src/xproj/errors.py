@@ -149,7 +149,7 @@ def option_hint(name: str, value: str = "...") -> str:
     ...     print(option_hint("one_based", "True"))
     ...     print(option_hint("repair", "'fix'"))
     pass --one-based
-    use the Python API, which takes repair='fix' (this command has no option for it)
+    this command has no option for that (xproj's Python readers take repair='fix')
     """
     spellings = _OPTION_SPELLINGS.get()
     python = f"{name}={value}"
@@ -157,7 +157,7 @@ def option_hint(name: str, value: str = "...") -> str:
         return f"pass {python}"
     spelled = spellings.get(python, spellings.get(name))
     if spelled is None:
-        return f"use the Python API, which takes {python} (this command has no option for it)"
+        return f"this command has no option for that (xproj's Python readers take {python})"
     return spelled.replace("{value}", value.strip("'\""))
 
 
