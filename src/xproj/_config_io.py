@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from xproj.errors import ConfigError, MissingExtraError
+from xproj.io._files import not_a_file
 
 if TYPE_CHECKING:
     from xproj.config import RunConfig
@@ -49,8 +50,8 @@ def load_config(path: str | Path) -> RunConfig:
     from xproj.config import RunConfig
 
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file not found: {p}")
+    if not_a_file(p) is not None:
+        raise ConfigError(f"config {not_a_file(p)}")
     text = p.read_text(encoding="utf-8")
     suffix = p.suffix.lower()
     try:

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from xproj._cli_parser import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, build_parser
-from xproj.errors import InputError, MissingExtraError, ParameterError, RegistryError, XprojError
+from xproj.errors import (
+    InputError,
+    MissingExtraError,
+    OutputError,
+    ParameterError,
+    RegistryError,
+    XprojError,
+    option_hints,
+)
 from xproj.types import Sentence, Span
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -49,9 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "code", None):
             import_plugins([str(Path(c).resolve()) for c in args.code], Path.cwd())
-        status: int = args.func(args)
+        with option_hints(_OPTION_SPELLINGS.get(args.command, {})):
+            status: int = args.func(args)
         return status
-    except (ConfigError, RegistryError, ParameterError, MissingExtraError) as e:
+    except (ConfigError, RegistryError, ParameterError, MissingExtraError, OutputError) as e:
         _error(str(e))
         return EXIT_USAGE
     except FileNotFoundError as e:
@@ -72,6 +81,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+# How each command sets the reading options that error messages suggest (Python keyword
+# arguments such as repair='fix'); options a command lacks are reported as absent from it.
+_OPTION_SPELLINGS: dict[str, dict[str, str]] = {
+    "run": {
+        "repair": 'set repair = "{value}" in the file\'s table in the config, e.g. '
+        'gold = { path = "...", repair = "{value}" }',
+        "format": 'set the file\'s format in the config, e.g. gold = { path = "...", '
+        'format = "tab" } (auto, tab, space, conll2003, panx, masakhaner)',
+        "one_based=True": "set one_based = true in the dataset's alignments table, e.g. "
+        'alignments = { path = "...", one_based = true }',
+        "one_based=False": "leave out one_based = true in the dataset's alignments table",
+    },
+    "project": {
+        "one_based=True": "pass --one-based",
+        "one_based=False": "leave out --one-based",
+        "format": "pass --source-format (or --target-format)",
+    },
+    "align": {},
+    "eval": {"format": "pass --gold-format or --pred-format"},
+    "train-labeller": {"format": "pass --format"},
+    "finetune-aligner": {},
+}
+
+
 def _error(message: str, stream: TextIO | None = None) -> None:
     out = stream if stream is not None else sys.stderr
     first, *rest = message.splitlines() or [""]
@@ -85,6 +118,7 @@ def _error(message: str, stream: TextIO | None = None) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from xproj.config import load_config
+    from xproj.io._files import prepare_output
     from xproj.progress import Progress
     from xproj.run import run
 
@@ -99,6 +133,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.output is not None:
         cfg = cfg.with_output(args.output)
     cfg.check_files()
+    prepare_output(cfg.output_dir, kind="dir", what="the output folder")
     if args.check:
         print(f"{args.config}: ok ({len(cfg.datasets)} datasets, output {cfg.output_dir})")
         return EXIT_OK
@@ -155,10 +190,21 @@ def _build(slot: str, backend: str, params: list[tuple[str, Any]], flag: str) ->
 
 
 def _check_file(path: Path, what: str) -> None:
-    if not path.is_file():
+    from xproj.io._files import not_a_file
+
+    problem = not_a_file(path)
+    if problem is not None:
         from xproj.config import ConfigError
 
-        raise ConfigError(f"{what}: file not found: {path}")
+        raise ConfigError(f"{what}: {problem}")
+
+
+def _prepare_output_file(path: Path | None) -> None:
+    """Check ``-o`` before any model loads (nothing to check for stdout)."""
+    from xproj.io._files import prepare_output
+
+    if path is not None:
+        prepare_output(path, kind="file", what="-o")
 
 
 def _cmd_project(args: argparse.Namespace) -> int:
@@ -168,6 +214,7 @@ def _cmd_project(args: argparse.Namespace) -> int:
 
     _check_file(args.source, "--source")
     _check_file(args.target, "--target")
+    _prepare_output_file(args.output)
     projector = _build("projector", args.projector, args.param, "--projector/--param")
     aligner = None
     if args.alignments is None:
@@ -179,9 +226,13 @@ def _cmd_project(args: argparse.Namespace) -> int:
         TextFile(path=str(args.target), format=args.target_format), args.target, args.lang
     )
     if len(targets) != len(sources):
+        from xproj.io.conll import count_mismatch_note
+
+        conll = [args.source] + ([] if args.target_format in ("text", "raw") else [args.target])
         raise InputError(
             f"has {len(targets)} sentences but {args.source} has {len(sources)}; the target must "
-            "have one line per source sentence, in order (an empty line for an empty one)",
+            "have one line per source sentence, in order (an empty line for an empty one)"
+            + count_mismatch_note(*conll),
             path=args.target,
         )
     alignments = None
@@ -243,6 +294,7 @@ def _cmd_align(args: argparse.Namespace) -> int:
 
     _check_file(args.source, "source")
     _check_file(args.target, "target")
+    _prepare_output_file(args.output)
     aligner = _build("aligner", args.aligner, args.param, "--aligner/--param")
     src, tgt = _read_line_aligned(args.source, args.target, args.format)
     alignments = aligner.align(src, tgt)
@@ -364,11 +416,31 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     try:
         scores = evaluate_ner(gold, pred, label_map=label_map)
     except InputError as e:
-        raise e.at(path=args.predicted) from None
+        raise _locate_eval_error(e, args, counts_differ=len(gold) != len(pred)) from None
     print(scores.table())
     if args.json is not None:
         args.json.write_text(json.dumps(scores.to_dict(), indent=2) + "\n", encoding="utf-8")
     return EXIT_OK
+
+
+def _locate_eval_error(
+    e: InputError, args: argparse.Namespace, *, counts_differ: bool
+) -> InputError:
+    """``e`` with the predicted file's line of the sentence it names, and the gold's line."""
+    from xproj.io.conll import count_mismatch_note, sentence_lines
+
+    k = e.sentence
+    message = e.message
+    line = None
+    if k is not None:
+        pred_lines = sentence_lines(args.predicted, format=args.pred_format)
+        gold_lines = sentence_lines(args.gold, format=args.gold_format)
+        line = pred_lines[k] if k < len(pred_lines) else None
+        if k < len(gold_lines):
+            message += f" (the gold sentence starts at {args.gold}:{gold_lines[k]})"
+    if counts_differ:
+        message += count_mismatch_note(args.gold, args.predicted)
+    return InputError(message, path=args.predicted, line=line, sentence=k)
 
 
 # ---------------------------------------------------------------------- backends

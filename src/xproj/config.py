@@ -81,6 +81,7 @@ from xproj._config_io import (
     load_config,
 )
 from xproj.errors import ConfigError
+from xproj.io._files import not_a_file
 from xproj.registry import component_params, component_spec, registry
 
 if TYPE_CHECKING:
@@ -518,12 +519,13 @@ class RunConfig(BaseModel):
                     p = self.resolve(ref.path)
                 except ConfigError as e:
                     raise ConfigError(f"{where}: {e}") from None
-                if not p.is_file():
+                problem = not_a_file(p)
+                if problem is not None:
                     hint = ""
                     if "${" in ref.path:
                         hint = " (set the environment variable it names, or edit the path)"
                     raise ConfigError(
-                        f"{where}: file not found: {p} (from {ref.path!r}, relative to "
+                        f"{where}: {problem} (from {ref.path!r}, relative to "
                         f"{self._base_dir}){hint}"
                     )
 

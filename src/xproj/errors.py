@@ -5,15 +5,21 @@ Every error says what was wrong, where (file and line, or sentence index) and ho
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 
 __all__ = [
     "ConfigError",
     "InputError",
     "MissingExtraError",
+    "OutputError",
     "ParameterError",
     "RegistryError",
     "XprojError",
+    "option_hint",
+    "option_hints",
 ]
 
 
@@ -93,6 +99,14 @@ class ConfigError(XprojError, ValueError):
     path and the fix."""
 
 
+class OutputError(XprojError, OSError):
+    """An output file or folder that cannot be created or written.
+
+    Raised before any work starts (see :func:`xproj.io._files.prepare_output`), so that a run
+    does not compute everything and then fail to save it.
+    """
+
+
 class RegistryError(XprojError, KeyError):
     """An unknown backend name was asked of a registry."""
 
@@ -110,3 +124,60 @@ class MissingExtraError(XprojError, ImportError):
             f"{what} needs the Python package '{package}', which is not installed. "
             f'Install it with: pip install "xproj[{extra}]"'
         )
+
+
+# How the running ``xproj`` command spells each reading option (see option_hints); None when
+# xproj is used from Python.
+_OPTION_SPELLINGS: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "xproj_option_spellings", default=None
+)
+
+
+def option_hint(name: str, value: str = "...") -> str:
+    """How the caller sets the reading option ``name`` to ``value``, as an imperative phrase.
+
+    Error messages suggest options (``repair='fix'``, ``one_based=True``, ``encoding=``). From
+    Python those are keyword arguments; the ``xproj`` command line spells them as flags or
+    config fields, or has none. The command declares its spellings with :func:`option_hints`.
+
+    Parameters
+    ----------
+    name
+        The keyword argument of the Python API, e.g. ``"repair"``.
+    value
+        The value as Python source, e.g. ``"'fix'"`` or ``"True"``.
+
+    Examples
+    --------
+    >>> option_hint("repair", "'fix'")
+    "pass repair='fix'"
+    >>> with option_hints({"one_based=True": "pass --one-based"}):
+    ...     print(option_hint("one_based", "True"))
+    ...     print(option_hint("repair", "'fix'"))
+    pass --one-based
+    this command has no option for that (xproj's Python readers take repair='fix')
+    """
+    spellings = _OPTION_SPELLINGS.get()
+    python = f"{name}={value}"
+    if spellings is None:
+        return f"pass {python}"
+    spelled = spellings.get(python, spellings.get(name))
+    if spelled is None:
+        return f"this command has no option for that (xproj's Python readers take {python})"
+    return spelled.replace("{value}", value.strip("'\""))
+
+
+@contextlib.contextmanager
+def option_hints(spellings: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, :func:`option_hint` speaks the command line's language.
+
+    ``spellings`` maps an option's Python name (or ``name=value``, for a phrase that holds
+    for that value only) to the phrase that sets it in this command, e.g.
+    ``{"one_based=True": "pass --one-based"}``; ``{value}`` in a phrase is replaced by the
+    suggested value. Options it does not name are reported as absent from the command.
+    """
+    token = _OPTION_SPELLINGS.set(spellings)
+    try:
+        yield
+    finally:
+        _OPTION_SPELLINGS.reset(token)

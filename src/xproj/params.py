@@ -169,7 +169,10 @@ class Predicate(Constraint):
     text: str
 
     def accepts(self, value: Any) -> bool:
-        return bool(self.check(value))
+        try:
+            return bool(self.check(value))
+        except (TypeError, ValueError, AttributeError):  # a value of a type it cannot check
+            return False
 
     def describe(self) -> str:
         return self.text
@@ -220,7 +223,27 @@ class Component:
         return out
 
     def set_params(self, **params: Any) -> Component:
-        """Set parameters, nested ones as ``aligner__layer``; re-validates and drops caches."""
+        """Set parameters, nested ones as ``aligner__layer``; re-validates and drops caches.
+
+        The change is atomic: the new values are checked as the constructor checks them (the
+        same ``__post_init__``), and if any key or value is rejected, this component and every
+        nested one keep all their previous parameters and state, so one bad call does not
+        leave a half-changed object behind.
+
+        Raises
+        ------
+        ParameterError
+            An unknown parameter name, or a value a constraint rejects.
+        """
+        saved = _snapshot(self)
+        try:
+            self._apply_params(params)
+        except BaseException:
+            _restore(saved)
+            raise
+        return self
+
+    def _apply_params(self, params: Mapping[str, Any]) -> None:
         valid = set(self.param_names())
         nested: dict[str, dict[str, Any]] = {}
         for key, value in params.items():
@@ -241,10 +264,9 @@ class Component:
                     f"{type(self).__name__}.{head} is {type(child).__name__}, "
                     f"not a component with parameters {sorted(sub)}"
                 )
-            child.set_params(**sub)
-        self.validate_params()
+            child._apply_params(sub)
+        self.__post_init__()  # the constructor's checks and normalisations
         self.reset()
-        return self
 
     def reset(self) -> None:
         """Drop derived state (loaded models, caches); called after :meth:`set_params`."""
@@ -256,6 +278,26 @@ class Component:
                 elif f.default_factory is not dataclasses.MISSING:
                     default = f.default_factory()
                 setattr(self, f.name, default)
+
+
+def _snapshot(root: Component) -> list[tuple[Component, dict[str, Any]]]:
+    """Every field of ``root`` and of the components nested in its parameters."""
+    saved: dict[int, tuple[Component, dict[str, Any]]] = {}
+    stack = [root]
+    while stack:
+        c = stack.pop()
+        if id(c) in saved:
+            continue
+        values = {f.name: getattr(c, f.name) for f in dataclasses.fields(c)}
+        saved[id(c)] = (c, values)
+        stack.extend(v for v in values.values() if isinstance(v, Component))
+    return list(saved.values())
+
+
+def _restore(saved: list[tuple[Component, dict[str, Any]]]) -> None:
+    for c, values in saved:
+        for name, value in values.items():
+            object.__setattr__(c, name, value)
 
 
 def check_arguments(

@@ -1,9 +1,12 @@
 """Progress display and structured logging for runs.
 
-:class:`Progress` shows one line per stage on stderr. On a terminal the line is redrawn as chunks
-finish, with the rate (sentences per second, cached chunks excluded) and the time left; when
-stderr is not a terminal (a log file, CI) it prints one line per stage when the stage ends.
-Every stage's timing is recorded in :attr:`Progress.timings` for the run summary.
+:class:`Progress` shows one line per stage on stderr. On a terminal (or in a Jupyter notebook)
+each stage is a `tqdm <https://tqdm.github.io>`_ bar over the sentences still to compute, with
+tqdm's rate and time left; chunks found in the cache are taken off the bar's total rather than
+counted, so the rate and the time left are those of the actual work. While a bar is shown,
+xproj's log records are printed above it (tqdm's logging redirection) instead of breaking it.
+When stderr is not a terminal (a log file, CI) it prints one line per stage when the stage
+ends. Every stage's timing is recorded in :attr:`Progress.timings` for the run summary.
 
 :func:`setup_logging` configures the ``xproj`` logger as text or as JSON lines (one object per
 record with the fields passed in ``extra=``).
@@ -24,11 +27,12 @@ align demo: 2 chunks (1 from cache), 20 sentences in 3.0 s, 3.3 sentences/s comp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TextIO
@@ -74,8 +78,8 @@ class Progress:
     stream
         Where to write (default ``sys.stderr``).
     interactive
-        Redraw a live line (True) or print one line per finished stage (False); None: whether
-        ``stream`` is a terminal.
+        Show a live tqdm bar (True) or print one line per finished stage (False); None:
+        whether ``stream`` is a terminal, or the default stream in a Jupyter kernel.
     enabled
         False prints nothing (timings are still recorded).
     clock
@@ -93,7 +97,7 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         if interactive is None:
             isatty = getattr(self.stream, "isatty", None)
-            interactive = bool(isatty and isatty())
+            interactive = bool(isatty and isatty()) or (stream is None and _in_notebook())
         self.interactive = interactive
         self.enabled = enabled
         self.clock = clock
@@ -119,7 +123,8 @@ class StageProgress:
     total_sentences: int
     timing: StageTiming = field(init=False)
     _start: float = field(init=False, default=0.0)
-    _last_draw: float = field(init=False, default=-1.0)
+    _bar: Any = field(init=False, default=None)
+    _exits: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
 
     def __post_init__(self) -> None:
         self.timing = StageTiming(self.title)
@@ -133,7 +138,10 @@ class StageProgress:
             self.total_sentences,
             extra={"event": "stage_start", "stage": self.title, "chunks": self.total_chunks},
         )
-        self._draw(force=True)
+        p = self.progress
+        if p.enabled and p.interactive:
+            self._bar = self._exits.enter_context(_bar(p, self.title, self.total_sentences))
+            self._postfix()
         return self
 
     def advance(self, sentences: int, *, cached: bool = False) -> None:
@@ -146,28 +154,18 @@ class StageProgress:
         else:
             t.computed_sentences += sentences
         t.seconds = self.progress.clock() - self._start
-        self._draw()
+        if self._bar is not None:
+            self._postfix()
+            if cached:  # no work: off the total, so that rate and time left are the work's
+                self._bar.total = max(self._bar.total - sentences, self._bar.n)
+                self._bar.refresh()
+            else:
+                self._bar.update(sentences)
 
-    def _draw(self, force: bool = False) -> None:
-        p = self.progress
-        if not (p.enabled and p.interactive):
-            return
-        now = p.clock()
-        if not force and now - self._last_draw < 0.1 and self.timing.chunks < self.total_chunks:
-            return
-        self._last_draw = now
+    def _postfix(self) -> None:
         t = self.timing
-        width = 24
-        filled = width * t.chunks // max(self.total_chunks, 1)
-        bar = "#" * filled + "-" * (width - filled)
-        rate = t.rate
-        left = self.total_sentences - t.sentences
-        eta = _clock_text(left / rate) if rate > 0 and left > 0 else "--:--"
         cached = f", {t.cached_chunks} cached" if t.cached_chunks else ""
-        p.write(
-            f"\r\x1b[2K{self.title} [{bar}] {t.chunks}/{self.total_chunks} chunks{cached}, "
-            f"{_rate_text(rate)} sent/s, ETA {eta}"
-        )
+        self._bar.set_postfix_str(f"{t.chunks}/{self.total_chunks} chunks{cached}", refresh=False)
 
     def __exit__(
         self,
@@ -175,6 +173,8 @@ class StageProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._exits.close()  # closes the bar (it leaves no line) and the log redirection
+        self._bar = None
         t = self.timing
         t.seconds = self.progress.clock() - self._start
         self.progress.timings.append(t)
@@ -186,11 +186,7 @@ class StageProgress:
         )
         if exc_type is not None:
             line = f"{self.title}: failed after {t.chunks}/{self.total_chunks} chunks"
-        p = self.progress
-        if p.interactive:
-            p.write(f"\r\x1b[2K{line}\n")
-        else:
-            p.write(line + "\n")
+        self.progress.write(line + "\n")
         log.info(
             "stage %s %s",
             self.title,
@@ -199,15 +195,43 @@ class StageProgress:
         )
 
 
+@contextlib.contextmanager
+def _bar(progress: Progress, title: str, sentences: int) -> Iterator[Any]:
+    """A tqdm bar over ``sentences``, with xproj's log records redirected above it.
+
+    tqdm is imported here, on first use, so that ``import xproj`` stays light. The bar goes to
+    ``progress.stream`` when one was given; on the default stream, ``tqdm.auto`` picks the
+    notebook widget inside Jupyter.
+    """
+    import tqdm
+    import tqdm.auto
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    # tqdm.auto picks the notebook widget inside Jupyter, where a given stream means nothing
+    bar_class: Any = tqdm.auto.tqdm if progress.stream is sys.stderr else tqdm.tqdm
+    bar = bar_class(
+        total=sentences,
+        desc=title,
+        unit="sent",
+        file=progress.stream,
+        leave=False,
+        dynamic_ncols=True,
+        mininterval=0.1,
+    )
+    with logging_redirect_tqdm(loggers=[logging.getLogger("xproj")], tqdm_class=bar_class):
+        try:
+            yield bar
+        finally:
+            bar.close()
+
+
+def _in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (whose stderr is not a terminal)."""
+    return "ipykernel" in sys.modules
+
+
 def _rate_text(rate: float) -> str:
     return f"{rate:,.0f}" if rate >= 10 else f"{rate:.2g}"
-
-
-def _clock_text(seconds: float) -> str:
-    s = round(seconds)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 # ---------------------------------------------------------------------- logging

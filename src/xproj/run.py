@@ -25,12 +25,13 @@ Examples
 >>> _ = (d / "en.conll").write_text("Merkel\\tB-PER\\nvisited\\tO\\nParis\\tB-LOC\\n\\n")
 >>> _ = (d / "de.txt").write_text("Merkel besuchte Paris\\n")
 >>> _ = (d / "en-de.pharaoh").write_text("0-0 1-1 2-2\\n")
+>>> _ = (d / "de.conll").write_text("Merkel\\tB-PER\\nbesuchte\\tO\\nParis\\tB-LOC\\n\\n")
 >>> from xproj.config import RunConfig
 >>> cfg = RunConfig.from_dict({
 ...     "stages": {"projectors": [{"backend": "heuristic"}]},
 ...     "datasets": [{"name": "demo", "lang": "de", "source": "en.conll",
 ...                   "translations": "de.txt", "alignments": "en-de.pharaoh",
-...                   "gold": "en.conll"}],
+...                   "gold": "de.conll"}],
 ...     "output": "out"}, base_dir=d)
 >>> from xproj.progress import Progress
 >>> result = run(cfg, progress=Progress(enabled=False), plot=False)
@@ -49,6 +50,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,7 @@ from xproj.cache import StageCache
 from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, TextFile
 from xproj.errors import InputError
 from xproj.executor import Backend, DatasetState, Executor, ExtraStep, alignments_from_links
+from xproj.io._files import prepare_output
 from xproj.progress import Progress
 from xproj.report import Report, write_report
 from xproj.reported import Reported, merge_reports
@@ -192,13 +195,34 @@ def _read_labelled(ref: ConllFile, path: Path, lang: str | None) -> list[Labelle
     return read_conll(path, format=ref.format, scheme=ref.scheme, repair=ref.repair, lang=lang)
 
 
-def _same_count(n: int, what: str, path: Path, m: int, other: str) -> None:
+def _same_count(
+    n: int, what: str, path: Path, m: int, other: str, conll: Sequence[Path] = ()
+) -> None:
     if n != m:
+        from xproj.io.conll import count_mismatch_note
+
         raise InputError(
             f"has {n} sentences but {other} has {m}; {what} must have one entry per sentence, "
-            "in the same order",
+            f"in the same order{count_mismatch_note(*conll)}",
             path=path,
         )
+
+
+def _gold_for_targets(
+    gold: list[LabelledSentence], targets: Sequence[Sentence], lang: str
+) -> list[LabelledSentence]:
+    """The gold with an empty sentence for each empty target, where that makes the counts agree.
+
+    A CoNLL file cannot hold an empty sentence (a blank line only separates sentences), so the
+    gold of a dataset whose target side has empty lines (an empty translation) holds one
+    sentence per non-empty target. Empty entries are put back at the empty targets' positions,
+    so that gold and targets pair up again; any other count is left for the caller to reject.
+    """
+    n_empty = sum(1 for t in targets if not t.words)
+    if n_empty == 0 or len(gold) != len(targets) - n_empty:
+        return gold
+    given = iter(gold)
+    return [next(given) if t.words else LabelledSentence((), (), lang) for t in targets]
 
 
 def _load_dataset(
@@ -217,6 +241,7 @@ def _load_dataset(
         what = f"the input {entry_path}"
     n_full = len(entry)
     columns: dict[str, Any] = {flow.entry: entry[: d.limit]}
+    full: dict[str, Any] = {flow.entry: entry}  # unlimited, to line a gold up with the targets
     # translations are in the dataset's language when the entry is the labelled source
     tr_lang = d.lang if flow.entry == "source" else cfg.src_lang
     for col in flow.columns[1:]:
@@ -226,9 +251,12 @@ def _load_dataset(
         path = cfg.resolve(ref.path)
         if col == "labels":
             got: list[Any] = _read_labelled(ref, path, cfg.src_lang)
+            conll = [path]
         else:
             got = read_sentences(ref, path, tr_lang)
-        _same_count(len(got), col, path, n_full, what)
+            conll = [entry_path] if flow.entry == "source" else []
+        _same_count(len(got), col, path, n_full, what, conll=conll)
+        full[col] = got
         columns[col] = got[: d.limit]
     if d.alignments is not None:
         from xproj.io.pharaoh import read_pharaoh_links
@@ -242,7 +270,10 @@ def _load_dataset(
     if d.gold is not None:
         gp = cfg.resolve(d.gold.path)
         gold_all = _read_labelled(d.gold, gp, d.lang)
-        _same_count(len(gold_all), "gold", gp, n_full, "the dataset")
+        targets = full.get(flow.steps[-1].reads[1])  # the side projected onto, when given
+        if targets is not None:
+            gold_all = _gold_for_targets(gold_all, targets, d.lang)
+        _same_count(len(gold_all), "gold", gp, n_full, "the dataset", conll=[gp])
         gold = gold_all[: d.limit]
     given = frozenset(c for c in flow.columns if getattr(d, c) is not None)
     return DatasetState(d.name, d.lang, columns, given), gold
@@ -349,13 +380,15 @@ def run(
     ------
     ConfigError
         A data file the config names does not exist.
+    OutputError
+        The output folder cannot be created or written (checked before anything runs).
     InputError
         A data file is malformed or parallel files disagree (naming the file and line).
     """
     t0 = time.monotonic()
     cfg = config.with_output(output) if output is not None else config
     cfg.check_files()
-    out_dir = cfg.output_dir
+    out_dir = prepare_output(cfg.output_dir, kind="dir", what="the output folder")
     progress = progress if progress is not None else Progress()
     cache = StageCache(out_dir / "cache" if cfg.cache else None)
     removed = cache.remove_stale_tmp()
@@ -518,17 +551,22 @@ def _evaluate(
         for m in methods:
             projections = r.projections[m]
             sources = r.sources if m in projected else None
-            stats[r.name][m] = projection_stats(projections, sources=sources, gold=r.gold).to_dict()
-            if r.gold is None:
-                continue
             try:
+                stats[r.name][m] = projection_stats(
+                    projections, sources=sources, gold=r.gold
+                ).to_dict()
+                if r.gold is None:
+                    continue
                 scores[r.name][m] = evaluate_ner(r.gold, projections, label_map=label_map).to_dict()
             except InputError as e:
-                assert d.gold is not None
+                if d.gold is None:
+                    raise
+                gp = cfg.resolve(d.gold.path)
                 raise InputError(
                     f"{e.message}. The gold file must label the target sentences themselves "
                     "(e.g. the target side of a parallel corpus given as translations)",
-                    path=cfg.resolve(d.gold.path),
+                    path=gp,
+                    line=_gold_line(gp, d.gold.format, e.sentence, r.targets),
                     sentence=e.sentence,
                 ) from None
     report = Report(
@@ -540,6 +578,21 @@ def _evaluate(
         {r.name: r.reports for r in results},
     )
     return report, scores
+
+
+def _gold_line(path: Path, fmt: str, k: int | None, targets: Sequence[Sentence]) -> int | None:
+    """The line of the gold file where the gold of target sentence ``k`` starts, if known.
+
+    The file holds no sentence for an empty target (see :func:`_gold_for_targets`), so the
+    file's sentence index is ``k`` less the empty targets before it.
+    """
+    if k is None or k >= len(targets) or not targets[k].words:
+        return None
+    from xproj.io.conll import sentence_lines
+
+    lines = sentence_lines(path, format=fmt)
+    index = k - sum(1 for t in targets[:k] if not t.words)
+    return lines[index] if index < len(lines) else None
 
 
 def _summary(

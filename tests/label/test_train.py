@@ -182,7 +182,8 @@ def test_the_default_model_is_the_embedded_encoder_with_a_tag_head() -> None:
     from xproj.label.train import _load
 
     tags = ("O", "B-PER", "I-PER")
-    net, tokenizer = _load(None, tags)
+    net, tokenizer, fresh = _load(None, tags)
+    assert fresh  # a new classifier on the embedded encoder
     shared, shared_tok = load_embedded_encoder()
     assert tokenizer is shared_tok
     assert net.config.num_hidden_layers == 12 and net.config.id2label == dict(enumerate(tags))

@@ -6,9 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xproj._batch import check_same_length
+from xproj._batch import check_items, check_same_length
 from xproj.params import Component
-from xproj.types import Alignment, Sentence
+from xproj.types import Alignment, LabelledSentence, Sentence
 
 __all__ = ["Aligner"]
 
@@ -24,6 +24,8 @@ class Aligner(Component, ABC):
     def align(self, sources: Sequence[Sentence], targets: Sequence[Sentence]) -> list[Alignment]:
         """Align a batch; one :class:`Alignment` per sentence pair, in input order."""
         check_same_length(sources=sources, targets=targets)
+        check_items("sources", sources, (Sentence, LabelledSentence))
+        check_items("targets", targets, (Sentence, LabelledSentence))
         out = self._align(sources, targets)
         if len(out) != len(sources):
             raise RuntimeError(

@@ -219,11 +219,14 @@ class SimAlignAligner(Aligner):
         model: Any
         tokenizer: Any
         if self.model is None:
-            from xproj.align.embedded import load_embedded_encoder
+            from xproj.align.embedded import embedded_model_info, load_embedded_encoder
 
             layer = EMBEDDED_LAYER if self.layer is None else self.layer
+            # checked before loading, from the file's header: the loader's own error would
+            # name its internal ``num_layers`` argument rather than this ``layer`` parameter
+            n_layers = int(embedded_model_info()["num_layers"])
+            self._check_layer(layer, n_layers, "the embedded encoder")
             model, tokenizer = load_embedded_encoder(num_layers=max(layer, 1), device=str(device))
-            self._check_layer(layer, model.config.num_hidden_layers, "the embedded encoder")
         else:
             transformers = import_extra("transformers", "transformers", what="SimAlignAligner")
             layer = HUB_LAYER if self.layer is None else self.layer

@@ -179,6 +179,37 @@ def _as_labelled(item: LabelledSentence | Projection, side: str, k: int) -> Labe
     )
 
 
+def _first_difference(
+    gold: Sequence[LabelledSentence | Projection],
+    predicted: Sequence[LabelledSentence | Projection],
+) -> int | None:
+    """The first index (within the shorter side) whose sentences hold different words."""
+    for k, (g, p) in enumerate(zip(gold, predicted)):
+        if _as_labelled(g, "gold", k).words != _as_labelled(p, "predicted", k).words:
+            return k
+    return None
+
+
+def _word_difference(g: LabelledSentence, p: LabelledSentence, width: int = 60) -> str:
+    """Where two word sequences first differ, for an error message.
+
+    >>> print(_word_difference(LabelledSentence(("at", "Rom")), LabelledSentence(("at", "Ulm"))))
+    word 1 is 'Rom' in the gold but 'Ulm' in the prediction (gold: 'at Rom', predicted: 'at Ulm')
+    >>> _word_difference(LabelledSentence(("a",)), LabelledSentence(("a", "b")))
+    "the gold has 1 words, the prediction 2 (gold: 'a', predicted: 'a b')"
+    """
+
+    def show(s: LabelledSentence) -> str:
+        text = " ".join(s.words)
+        return repr(text if len(text) <= width else text[: width - 3] + "...")
+
+    both = f"(gold: {show(g)}, predicted: {show(p)})"
+    for i, (a, b) in enumerate(zip(g.words, p.words)):
+        if a != b:
+            return f"word {i} is {a!r} in the gold but {b!r} in the prediction {both}"
+    return f"the gold has {len(g)} words, the prediction {len(p)} {both}"
+
+
 def evaluate_ner(
     gold: Sequence[LabelledSentence | Projection],
     predicted: Sequence[LabelledSentence | Projection],
@@ -191,7 +222,8 @@ def evaluate_ner(
     ----------
     gold, predicted
         Labelled sentences or projections (their ``target`` is scored), in the same order,
-        with the same number of words in each pair.
+        with the same words in each pair: scores are computed position by position, so a
+        prediction for other sentences would otherwise be scored as if it were for these.
     label_map
         Optional mapping applied to both sides first: type -> new type, or ``"O"``/``None`` to
         leave the type out. Types it does not mention are kept.
@@ -203,13 +235,24 @@ def evaluate_ner(
     Raises
     ------
     InputError
-        If the two sides have different numbers of sentences, or a pair has different numbers
-        of words (naming the sentence index).
+        If the two sides have different numbers of sentences, or a pair has different words
+        (naming the sentence index and the first word that differs; for different sentence
+        counts, the first sentence whose words differ, if any).
     """
     if len(gold) != len(predicted):
+        k = _first_difference(gold, predicted)
+        where = (
+            ""
+            if k is None
+            else f"; the first sentence whose words differ is sentence {k}: "
+            + _word_difference(
+                _as_labelled(gold[k], "gold", k), _as_labelled(predicted[k], "predicted", k)
+            )
+        )
         raise InputError(
             f"gold has {len(gold)} sentences but predicted has {len(predicted)}; score one "
-            "prediction per gold sentence, in the same order"
+            f"prediction per gold sentence, in the same order{where}",
+            sentence=k,
         )
     gold_spans: list[tuple[Span, ...]] = []
     pred_spans: list[tuple[Span, ...]] = []
@@ -221,6 +264,12 @@ def evaluate_ner(
             raise InputError(
                 f"gold has {len(g)} words but the prediction has {len(p)}; both sides must be "
                 "labels of the same words (evaluate on the gold tokenisation)",
+                sentence=k,
+            )
+        if g.words != p.words:
+            raise InputError(
+                f"the words differ: {_word_difference(g, p)}; the prediction must label the "
+                "gold sentences themselves, in the same order",
                 sentence=k,
             )
         gs, ps = g.spans, p.spans

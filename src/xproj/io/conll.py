@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from xproj.errors import InputError
+from xproj.errors import InputError, option_hint
 from xproj.io._files import decode_error, source_name
 from xproj.io.tags import (
     LabelMap,
@@ -79,6 +79,8 @@ __all__ = [
     "LangPrefix",
     "iter_conll",
     "read_conll",
+    "sentence_lines",
+    "whitespace_breaks",
     "write_conll",
 ]
 
@@ -210,6 +212,113 @@ def iter_conll(
     >>> [len(s) for s in iter_conll(io.StringIO("a O\\nb O\\n\\nc B-X\\n"))]
     [2, 1]
     """
+    for _, sentence in _iter_numbered(
+        source,
+        format=format,
+        scheme=scheme,
+        repair=repair,
+        lang=lang,
+        label_map=label_map,
+        unknown_labels=unknown_labels,
+        lang_prefix=lang_prefix,
+        empty_tokens=empty_tokens,
+        encoding=encoding,
+    ):
+        yield sentence
+
+
+def sentence_lines(
+    source: str | Path | TextIO,
+    *,
+    format: ConllFormat | str = ConllFormat.AUTO,
+    encoding: str = "utf-8",
+) -> list[int]:
+    """The 1-based line on which each sentence of a CoNLL-style file starts.
+
+    Used to turn a sentence index into a place in the file, e.g. when an evaluation finds
+    that a prediction's words differ from the gold's.
+
+    >>> import io
+    >>> sentence_lines(io.StringIO("-DOCSTART- O\\n\\na O\\nb O\\n\\n\\nc B-X\\n"))
+    [3, 7]
+    """
+    return [
+        n
+        for n, _ in _iter_numbered(
+            source, format=format, repair=Repair.FIX, empty_tokens="skip", encoding=encoding
+        )
+    ]
+
+
+def whitespace_breaks(source: str | Path, *, encoding: str = "utf-8") -> list[int]:
+    """Lines holding only whitespace (spaces, tabs) that lie between two word lines.
+
+    Such a line ends a sentence (see the module docstring), so one that a tool wrote inside a
+    sentence splits it in two and shifts every later sentence by one. The file reads without
+    error; only a sentence count that disagrees with a parallel file shows it. Error messages
+    about such counts name these lines.
+
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.conll"
+    >>> _ = p.write_text("a\\tO\\n \\t\\nb\\tO\\n\\nc\\tO\\n")
+    >>> whitespace_breaks(p)
+    [2]
+    """
+    out: list[int] = []
+    pending: list[int] = []
+    seen_word = False
+    try:
+        with open(source, encoding=encoding, errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                stripped = line.rstrip("\r\n")
+                if not stripped:
+                    pending = []
+                elif stripped.isspace():
+                    if seen_word:
+                        pending.append(n)
+                else:
+                    out.extend(pending)
+                    pending = []
+                    seen_word = True
+    except OSError:
+        return []
+    return out
+
+
+def count_mismatch_note(*sources: str | Path) -> str:
+    """A sentence naming the whitespace-only breaks (:func:`whitespace_breaks`) of the files.
+
+    Empty when none of the files has one; otherwise meant to be appended to an error about
+    a sentence count.
+    """
+    notes = []
+    for src in sources:
+        lines = whitespace_breaks(src)
+        if lines:
+            shown = ", ".join(map(str, lines[:10])) + (", ..." if len(lines) > 10 else "")
+            notes.append(f"{src} has whitespace-only lines, which end a sentence, at {shown}")
+    if not notes:
+        return ""
+    return (
+        "; " + "; ".join(notes) + " (if one of them lies inside a sentence, it split the "
+        "sentence in two: delete it)"
+    )
+
+
+def _iter_numbered(
+    source: str | Path | TextIO,
+    *,
+    format: ConllFormat | str = ConllFormat.AUTO,
+    scheme: TagScheme | str = TagScheme.IOB2,
+    repair: Repair | str = Repair.ERROR,
+    lang: str | None = None,
+    label_map: LabelMap | None = None,
+    unknown_labels: UnknownLabels | str = UnknownLabels.KEEP,
+    lang_prefix: LangPrefix | str = LangPrefix.AUTO,
+    empty_tokens: EmptyTokens | str = EmptyTokens.ERROR,
+    encoding: str = "utf-8",
+) -> Iterator[tuple[int, LabelledSentence]]:
+    """:func:`iter_conll`, each sentence with the 1-based line it starts on."""
     fmt = ConllFormat.parse(format)
     sch = TagScheme.parse(scheme)
     rep = Repair.parse(repair)
@@ -253,7 +362,7 @@ def iter_conll(
                 if lang is not None and lang != prefix:
                     raise InputError(
                         f"the tokens carry the language prefix '{prefix}:' but lang={lang!r} "
-                        "was given; fix lang= or pass lang_prefix='keep'",
+                        f"was given; fix lang= or {option_hint('lang_prefix', repr('keep'))}",
                         path=name,
                         line=line0,
                     )
@@ -264,8 +373,8 @@ def iter_conll(
                 if not w.startswith(prefix) or w[cut - 1 : cut] != ":" or len(w) == cut:
                     raise InputError(
                         f"token {w!r} lacks the language prefix '{prefix}:' that the file's "
-                        "first sentence carries on every token; fix the line or pass "
-                        "lang_prefix='keep'",
+                        "first sentence carries on every token; fix the line or "
+                        + option_hint("lang_prefix", repr("keep")),
                         path=name,
                         line=line0 + k,
                     )
@@ -294,7 +403,7 @@ def iter_conll(
     for n, line in _lines(source, encoding, name):
         if not line or line.isspace():
             if words:
-                yield finish()
+                yield first_line, finish()
                 n_sent += 1
                 words, tags = [], []
             continue
@@ -306,14 +415,14 @@ def iter_conll(
                 if n_cols < 2:
                     raise InputError(
                         f"cannot sniff the format from {line!r}: a word line needs at least a "
-                        "token and a tag; pass format= explicitly",
+                        f"token and a tag; name the file's format: {option_hint('format')}",
                         path=name,
                         line=n,
                     )
         cols = line.split(sep)
         if cols[0] == _DOCSTART:
             if words:
-                yield finish()
+                yield first_line, finish()
                 n_sent += 1
                 words, tags = [], []
             continue
@@ -327,14 +436,15 @@ def iter_conll(
                 continue
             raise InputError(
                 f"empty token in {line!r}; every word line needs a token before its tag. Fix "
-                "the line, or pass empty_tokens='skip' to leave such lines out (with a warning)",
+                "the line, or leave such lines out (with a warning): "
+                + option_hint("empty_tokens", repr("skip")),
                 path=name,
                 line=n,
             )
         if len(cols) != n_cols:
             raise InputError(
                 f"expected {describe_layout()}, got {len(cols)}: {line!r}; fix the line or "
-                f"pick the right format= (now {fmt.value!r})",
+                f"name the file's format (now {fmt.value!r}): {option_hint('format')}",
                 path=name,
                 line=n,
             )
@@ -343,7 +453,7 @@ def iter_conll(
         words.append(cols[0])
         tags.append(cols[-1])
     if words:
-        yield finish()
+        yield first_line, finish()
     if skipped_lines:
         more = ", ..." if len(skipped_lines) > 10 else ""
         shown = ", ".join(map(str, skipped_lines[:10])) + more
@@ -351,7 +461,7 @@ def iter_conll(
             f"{name}: skipped {len(skipped_lines)} word line(s) with an empty token "
             f"(empty_tokens='skip'), at line(s) {shown}",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from xproj.errors import InputError
+from xproj.errors import InputError, option_hint
 from xproj.io._files import read_lines, source_name
 from xproj.types import Alignment
 
@@ -61,8 +61,8 @@ def _parse(
             pair = (int(a) - shift, int(b) - shift)
             if min(pair) < 0:
                 raise InputError(
-                    f"link {tok!r} has index 0, but the file is read as 1-based "
-                    "(one_based=True); if its indices start at 0, pass one_based=False",
+                    f"link {tok!r} has index 0, but the file is read as 1-based; if its "
+                    f"indices start at 0, {option_hint('one_based', 'False')}",
                     path=name,
                     line=n,
                 )
@@ -177,7 +177,7 @@ def read_pharaoh(
                 if not one_based and (i == m or j == k):
                     hint = (
                         "; an index equal to the sentence length suggests a 1-based file: "
-                        "pass one_based=True"
+                        + option_hint("one_based", "True")
                     )
                 elif one_based:
                     hint = " (the file is read as 1-based)"

@@ -40,7 +40,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from xproj.errors import InputError
+from xproj.errors import InputError, option_hint
 from xproj.types import Span, tags_from_spans
 
 __all__ = [
@@ -155,8 +155,8 @@ def _invalid(i: int, tag: str, prev: str | None, rule: str, scheme: TagScheme) -
     after = f"follows {prev!r}" if prev is not None else "starts the sentence"
     return TagError(
         f"tag {i} {tag!r} {after} and {rule}, which {scheme.name} requires; fix the tags, "
-        f"read them with the scheme they were written in, or pass repair='fix' to apply "
-        "the conventional repair (see xproj.io.tags)",
+        "read them with the scheme they were written in, or apply the conventional repair "
+        f"(see xproj.io.tags): {option_hint('repair', repr('fix'))}",
         index=i,
     )
 
@@ -265,7 +265,8 @@ def to_spans(
     if start >= 0 and sch is TagScheme.BIOES and not fix:
         raise TagError(
             f"the {label} span opened at tag {start} is still open at the end of the sentence "
-            "(no E- tag), which BIOES requires; fix the tags or pass repair='fix'",
+            "(no E- tag), which BIOES requires; fix the tags or "
+            + option_hint("repair", repr("fix")),
             index=len(tags) - 1,
         )
     close(len(tags))

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from xproj._batch import check_items
 from xproj.params import Component
 from xproj.reported import Reported
 from xproj.types import LabelledSentence, Sentence
@@ -32,6 +33,7 @@ class Labeller(Component, ABC):
 
     def _checked(self, sentences: Sequence[Sentence]) -> Reported[LabelledSentence]:
         # one call deep from both public methods, so warnings point at their caller
+        check_items("sentences", sentences, (Sentence, LabelledSentence))
         out = Reported.of(self._label(sentences))
         if len(out) != len(sentences):
             raise RuntimeError(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from xproj._batch import check_same_length
+from xproj._batch import check_items, check_same_length
 from xproj.errors import InputError
 from xproj.params import Component
 from xproj.reported import Reported
@@ -23,6 +23,9 @@ def check_projection_inputs(
 ) -> None:
     """Raise :class:`InputError` naming the sentence where batch shapes disagree."""
     check_same_length(sources=sources, targets=targets, alignments=alignments)
+    check_items("sources", sources, LabelledSentence)
+    check_items("targets", targets, (Sentence, LabelledSentence))
+    check_items("alignments", alignments, Alignment)
     for k, (s, t, a) in enumerate(zip(sources, targets, alignments)):
         if a.src_len != len(s.words) or a.tgt_len != len(t.words):
             raise InputError(

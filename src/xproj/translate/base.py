@@ -6,9 +6,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from xproj._batch import check_items
 from xproj.params import Component
 from xproj.reported import Reported
-from xproj.types import Sentence
+from xproj.types import LabelledSentence, Sentence
 
 __all__ = ["Translator"]
 
@@ -34,6 +35,7 @@ class Translator(Component, ABC):
 
     def _checked(self, sentences: Sequence[Sentence], tgt_lang: str) -> Reported[Sentence]:
         # one call deep from both public methods, so warnings point at their caller
+        check_items("sentences", sentences, (Sentence, LabelledSentence))
         out = Reported.of(self._translate(sentences, tgt_lang))
         if len(out) != len(sentences):
             raise RuntimeError(
