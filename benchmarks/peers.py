@@ -506,9 +506,9 @@ def projection_f1(
 ) -> dict[str, dict[str, float]]:
     """Europarl-NER: seqeval F1 of the English gold entities projected on each system's links."""
     projector = xproj.projectors.get("heuristic")
-    english = corpus["en"]
     out: dict[str, dict[str, float]] = {}
     for lang in langs:
+        english = corpus["en"]
         targets = [s.sentence for s in corpus[lang]]
         out[lang] = {}
         for system in run.totals:
