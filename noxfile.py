@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``demo``.
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``peers``, ``demo``.
 
 Torch is installed first, pinned to 2.13.0, whose CPU build is on this project's machines' disk;
 any other spec may pull a multi-GB CUDA build. pyproject.toml keeps ``torch>=2.1`` for users.
@@ -71,6 +71,30 @@ def bench(session: nox.Session) -> None:
             )
     else:
         session.log(f"{DATA} is absent: skipping the data benchmarks (set XPROJ_DATA)")
+
+
+@nox.session
+def peers(session: nox.Session) -> None:
+    """xproj's aligner against SimAlign and awesome-align on one encoder (``benchmarks/peers.py``).
+
+    The peers are installed in this session's environment only, never as xproj dependencies.
+    Neither pins torch or transformers, so the versions installed above stay.
+    """
+    if not os.path.isdir(DATA):
+        session.error(f"{DATA} is absent: set XPROJ_DATA to the shared data folder")
+    _install(session, "all")
+    session.install("simalign==0.4", "awesome-align==0.1.7")
+    os.makedirs("bench-results", exist_ok=True)
+    session.run(
+        "python",
+        "benchmarks/peers.py",
+        "--data",
+        DATA,
+        "--json",
+        "bench-results/peers.json",
+        *session.posargs,
+        env={"OMP_NUM_THREADS": "1"},
+    )
 
 
 @nox.session
