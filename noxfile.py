@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``peers``, ``demo``.
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``peers``, ``masakhaner``, ``demo``.
 
 Torch is installed first, pinned to 2.13.0, whose CPU build is on this project's machines' disk;
 any other spec may pull a multi-GB CUDA build. pyproject.toml keeps ``torch>=2.1`` for users.
@@ -94,6 +94,27 @@ def peers(session: nox.Session) -> None:
         "bench-results/peers.json",
         *session.posargs,
         env={"OMP_NUM_THREADS": "1"},
+    )
+
+
+@nox.session
+def masakhaner(session: nox.Session) -> None:
+    """Translate-train on MAFAND-MT against model transfer on all 20 MasakhaNER 2.0 languages.
+
+    Long (the English CoNLL model alone trains for about 45 minutes on two cores); every step
+    is cached under ``bench-results/masakhaner-cache``, so a rerun resumes.
+    """
+    if not os.path.isdir(DATA):
+        session.error(f"{DATA} is absent: set XPROJ_DATA to the shared data folder")
+    _install(session, "all")
+    session.run(
+        "python",
+        "benchmarks/masakhaner.py",
+        "--data",
+        DATA,
+        "--json",
+        "bench-results/masakhaner.json",
+        *session.posargs,
     )
 
 
