@@ -709,12 +709,12 @@ def test_unwritable_output_fails_before_any_stage(tmp_path: Path) -> None:
         run(cfg, output=blocker / "out", progress=_quiet(), plot=False)
 
 
-def test_empty_translation_line_is_scored_against_conll_gold(tmp_path: Path) -> None:
-    """A CoNLL gold cannot hold the empty sentence: N-1 gold sentences failed the count check."""
+def _empty_line_config(tmp_path: Path) -> RunConfig:
+    """Three English sentences, the German translation of the second empty, gold.conll as gold
+    (the caller writes it)."""
     (tmp_path / "doubles.py").write_text(PLUGIN)
     (tmp_path / "en.conll").write_text("Anna\tB-PER\nlacht\tO\n\nHallo\tO\n\nin\tO\nRom\tB-LOC\n\n")
     (tmp_path / "de.txt").write_text("Anna lacht\n\nin Rom\n")
-    (tmp_path / "gold.conll").write_text("Anna\tB-PER\nlacht\tO\n\nin\tO\nRom\tB-LOC\n\n")
     cfg = RunConfig.from_dict(
         {
             "plugins": ["doubles.py"],
@@ -735,6 +735,13 @@ def test_empty_translation_line_is_scored_against_conll_gold(tmp_path: Path) -> 
         },
         base_dir=tmp_path,
     )
+    return cfg
+
+
+def test_empty_translation_line_is_scored_against_conll_gold(tmp_path: Path) -> None:
+    """A CoNLL gold cannot hold the empty sentence: N-1 gold sentences failed the count check."""
+    (tmp_path / "gold.conll").write_text("Anna\tB-PER\nlacht\tO\n\nin\tO\nRom\tB-LOC\n\n")
+    cfg = _empty_line_config(tmp_path)
     result = run(cfg, progress=_quiet(), plot=False)
     ds = result.datasets[0]
     assert ds.gold is not None and [len(g) for g in ds.gold] == [2, 0, 2]
@@ -751,29 +758,7 @@ def test_empty_translation_line_is_scored_against_conll_gold(tmp_path: Path) -> 
 
 def test_gold_for_other_sentences_is_an_error_naming_its_line(tmp_path: Path) -> None:
     """The words of the gold and the targets are compared; the error names the gold's line."""
-    (tmp_path / "doubles.py").write_text(PLUGIN)
-    (tmp_path / "en.conll").write_text("Anna\tB-PER\nlacht\tO\n\nHallo\tO\n\nin\tO\nRom\tB-LOC\n\n")
-    (tmp_path / "de.txt").write_text("Anna lacht\n\nin Rom\n")
     (tmp_path / "gold.conll").write_text("Anna\tB-PER\nlacht\tO\n\nin\tO\nWien\tB-LOC\n\n")
-    cfg = RunConfig.from_dict(
-        {
-            "plugins": ["doubles.py"],
-            "stages": {
-                "aligner": {"backend": "test-diagonal"},
-                "projectors": [{"backend": "heuristic"}],
-            },
-            "datasets": [
-                {
-                    "name": "d",
-                    "lang": "de",
-                    "source": "en.conll",
-                    "translations": "de.txt",
-                    "gold": "gold.conll",
-                }
-            ],
-            "output": "out",
-        },
-        base_dir=tmp_path,
-    )
+    cfg = _empty_line_config(tmp_path)
     with pytest.raises(InputError, match=r"gold\.conll:4, sentence 2: .*word 1 is 'Wien'"):
         run(cfg, progress=_quiet(), plot=False)
