@@ -1,4 +1,5 @@
-"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``peers``, ``masakhaner``, ``demo``.
+"""Developer sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``bench``, ``peers``,
+``masakhaner``, ``demo``.
 
 Torch is installed first, pinned to 2.13.0, whose CPU build is on this project's machines' disk;
 any other spec may pull a multi-GB CUDA build. pyproject.toml keeps ``torch>=2.1`` for users.
