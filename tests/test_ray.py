@@ -189,9 +189,19 @@ def test_a_flow_with_a_train_step_gives_the_same_outputs_on_ray(
 
     local_cfg = load_config(demo_train_config(tmp_path, "local.toml", kind="local"))
     ray_cfg = load_config(demo_train_config(tmp_path, "ray.toml", kind="ray"))
-    local = run(
-        local_cfg, output=tmp_path / "out-local", progress=Progress(enabled=False), plot=False
-    )
+    import torch
+
+    # Ray runs the train task with one CPU, so one torch thread: train in-process with one too,
+    # since sums split over another number of threads round differently (weights would differ
+    # in their last bits, which is not what this test is about)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        local = run(
+            local_cfg, output=tmp_path / "out-local", progress=Progress(enabled=False), plot=False
+        )
+    finally:
+        torch.set_num_threads(threads)
     on_ray = run(ray_cfg, output=tmp_path / "out-ray", progress=Progress(enabled=False), plot=False)
     assert on_ray.summary.runner == "ray"
     # the model folder's info file holds the training time; everything else must be equal
