@@ -33,7 +33,6 @@ Examples
 
 from __future__ import annotations
 
-import copy
 import enum
 import json
 import logging
@@ -47,6 +46,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xproj._extras import import_extra
+from xproj._hf import (
+    bare_piece_id,
+    bare_prefix_pieces,
+    load_encoder,
+    max_input_length,
+    special_affixes,
+)
 from xproj._torch import device_constraint, resolve_device
 from xproj.errors import InputError, ParameterError
 from xproj.params import (
@@ -159,7 +165,7 @@ def finetune_encoder(
     threshold: float = 1e-3,
     max_subwords: int = 64,
     seed: int = 0,
-    device: str = "cpu",
+    device: str | None = "cpu",
     overwrite: bool = False,
 ) -> FinetuneResult:
     """Fine-tune an encoder for word alignment on parallel sentences and save it.
@@ -194,7 +200,7 @@ def finetune_encoder(
     seed
         Seeds the batch order and torch (dropout).
     device
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, or ``"auto"`` or None (CUDA when available).
     overwrite
         Allow ``output_dir`` to exist and hold files (they may be replaced).
 
@@ -232,20 +238,23 @@ def finetune_encoder(
     out = check_output_dir("finetune_encoder", output_dir, overwrite)
     _check_pairs(sources, targets)
     torch = import_extra("torch", "transformers", what="finetune_encoder")
-    dev = resolve_device(torch, device, owner="finetune_encoder", auto="auto")
-    net, tokenizer, layer = _load(model, layer, dev)
+    dev = resolve_device(torch, device, owner="finetune_encoder")
+    from xproj.align.simalign import EMBEDDED_LAYER, HUB_LAYER
 
-    from xproj.align.simalign import _model_max_length, _special_affixes
-
-    prefix, suffix = _special_affixes(tokenizer)
-    limit = _model_max_length(net, tokenizer) - len(prefix) - len(suffix)
-    if max_subwords > limit:
+    if layer is None:
+        layer = EMBEDDED_LAYER if model is None else HUB_LAYER
+    net, tokenizer = load_encoder(
+        model, layer, owner="finetune_encoder", device=dev, trainable=True
+    )
+    prefix, suffix = special_affixes(tokenizer)
+    limit = max_input_length(net, tokenizer)
+    if limit is not None and max_subwords > limit - len(prefix) - len(suffix):
         raise ParameterError(
             f"The 'max_subwords' parameter of finetune_encoder is {max_subwords}, but the model "
-            f"takes at most {limit} subwords besides its special tokens; lower max_subwords"
+            f"takes at most {limit - len(prefix) - len(suffix)} subwords besides its special "
+            "tokens; lower max_subwords"
         )
-    bare = tokenizer.convert_tokens_to_ids("▁")
-    bare_id = None if bare is None or bare == tokenizer.unk_token_id else int(bare)
+    bare_id = bare_piece_id(tokenizer)
     pairs = [
         (
             _tokenise(tokenizer, s.words, bare_id, max_subwords),
@@ -310,42 +319,6 @@ def _check_pairs(sources: Sequence[Sentence], targets: Sequence[Sentence]) -> No
                 )
 
 
-def _load(model: str | None, layer: int | None, device: Any) -> tuple[Any, Any, int]:
-    """A trainable copy of the model, cut at the alignment layer, its tokenizer and the layer."""
-    from xproj.align.simalign import EMBEDDED_LAYER, HUB_LAYER, _truncate_layers
-
-    net: Any
-    if model is None:
-        from xproj.align.embedded import load_embedded_encoder
-
-        layer = EMBEDDED_LAYER if layer is None else layer
-        if layer > 12:
-            raise ParameterError(
-                f"The 'layer' parameter of finetune_encoder is {layer}, but the embedded "
-                "encoder has 12 layers; choose layer in [1, 12]"
-            )
-        shared, tokenizer = load_embedded_encoder(num_layers=layer)
-        net = copy.deepcopy(shared)
-    else:
-        transformers = import_extra("transformers", "transformers", what="finetune_encoder")
-        layer = HUB_LAYER if layer is None else layer
-        tokenizer = transformers.AutoTokenizer.from_pretrained(model)
-        if not getattr(tokenizer, "is_fast", False):
-            raise ParameterError(
-                f"finetune_encoder needs a fast tokenizer (word-to-subword maps), but {model!r} "
-                f"loads {type(tokenizer).__name__}; convert it to a tokenizer.json first"
-            )
-        net = transformers.AutoModel.from_pretrained(model)
-        n_layers = int(net.config.num_hidden_layers)
-        if layer > n_layers:
-            raise ParameterError(
-                f"The 'layer' parameter of finetune_encoder is {layer}, but {model!r} has "
-                f"{n_layers} layers; choose layer in [1, {n_layers}]"
-            )
-        _truncate_layers(net, layer)
-    return net.to(device), tokenizer, layer
-
-
 def _tokenise(
     tokenizer: Any, words: Sequence[str], bare_id: int | None, max_subwords: int
 ) -> _Tokenised:
@@ -357,8 +330,6 @@ def _tokenise(
     wid = [int(w) for w in enc.word_ids()[:max_subwords]]
     if bare_id is None:
         return _Tokenised(ids, wid, [True] * len(ids))
-    from xproj.align.simalign import bare_prefix_pieces
-
     bare = bare_prefix_pieces(
         np.asarray(ids, dtype=np.int64), np.asarray(wid, dtype=np.int64), bare_id
     )

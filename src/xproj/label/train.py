@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from xproj._extras import import_extra
+from xproj._hf import load_model, load_tokenizer, plan_windows, special_affixes
 from xproj._torch import device_constraint, resolve_device
 from xproj.errors import InputError, ParameterError
 from xproj.params import Constraint, InstanceOf, Interval, NoneOr, check_arguments, check_output_dir
@@ -157,7 +158,7 @@ def train_labeller(
     max_length: int = 128,
     freeze_embeddings: bool = True,
     seed: int = 0,
-    device: str = "cpu",
+    device: str | None = "cpu",
     overwrite: bool = False,
 ) -> TrainResult:
     """Fine-tune an encoder for NER on labelled sentences and save it.
@@ -216,7 +217,7 @@ def train_labeller(
     seed
         Seeds the batch order, the classifier's initialisation and dropout.
     device
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, or ``"auto"`` or None (CUDA when available).
     overwrite
         Allow ``output_dir`` to exist and hold files (they may be replaced).
 
@@ -261,13 +262,11 @@ def train_labeller(
     if dev is not None:
         _tag_set(dev, "dev", [t[2:] for t in tags if t != "O"])
     torch = import_extra("torch", "transformers", what="train_labeller")
-    dev_ = resolve_device(torch, device, owner="train_labeller", auto="auto")
+    dev_ = resolve_device(torch, device, owner="train_labeller")
     torch.manual_seed(seed)
     net, tokenizer, fresh_head = _load(model, tags)
     net.to(dev_)
-    from xproj.align.simalign import _special_affixes
-
-    prefix, suffix = _special_affixes(tokenizer)
+    prefix, suffix = special_affixes(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
     windows, n_split, n_empty = _windows(tokenizer, train, tags, budget)
     if not windows:
@@ -379,23 +378,20 @@ def _load(model: str | Path | None, tags: tuple[str, ...]) -> tuple[Any, Any, bo
         net = transformers.BertForTokenClassification(config)
         net.bert.load_state_dict(shared.state_dict())
         return net, tokenizer, True
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model))
-    if not getattr(tokenizer, "is_fast", False):
-        raise ParameterError(
-            f"train_labeller needs a fast tokenizer (word-to-subword maps), but {str(model)!r} "
-            f"loads {type(tokenizer).__name__}; convert it to a tokenizer.json first"
-        )
+    tokenizer = load_tokenizer(model, owner="train_labeller")
     config = transformers.AutoConfig.from_pretrained(str(model))
     old_tags = [str(config.id2label[i]) for i in range(config.num_labels)]
     is_classifier = any(a.endswith("ForTokenClassification") for a in config.architectures or [])
     if is_classifier and set(tags) <= set(old_tags):
-        net = transformers.AutoModelForTokenClassification.from_pretrained(str(model))
+        net = load_model(model, "AutoModelForTokenClassification", owner="train_labeller")
         _select_rows(net, [old_tags.index(t) for t in tags])
         net.config.num_labels = len(tags)
         net.config.id2label, net.config.label2id = id2label, label2id
         return net, tokenizer, False
-    net = transformers.AutoModelForTokenClassification.from_pretrained(
-        str(model),
+    net = load_model(
+        model,
+        "AutoModelForTokenClassification",
+        owner="train_labeller",
         id2label=id2label,
         label2id=label2id,
         ignore_mismatched_sizes=True,  # a classifier head for other tags is replaced
@@ -497,8 +493,6 @@ def _windows(
     tokenizer: Any, sentences: Sequence[LabelledSentence], tags: tuple[str, ...], budget: int
 ) -> tuple[list[_Window], int, int]:
     """Training windows, the number of sentences split, and the number of empty ones."""
-    from xproj.label.transformers import plan_windows
-
     tag_id = {t: i for i, t in enumerate(tags)}
     nonempty = [k for k, s in enumerate(sentences) if len(s.words) > 0]
     enc = tokenizer(

@@ -210,8 +210,8 @@ class NLLBTranslator(Translator):
         10, up to the model's limit. Translations that hit it are counted in
         the report (:meth:`translate_reported`) and warned about.
     device
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or
-        ``"mps"``.
+        ``"auto"`` or ``None`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``"mps"``.
     dtype
         :class:`Dtype`: ``"auto"`` (float32 on CPU; bfloat16, or float16 where unsupported, on
         CUDA), ``"float32"``, ``"float16"`` or ``"bfloat16"``.
@@ -269,7 +269,7 @@ class NLLBTranslator(Translator):
             return self._loaded
         torch = import_extra("torch", "transformers", what="The NLLB translator")
         transformers = import_extra("transformers", "transformers", what="The NLLB translator")
-        device = resolve_device(torch, self.device, owner="NLLBTranslator", auto="auto")
+        device = resolve_device(torch, self.device, owner="NLLBTranslator")
         where = str(self.model)
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(where)
