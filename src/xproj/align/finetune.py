@@ -36,7 +36,6 @@ from __future__ import annotations
 import enum
 import json
 import logging
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -54,6 +53,7 @@ from xproj._hf import (
     special_affixes,
 )
 from xproj._torch import device_constraint, resolve_device
+from xproj._training import Order, length_sorted_batches, train_loop
 from xproj.errors import InputError, ParameterError
 from xproj.params import (
     Constraint,
@@ -409,19 +409,11 @@ def _train(
     affixes: tuple[list[int], list[int], int],
     device: Any,
 ) -> tuple[list[float], list[float]]:
-    """The training loop: the loss and mean target count of every step; ``net`` ends in eval
-    mode. Logs the mean loss every 50 steps (``xproj.align.finetune``, INFO)."""
+    """Train ``net`` on the pairs (:func:`xproj._training.train_loop`, awesome-align's loss);
+    return the loss and the mean target count of every step. ``net`` ends in eval mode."""
     import torch
 
     torch.manual_seed(seed)
-    order = sorted(range(len(pairs)), key=lambda k: max(len(pairs[k][0].ids), len(pairs[k][1].ids)))
-    batches = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
-    rng = random.Random(seed)
-    schedule: list[list[int]] = []
-    while len(schedule) < steps:
-        epoch = batches[:]
-        rng.shuffle(epoch)
-        schedule.extend(epoch)
     net.requires_grad_(False)
     blocks = net.encoder.layer if hasattr(net, "encoder") else None
     if blocks is None:
@@ -431,13 +423,8 @@ def _train(
         )
     for block in blocks[:layer]:
         block.requires_grad_(True)
-    params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - s / steps)
-    losses: list[float] = []
-    targets: list[float] = []
-    t0 = time.perf_counter()
-    for step, batch in enumerate(schedule[:steps], 1):
+
+    def step_loss(batch: list[int]) -> tuple[torch.Tensor, dict[str, float]]:
         n = len(batch)
         rows = [pairs[k][0] for k in batch] + [pairs[k][1] for k in batch]
         ids, att, keep, wid = (x.to(device) for x in _batch(rows, affixes))
@@ -455,24 +442,18 @@ def _train(
             p_st, p_ts = p_st.clamp_min(1e-9).log(), p_ts.clamp_min(1e-9).log()
         n_s, n_t = ks.sum(-1).to(h.dtype), kt.sum(-1).to(h.dtype)
         loss = -((g * p_st).sum((1, 2)) / n_s + (g * p_ts).sum((1, 2)) / n_t).mean()
-        opt.zero_grad()
-        torch.autograd.backward(loss)
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        losses.append(round(loss.item(), 6))
-        targets.append(round(g.sum().item() / n, 2))
-        if step % 50 == 0 or step == steps:
-            recent = losses[-50:]
-            log.info(
-                "step %d/%d: loss %.4f, %.1f targets per pair (means of the last %d), %.1f s",
-                step,
-                steps,
-                sum(recent) / len(recent),
-                sum(targets[-50:]) / len(recent),
-                len(recent),
-                time.perf_counter() - t0,
-            )
-    net.eval()
+        return loss, {"targets per pair": round(g.sum().item() / n, 2)}
+
+    lengths = [max(len(s.ids), len(t.ids)) for s, t in pairs]
+    curve = train_loop(
+        net,
+        length_sorted_batches(lengths, batch_size),
+        step_loss,
+        steps=steps,
+        learning_rate=learning_rate,
+        seed=seed,
+        order=Order.FRESH,
+        log=log,
+    )
     net.requires_grad_(False)
-    return losses, targets
+    return curve.losses, curve.metrics["targets per pair"]

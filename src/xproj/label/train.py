@@ -45,6 +45,7 @@ from typing import Any
 from xproj._extras import import_extra
 from xproj._hf import load_model, load_tokenizer, plan_windows, special_affixes
 from xproj._torch import device_constraint, resolve_device
+from xproj._training import Order, length_sorted_batches, train_loop
 from xproj.errors import InputError, ParameterError
 from xproj.params import Constraint, InstanceOf, Interval, NoneOr, check_arguments, check_output_dir
 from xproj.types import LabelledSentence
@@ -574,71 +575,54 @@ def _train(
     seed: int,
     device: Any,
 ) -> tuple[list[float], list[float]]:
+    """Train ``net`` on the windows (:func:`xproj._training.train_loop`, cross-entropy over
+    the first subword of every word); return every step's loss and the dev F1 of every pass."""
     import torch
 
-    rng = random.Random(seed)
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
-    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    steps = max(1, round(len(groups) * epochs))
-    n_warm = max(1, round(warmup * steps))
-    params = [p for p in net.parameters() if p.requires_grad]
-    head = {id(p) for m in _head_modules(net) for p in m.parameters(recurse=False)}
-    groups_: list[dict[str, Any]] = []
-    for in_head, lr in ((False, learning_rate), (True, head_learning_rate or learning_rate)):
-        part = [p for p in params if (id(p) in head) == in_head]
-        # biases and LayerNorm weights (1-d) take no weight decay
-        groups_.append(
-            {"params": [p for p in part if p.ndim > 1], "weight_decay": weight_decay, "lr": lr}
-        )
-        groups_.append({"params": [p for p in part if p.ndim <= 1], "weight_decay": 0.0, "lr": lr})
-    opt = torch.optim.AdamW([g for g in groups_ if g["params"]], lr=learning_rate)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / n_warm, max(0.0, (steps - s) / max(1, steps - n_warm)))
-    )
+    batches = length_sorted_batches([len(w.ids) for w in windows], batch_size)
+    steps = max(1, round(len(batches) * epochs))
     weight = None  # the plain loss, computed as the model's own
     if o_weight != 1.0:
         weight = torch.ones(len(tags), device=device)
         weight[tags.index("O")] = o_weight
-    losses: list[float] = []
+
+    def step_loss(batch: list[int]) -> tuple[torch.Tensor, dict[str, float]]:
+        ids, att, lab = _batch([windows[i] for i in batch], affixes)
+        logits = net(input_ids=ids.to(device), attention_mask=att.to(device)).logits
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]),
+            lab.to(device).reshape(-1),
+            weight=weight,
+            ignore_index=_IGNORE,
+        )
+        return loss, {}
+
     dev_f1: list[float] = []
-    t0 = time.perf_counter()
-    net.train()
-    step = 0
-    while step < steps:
-        rng.shuffle(groups)
-        for group in groups[: steps - step]:
-            ids, att, lab = _batch([windows[i] for i in group], affixes)
-            logits = net(input_ids=ids.to(device), attention_mask=att.to(device)).logits
-            loss = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]),
-                lab.to(device).reshape(-1),
-                weight=weight,
-                ignore_index=_IGNORE,
-            )
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            step += 1
-            losses.append(round(float(loss.item()), 6))
-            if step % 50 == 0 or step == steps:
-                recent = losses[-50:]
-                log.info(
-                    "step %d/%d: loss %.4f (mean of the last %d), %.1f s",
-                    step,
-                    steps,
-                    sum(recent) / len(recent),
-                    len(recent),
-                    time.perf_counter() - t0,
-                )
-        if dev is not None:
-            f1 = _dev_f1(net, tokenizer, dev, device)
+    score_dev = None
+    if dev is not None:
+        scored = dev
+
+        def score_dev(step: int) -> None:
+            f1 = _dev_f1(net, tokenizer, scored, device)
             dev_f1.append(round(f1, 6))
             log.info("after step %d: dev F1 %.4f", step, f1)
-            net.train()
-    net.eval()
-    return losses, dev_f1
+
+    curve = train_loop(
+        net,
+        batches,
+        step_loss,
+        steps=steps,
+        learning_rate=learning_rate,
+        seed=seed,
+        order=Order.CHAINED,
+        log=log,
+        weight_decay=weight_decay,
+        warmup_steps=max(1, round(warmup * steps)),
+        head={id(p) for m in _head_modules(net) for p in m.parameters(recurse=False)},
+        head_learning_rate=head_learning_rate,
+        after_epoch=score_dev,
+    )
+    return curve.losses, dev_f1
 
 
 def _dev_f1(net: Any, tokenizer: Any, dev: Sequence[LabelledSentence], device: Any) -> float:
