@@ -39,6 +39,7 @@ __all__ = [
     "bare_piece_id",
     "bare_prefix_pieces",
     "check_fast",
+    "check_unit_lengths",
     "load_encoder",
     "load_model",
     "load_tokenizer",
@@ -73,7 +74,7 @@ def check_fast(tokenizer: Any, where: str, *, owner: str) -> Any:
     return tokenizer
 
 
-def _loading(what: str, where: str, e: OSError) -> ParameterError:
+def _loading(what: str, where: str, e: Exception) -> ParameterError:
     return ParameterError(
         f"could not load the {what} {where!r}: it is not a local directory with a saved model "
         "and tokenizer, and not a model name available from the Hugging Face hub or its cache "
@@ -81,8 +82,10 @@ def _loading(what: str, where: str, e: OSError) -> ParameterError:
     )
 
 
-def load_tokenizer(model: str | Path, *, owner: str, what: str = "model", **kwargs: Any) -> Any:
-    """``AutoTokenizer.from_pretrained(model, **kwargs)``, checked to be fast.
+def load_tokenizer(
+    model: str | Path, *, owner: str, what: str = "model", fast: bool = True, **kwargs: Any
+) -> Any:
+    """``AutoTokenizer.from_pretrained(model, **kwargs)``, checked to be fast if ``fast``.
 
     ``what`` names the kind of model in the error for a name that cannot be loaded.
 
@@ -94,9 +97,9 @@ def load_tokenizer(model: str | Path, *, owner: str, what: str = "model", **kwar
     transformers = import_extra("transformers", "transformers", what=owner)
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(str(model), **kwargs)
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise _loading(what, str(model), e) from e
-    return check_fast(tokenizer, str(model), owner=owner)
+    return check_fast(tokenizer, str(model), owner=owner) if fast else tokenizer
 
 
 def load_model(
@@ -114,7 +117,7 @@ def load_model(
     transformers = import_extra("transformers", "transformers", what=owner)
     try:
         return getattr(transformers, auto_class).from_pretrained(str(model), **kwargs)
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise _loading(what, str(model), e) from e
 
 
@@ -298,14 +301,8 @@ def plan_windows(
     >>> plan_windows([1, 2, 1], budget=8, overlap=2)
     [(0, 3)]
     """
+    check_unit_lengths(counts, budget, sentence=sentence)
     n = len(counts)
-    for i, c in enumerate(counts):
-        if c > budget:
-            raise InputError(
-                f"word {i} has {c} subword tokens, more than the model's window of {budget}; "
-                "split the word (e.g. a URL or a run of symbols) or raise max_length",
-                sentence=sentence,
-            )
     if n == 0:
         return []
     windows: list[tuple[int, int]] = []
@@ -330,6 +327,33 @@ def plan_windows(
             nxt -= 1
             kept += counts[nxt]
         start = max(nxt, start + 1)
+
+
+def check_unit_lengths(
+    counts: Sequence[int],
+    budget: int,
+    *,
+    sentence: int | None = None,
+    words: Sequence[str] | None = None,
+) -> None:
+    """Raise :class:`InputError` if a unit (word) has more subwords than a window holds.
+
+    Examples
+    --------
+    >>> check_unit_lengths([1, 9], 8, sentence=2, words=["a", "http://x"])
+    Traceback (most recent call last):
+    ...
+    xproj.errors.InputError: sentence 2: word 1 ('http://x') has 9 subword tokens, more than \
+the model's window of 8; split the word (e.g. a URL or a run of symbols) or raise max_length
+    """
+    for i, c in enumerate(counts):
+        if c > budget:
+            word = "" if words is None else f" ({words[i]!r})"
+            raise InputError(
+                f"word {i}{word} has {c} subword tokens, more than the model's window of "
+                f"{budget}; split the word (e.g. a URL or a run of symbols) or raise max_length",
+                sentence=sentence,
+            )
 
 
 def window_owner(windows: Sequence[tuple[int, int]], n: int) -> NDArray[np.int64]:
