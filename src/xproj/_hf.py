@@ -3,9 +3,10 @@
 One place owns what every transformers-backed component needs besides its own maths:
 
 - loading: :func:`load_tokenizer` (a fast tokenizer, or a clear error), :func:`load_model`
-  (a ``transformers`` auto class, with a missing model reported as a parameter error) and
+  (a ``transformers`` auto class, with a missing model reported as a parameter error),
   :func:`load_encoder` (the encoder of the aligner and of its fine-tuning: the embedded
-  multilingual-e5-small or a hub model, cut after the layer that is read);
+  multilingual-e5-small or a hub model, cut after the layer that is read) and
+  :func:`load_token_classifier` (a token classifier to train for given tags);
 - what a loaded model allows: :func:`special_affixes`, :func:`max_input_length` and
   :func:`bare_piece_id`;
 - inputs longer than the model allows: :func:`plan_windows` splits a sequence into overlapping
@@ -40,11 +41,17 @@ __all__ = [
     "bare_prefix_pieces",
     "check_fast",
     "check_unit_lengths",
+    "head_modules",
     "load_encoder",
     "load_model",
+    "load_token_classifier",
     "load_tokenizer",
     "max_input_length",
+    "output_layer",
+    "pad_batch",
+    "pad_token_id",
     "plan_windows",
+    "select_outputs",
     "special_affixes",
     "truncate_layers",
     "window_owner",
@@ -165,6 +172,91 @@ def load_encoder(
     return net.to(device), tokenizer
 
 
+def load_token_classifier(
+    model: str | Path | None, tags: tuple[str, ...], *, owner: str
+) -> tuple[Any, Any, bool]:
+    """A trainable token classifier with ``tags`` as its outputs, its fast tokenizer, and
+    whether its classifier is newly initialised.
+
+    A ``model`` that is already a token classifier whose tags include all of ``tags`` (an
+    English CoNLL model further trained on projected data, say) keeps its classifier's rows for
+    ``tags``; any other classifier is replaced by a newly initialised one, also when it happens
+    to have as many outputs as ``tags`` (its outputs would mean other tags).
+    """
+    transformers = import_extra("transformers", "transformers", what=owner)
+    id2label = dict(enumerate(tags))
+    label2id = {t: i for i, t in enumerate(tags)}
+    if model is None:
+        from xproj.align.embedded import load_embedded_encoder
+
+        shared, tokenizer = load_embedded_encoder()
+        config = copy.deepcopy(shared.config)
+        config.num_labels = len(tags)
+        config.id2label, config.label2id = id2label, label2id
+        net = transformers.BertForTokenClassification(config)
+        net.bert.load_state_dict(shared.state_dict())
+        return net, tokenizer, True
+    tokenizer = load_tokenizer(model, owner=owner)
+    config = transformers.AutoConfig.from_pretrained(str(model))
+    old_tags = [str(config.id2label[i]) for i in range(config.num_labels)]
+    is_classifier = any(a.endswith("ForTokenClassification") for a in config.architectures or [])
+    if is_classifier and set(tags) <= set(old_tags):
+        net = load_model(model, "AutoModelForTokenClassification", owner=owner)
+        select_outputs(net, [old_tags.index(t) for t in tags])
+        net.config.num_labels = len(tags)
+        net.config.id2label, net.config.label2id = id2label, label2id
+        return net, tokenizer, False
+    net = load_model(
+        model,
+        "AutoModelForTokenClassification",
+        owner=owner,
+        id2label=id2label,
+        label2id=label2id,
+        ignore_mismatched_sizes=True,  # a classifier head for other tags is replaced
+    )
+    std = float(getattr(net.config, "initializer_range", 0.02))
+    for module in head_modules(net):  # same-sized heads for other tags are replaced too
+        if hasattr(module, "weight") and module.weight is not None and module.weight.ndim == 2:
+            module.weight.data.normal_(0.0, std)
+            if getattr(module, "bias", None) is not None:
+                module.bias.data.zero_()
+    return net, tokenizer, True
+
+
+def head_modules(net: Any) -> list[Any]:
+    """The modules outside the pretrained encoder (``net.base_model``): the classifier."""
+    body = {id(m) for m in net.base_model.modules()}
+    return [m for m in net.modules() if id(m) not in body and m is not net]
+
+
+def output_layer(net: Any, n_out: int) -> Any:
+    """The last linear layer of the head, the one with an output per tag."""
+    found = [
+        m
+        for m in head_modules(net)
+        if getattr(m, "out_features", None) == n_out and getattr(m, "weight", None) is not None
+    ]
+    if not found:
+        raise ParameterError(
+            f"{type(net).__name__} has no linear output layer with {n_out} "
+            "outputs outside its encoder; pass a token-classification model or an encoder"
+        )
+    return found[-1]
+
+
+def select_outputs(net: Any, rows: list[int]) -> None:
+    """Keep the classifier's outputs ``rows``, in that order (a tag subset of its labels)."""
+    import torch
+
+    layer = output_layer(net, net.config.num_labels)
+    index = torch.tensor(rows, dtype=torch.long)
+    layer.weight = torch.nn.Parameter(layer.weight.data[index].clone())
+    if layer.bias is not None:
+        layer.bias = torch.nn.Parameter(layer.bias.data[index].clone())
+    layer.out_features = len(rows)
+    net.num_labels = len(rows)
+
+
 def _check_layer(layer: int, n_layers: int, what: str, owner: str, trainable: bool) -> None:
     if layer > n_layers:
         low = 1 if trainable else 0  # training needs a transformer layer to train
@@ -240,6 +332,31 @@ def max_input_length(model: Any, tokenizer: Any) -> int | None:
     if isinstance(declared, int) and 0 < declared < _NO_LIMIT:
         limits.append(declared)
     return min(limits) if limits else None
+
+
+def pad_token_id(tokenizer: Any) -> int:
+    """The tokenizer's padding id (0 where it declares none: masked out anyway)."""
+    return int(tokenizer.pad_token_id) if tokenizer.pad_token_id is not None else 0
+
+
+def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:
+    """Token id sequences as a right-padded ``(batch, longest)`` id tensor and attention mask.
+
+    Examples
+    --------
+    >>> ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=1)
+    >>> ids.tolist(), mask.tolist()
+    ([[5, 6, 7], [8, 1, 1]], [[1, 1, 1], [1, 0, 0]])
+    """
+    import torch
+
+    width = max(len(x) for x in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for r, x in enumerate(sequences):
+        ids[r, : len(x)] = torch.tensor(list(x), dtype=torch.long)
+        mask[r, : len(x)] = 1
+    return ids, mask
 
 
 def bare_piece_id(tokenizer: Any) -> int | None:

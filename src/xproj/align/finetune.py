@@ -50,6 +50,8 @@ from xproj._hf import (
     bare_prefix_pieces,
     load_encoder,
     max_input_length,
+    pad_batch,
+    pad_token_id,
     special_affixes,
 )
 from xproj._torch import device_constraint, resolve_device
@@ -268,7 +270,6 @@ def finetune_encoder(
             "finetune_encoder: no sentence pair has subwords on both sides; give non-empty "
             "parallel sentences"
         )
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     t0 = time.perf_counter()
     losses, sizes = _train(
         net,
@@ -280,7 +281,7 @@ def finetune_encoder(
         objective=Objective(objective),
         threshold=threshold,
         seed=seed,
-        affixes=(prefix, suffix, int(pad_id)),
+        affixes=(prefix, suffix, pad_token_id(tokenizer)),
         device=dev,
     )
     seconds = time.perf_counter() - t0
@@ -344,16 +345,11 @@ def _batch(
 
     prefix, suffix, pad_id = affixes
     n_pre = len(prefix)
-    width = max(len(r.ids) for r in rows) + n_pre + len(suffix)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    att = torch.zeros((len(rows), width), dtype=torch.long)
-    keep = torch.zeros((len(rows), width), dtype=torch.bool)
-    wid = torch.full((len(rows), width), -1, dtype=torch.long)
+    ids, att = pad_batch([[*prefix, *r.ids, *suffix] for r in rows], pad_id)
+    keep = torch.zeros(ids.shape, dtype=torch.bool)
+    wid = torch.full(ids.shape, -1, dtype=torch.long)
     for b, r in enumerate(rows):
         n = len(r.ids)
-        seq = [*prefix, *r.ids, *suffix]
-        ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        att[b, : len(seq)] = 1
         keep[b, n_pre : n_pre + n] = torch.tensor(r.keep, dtype=torch.bool)
         wid[b, n_pre : n_pre + n] = torch.tensor(r.word_ids, dtype=torch.long)
     return ids, att, keep, wid

@@ -48,6 +48,8 @@ from xproj._hf import (
     bare_prefix_pieces,
     load_encoder,
     max_input_length,
+    pad_batch,
+    pad_token_id,
     plan_windows,
     special_affixes,
     window_owner,
@@ -277,7 +279,6 @@ class SimAlignAligner(Aligner):
         if self.quantize:
             model = _quantize(model, device)
         prefix, suffix = special_affixes(tokenizer)
-        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         limits = [x for x in (max_input_length(model, tokenizer), self.max_length) if x]
         if not limits:
             raise ParameterError(
@@ -297,7 +298,7 @@ class SimAlignAligner(Aligner):
             layer,
             prefix,
             suffix,
-            int(pad_id),
+            pad_token_id(tokenizer),
             max_length,
             bare_piece_id(tokenizer),
         )
@@ -475,7 +476,6 @@ class SimAlignAligner(Aligner):
 
     def _encode(self, encoded: Sequence[_Encoded]) -> list[NDArray[np.float32]]:
         """Normalised chosen-layer states for every subword of every sequence (numpy)."""
-        import torch
 
         enc = self._load()
         content = enc.max_length - len(enc.prefix) - len(enc.suffix)
@@ -495,14 +495,13 @@ class SimAlignAligner(Aligner):
         n_pre = len(enc.prefix)
         for lo in range(0, len(order), per_pass):
             chunk = order[lo : lo + per_pass]
-            width = max(rows[r][2] - rows[r][1] for r in chunk) + n_pre + len(enc.suffix)
-            ids = torch.full((len(chunk), width), enc.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for b, r in enumerate(chunk):
-                q, a, z = rows[r]
-                seq = [*enc.prefix, *encoded[q].ids[a:z].tolist(), *enc.suffix]
-                ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-                mask[b, : len(seq)] = 1
+            ids, mask = pad_batch(
+                [
+                    [*enc.prefix, *encoded[q].ids[a:z].tolist(), *enc.suffix]
+                    for q, a, z in (rows[r] for r in chunk)
+                ],
+                enc.pad_id,
+            )
             states = self._forward(ids, mask).cpu().numpy()
             for b, r in enumerate(chunk):
                 _, a, z = rows[r]

@@ -31,7 +31,6 @@ Examples
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import math
@@ -43,7 +42,15 @@ from pathlib import Path
 from typing import Any
 
 from xproj._extras import import_extra
-from xproj._hf import load_model, load_tokenizer, plan_windows, special_affixes
+from xproj._hf import (
+    head_modules,
+    load_token_classifier,
+    output_layer,
+    pad_batch,
+    pad_token_id,
+    plan_windows,
+    special_affixes,
+)
 from xproj._torch import device_constraint, resolve_device
 from xproj._training import Order, length_sorted_batches, train_loop
 from xproj.errors import InputError, ParameterError
@@ -265,7 +272,7 @@ def train_labeller(
     torch = import_extra("torch", "transformers", what="train_labeller")
     dev_ = resolve_device(torch, device, owner="train_labeller")
     torch.manual_seed(seed)
-    net, tokenizer, fresh_head = _load(model, tags)
+    net, tokenizer, fresh_head = load_token_classifier(model, tags, owner="train_labeller")
     net.to(dev_)
     prefix, suffix = special_affixes(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
@@ -280,7 +287,6 @@ def train_labeller(
         _set_prior_bias(net, windows, len(tags))
     if freeze_embeddings:
         _word_embeddings(net).requires_grad_(False)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     t0 = time.perf_counter()
     losses, dev_f1 = _train(
         net,
@@ -295,7 +301,7 @@ def train_labeller(
         o_weight=o_weight,
         warmup=warmup,
         weight_decay=weight_decay,
-        affixes=(prefix, suffix, int(pad_id)),
+        affixes=(prefix, suffix, pad_token_id(tokenizer)),
         seed=seed,
         device=dev_,
     )
@@ -357,89 +363,6 @@ def _tag_set(
     return ("O", *(f"{p}-{t}" for t in chosen for p in ("B", "I")))
 
 
-def _load(model: str | Path | None, tags: tuple[str, ...]) -> tuple[Any, Any, bool]:
-    """A trainable token classifier with ``tags`` as its outputs, its fast tokenizer, and
-    whether its classifier is newly initialised.
-
-    A ``model`` that is already a token classifier whose tags include all of ``tags`` (an
-    English CoNLL model further trained on projected data, say) keeps its classifier's rows for
-    ``tags``; any other classifier is replaced by a newly initialised one, also when it happens
-    to have as many outputs as ``tags`` (its outputs would mean other tags).
-    """
-    transformers = import_extra("transformers", "transformers", what="train_labeller")
-    id2label = dict(enumerate(tags))
-    label2id = {t: i for i, t in enumerate(tags)}
-    if model is None:
-        from xproj.align.embedded import load_embedded_encoder
-
-        shared, tokenizer = load_embedded_encoder()
-        config = copy.deepcopy(shared.config)
-        config.num_labels = len(tags)
-        config.id2label, config.label2id = id2label, label2id
-        net = transformers.BertForTokenClassification(config)
-        net.bert.load_state_dict(shared.state_dict())
-        return net, tokenizer, True
-    tokenizer = load_tokenizer(model, owner="train_labeller")
-    config = transformers.AutoConfig.from_pretrained(str(model))
-    old_tags = [str(config.id2label[i]) for i in range(config.num_labels)]
-    is_classifier = any(a.endswith("ForTokenClassification") for a in config.architectures or [])
-    if is_classifier and set(tags) <= set(old_tags):
-        net = load_model(model, "AutoModelForTokenClassification", owner="train_labeller")
-        _select_rows(net, [old_tags.index(t) for t in tags])
-        net.config.num_labels = len(tags)
-        net.config.id2label, net.config.label2id = id2label, label2id
-        return net, tokenizer, False
-    net = load_model(
-        model,
-        "AutoModelForTokenClassification",
-        owner="train_labeller",
-        id2label=id2label,
-        label2id=label2id,
-        ignore_mismatched_sizes=True,  # a classifier head for other tags is replaced
-    )
-    std = float(getattr(net.config, "initializer_range", 0.02))
-    for module in _head_modules(net):  # same-sized heads for other tags are replaced too
-        if hasattr(module, "weight") and module.weight is not None and module.weight.ndim == 2:
-            module.weight.data.normal_(0.0, std)
-            if getattr(module, "bias", None) is not None:
-                module.bias.data.zero_()
-    return net, tokenizer, True
-
-
-def _head_modules(net: Any) -> list[Any]:
-    """The modules outside the pretrained encoder (``net.base_model``): the classifier."""
-    body = {id(m) for m in net.base_model.modules()}
-    return [m for m in net.modules() if id(m) not in body and m is not net]
-
-
-def _classifier(net: Any, n_out: int) -> Any:
-    """The last linear layer of the head, the one with an output per tag."""
-    found = [
-        m
-        for m in _head_modules(net)
-        if getattr(m, "out_features", None) == n_out and getattr(m, "weight", None) is not None
-    ]
-    if not found:
-        raise ParameterError(
-            f"train_labeller: {type(net).__name__} has no linear output layer with {n_out} "
-            "outputs outside its encoder; pass a token-classification model or an encoder"
-        )
-    return found[-1]
-
-
-def _select_rows(net: Any, rows: list[int]) -> None:
-    """Keep the classifier's outputs ``rows``, in that order (a tag subset of its labels)."""
-    import torch
-
-    layer = _classifier(net, net.config.num_labels)
-    index = torch.tensor(rows, dtype=torch.long)
-    layer.weight = torch.nn.Parameter(layer.weight.data[index].clone())
-    if layer.bias is not None:
-        layer.bias = torch.nn.Parameter(layer.bias.data[index].clone())
-    layer.out_features = len(rows)
-    net.num_labels = len(rows)
-
-
 def _set_prior_bias(net: Any, windows: Sequence[_Window], n_tags: int) -> None:
     """Start a new classifier at the tags' log frequencies in the training labels.
 
@@ -460,7 +383,7 @@ def _set_prior_bias(net: Any, windows: Sequence[_Window], n_tags: int) -> None:
                 counts[label] += 1.0
     total = sum(counts)
     logp = torch.tensor([math.log(c / total) for c in counts])
-    layer = _classifier(net, n_tags)
+    layer = output_layer(net, n_tags)
     if layer.bias is None:
         return
     with torch.no_grad():
@@ -545,14 +468,9 @@ def _batch(
     import torch
 
     prefix, suffix, pad_id = affixes
-    width = max(len(r.ids) for r in rows) + len(prefix) + len(suffix)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    att = torch.zeros((len(rows), width), dtype=torch.long)
-    lab = torch.full((len(rows), width), _IGNORE, dtype=torch.long)
+    ids, att = pad_batch([[*prefix, *r.ids, *suffix] for r in rows], pad_id)
+    lab = torch.full(ids.shape, _IGNORE, dtype=torch.long)
     for b, r in enumerate(rows):
-        seq = [*prefix, *r.ids, *suffix]
-        ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        att[b, : len(seq)] = 1
         lab[b, len(prefix) : len(prefix) + len(r.ids)] = torch.tensor(r.labels, dtype=torch.long)
     return ids, att, lab
 
@@ -618,7 +536,7 @@ def _train(
         log=log,
         weight_decay=weight_decay,
         warmup_steps=max(1, round(warmup * steps)),
-        head={id(p) for m in _head_modules(net) for p in m.parameters(recurse=False)},
+        head={id(p) for m in head_modules(net) for p in m.parameters(recurse=False)},
         head_learning_rate=head_learning_rate,
         after_epoch=score_dev,
     )

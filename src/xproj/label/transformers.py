@@ -25,6 +25,8 @@ from xproj._hf import (
     load_model,
     load_tokenizer,
     max_input_length,
+    pad_batch,
+    pad_token_id,
     plan_windows,
     window_owner,
 )
@@ -407,13 +409,7 @@ class TransformersLabeller(Labeller):
         import torch
 
         ld = self._load()
-        pad = ld.tokenizer.pad_token_id if ld.tokenizer.pad_token_id is not None else 0
-        width = max(len(x) for x in batch)
-        ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for r, x in enumerate(batch):
-            ids[r, : len(x)] = torch.tensor(x, dtype=torch.long)
-            mask[r, : len(x)] = 1
+        ids, mask = pad_batch(batch, pad_token_id(ld.tokenizer))
         with torch.inference_mode():
             logits = ld.model(input_ids=ids.to(ld.device), attention_mask=mask.to(ld.device)).logits
             probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
