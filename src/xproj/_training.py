@@ -6,8 +6,9 @@ everything around the loss is here, once: length-sorted batches visited in seede
 (:func:`length_sorted_batches`, :class:`Order`), AdamW with decoupled weight decay on matrices
 only and a separate learning rate for a new classifier head (:func:`param_groups`), linear
 warm-up and decay (:func:`linear_schedule`), gradient clipping at norm 1, the loss of every step,
-progress logged every 50 steps and an optional callback after each pass over the data. Each
-trainer supplies a function from a batch (indices into its data) to the loss.
+progress logged every 50 steps and an optional callback after each pass over the data; and
+saving the result (:func:`save_trained`). Each trainer supplies a function from a batch
+(indices into its data) to the loss.
 
 Importing this module imports neither torch nor transformers.
 
@@ -23,11 +24,13 @@ Examples
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import random
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "length_sorted_batches",
     "linear_schedule",
     "param_groups",
+    "save_trained",
     "train_loop",
 ]
 
@@ -204,6 +208,16 @@ def train_loop(
             net.train()
     net.eval()
     return curve
+
+
+def save_trained(net: Any, tokenizer: Any, info_file: Path, info: Mapping[str, Any]) -> None:
+    """Save a trained model (moved to the CPU) and its tokenizer in ``info_file``'s folder, and
+    ``info`` (how it was trained) as JSON in ``info_file``; the folder is created if needed."""
+    out = info_file.parent
+    out.mkdir(parents=True, exist_ok=True)
+    net.to("cpu").save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    info_file.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
 def _log_progress(

@@ -34,7 +34,6 @@ Examples
 from __future__ import annotations
 
 import enum
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -55,7 +54,7 @@ from xproj._hf import (
     special_affixes,
 )
 from xproj._torch import device_constraint, resolve_device
-from xproj._training import Order, length_sorted_batches, train_loop
+from xproj._training import Order, length_sorted_batches, save_trained, train_loop
 from xproj.errors import InputError, ParameterError
 from xproj.params import (
     Constraint,
@@ -285,9 +284,6 @@ def finetune_encoder(
         device=dev,
     )
     seconds = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    net.to("cpu").save_pretrained(out)
-    tokenizer.save_pretrained(out)
     result = FinetuneResult(
         str(out), layer, len(pairs), steps, tuple(losses), tuple(sizes), round(seconds, 3)
     )
@@ -301,7 +297,7 @@ def finetune_encoder(
         "max_subwords": max_subwords,
         "seed": seed,
     }
-    (out / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    save_trained(net, tokenizer, out / INFO_FILE, info)
     return result
 
 

@@ -31,7 +31,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -52,7 +51,7 @@ from xproj._hf import (
     special_affixes,
 )
 from xproj._torch import device_constraint, resolve_device
-from xproj._training import Order, length_sorted_batches, train_loop
+from xproj._training import Order, length_sorted_batches, save_trained, train_loop
 from xproj.errors import InputError, ParameterError
 from xproj.params import Constraint, InstanceOf, Interval, NoneOr, check_arguments, check_output_dir
 from xproj.types import LabelledSentence
@@ -306,9 +305,6 @@ def train_labeller(
         device=dev_,
     )
     seconds = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    net.to("cpu").save_pretrained(out)
-    tokenizer.save_pretrained(out)
     result = TrainResult(
         output_dir=str(out),
         tags=tags,
@@ -328,7 +324,7 @@ def train_labeller(
         **{k: v for k, v in values.items() if k not in ("output_dir", "device", "overwrite")},
         "model": str(model) if model is not None else "embedded multilingual-e5-small",
     }
-    (out / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    save_trained(net, tokenizer, out / INFO_FILE, info)
     return result
 
 
