@@ -27,12 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, ClassVar
-
-import numpy as np
-from numpy.typing import NDArray
-
-from xproj.align.simalign import SimAlignAligner
+from typing import Any
 
 __all__ = [
     "Stopwatch",
@@ -151,26 +146,3 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-@dataclass(kw_only=True)
-class SharedStatesAligner(SimAlignAligner):
-    """A :class:`SimAlignAligner` that reuses encoder states computed for the same subwords.
-
-    States are kept in :attr:`store` (shared by every instance, keyed by the encoder settings
-    and the subword ids), so a second aligner that differs only in link extraction does not
-    run the encoder again. A measuring device for the benchmarks, not a library component:
-    it relies on the aligner's private ``_encode`` step.
-    """
-
-    store: ClassVar[dict[tuple[Any, ...], NDArray[np.float32]]] = {}
-
-    def _encode(self, encoded: Sequence[Any]) -> list[NDArray[np.float32]]:
-        settings = (self.model, self.layer, getattr(self, "quantize", None), self.max_length)
-        keys = [(*settings, e.ids.tobytes()) for e in encoded]
-        missing = [k for k, key in enumerate(keys) if key not in self.store]
-        if missing:
-            fresh = super()._encode([encoded[k] for k in missing])
-            for k, states in zip(missing, fresh):
-                self.store[keys[k]] = states
-        return [self.store[key] for key in keys]

@@ -9,9 +9,9 @@ seqeval (:func:`xproj.eval.ner.evaluate_ner`, strict exact-span micro F1, MISC i
 
 Methods named ``PROJECTOR@VARIANT`` use the links of an aligner variant (e.g. ``itermax``:
 the same aligner with ``method="itermax"``). A variant differs from the default aligner only
-after the encoder, so it reuses the encoder states of the default run for the same sentences
-(:class:`SharedStatesAligner`); its extra time is the link extraction alone and is reported
-as ``timing.variants``.
+after the encoder, so it extracts its links from the similarity matrices of the default run
+(:meth:`~xproj.align.simalign.SimAlignAligner.similarity`); its extra time is the link
+extraction alone and is reported as ``timing.variants``.
 
 Usage::
 
@@ -43,7 +43,6 @@ from typing import Any
 
 import xproj
 from _common import (
-    SharedStatesAligner,
     Stopwatch,
     blas_threads,
     format_table,
@@ -51,6 +50,7 @@ from _common import (
     machine_info,
     set_torch_threads,
 )
+from xproj.align.simalign import SimAlignAligner
 from xproj.eval.ner import evaluate_ner
 from xproj.io.conll import read_conll
 from xproj.project.base import Projector
@@ -69,7 +69,8 @@ GOAL_PROJECT_SHARE = 0.02
 
 
 #: Aligner variants: parameters that override the default aligner's. Each must leave the
-#: encoder unchanged (model, layer, quantize, max_length), so that the states can be shared.
+#: similarities unchanged (model, layer, quantize, max_length, bare_prefix, center), so that
+#: the default run's similarity matrices serve it.
 ALIGNER_VARIANTS: dict[str, dict[str, Any]] = {"itermax": {"method": "itermax"}}
 
 
@@ -251,9 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         threads = set_torch_threads(args.threads)
         params = parse_aligner_params(args.aligner_param)
         xproj.aligners.get_class("simalign")  # the registered class must still be SimAlign's
-        aligner = SharedStatesAligner(**params)
+        aligner = SimAlignAligner(**params)
         variant_aligners = {
-            v: SharedStatesAligner(**{**params, **ALIGNER_VARIANTS[v]}) for v in variants
+            v: SimAlignAligner(**{**params, **ALIGNER_VARIANTS[v]}) for v in variants
         }
         with Stopwatch() as sw_load:
             aligner.align([english[0].sentence], [english[0].sentence])  # loads the model
@@ -268,9 +269,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         sources = [s.sentence for s in english]
         targets = [s.sentence for s in corpus[lang]]
-        SharedStatesAligner.store.clear()
-        with blas_threads(1), Stopwatch() as sw:
-            alignments[""][lang] = aligner.align(sources, targets)
+        with blas_threads(1), Stopwatch() as sw:  # what aligner.align does, keeping the matrices
+            sims = aligner.similarity(sources, targets)
+            alignments[""][lang] = [aligner.postprocess(x.matrix, **x.word_maps()) for x in sims]
         align_timing[lang] = {
             "align_s": round(sw.wall_s, 3),
             "cpu_s": round(sw.cpu_s, 3),
@@ -284,13 +285,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         for v in variants:
             with blas_threads(1), Stopwatch() as sw_v:
-                alignments[v][lang] = variant_aligners[v].align(sources, targets)
+                va = variant_aligners[v]
+                alignments[v][lang] = [va.postprocess(x.matrix, **x.word_maps()) for x in sims]
             variant_timing[v][lang] = {
                 "match_s": round(sw_v.wall_s, 3),
                 "cpu_s": round(sw_v.cpu_s, 3),
                 "pairs": len(sources),
             }
-        SharedStatesAligner.store.clear()
+        del sims
         if args.save_alignments is not None:
             save_alignments(args.save_alignments, lang, alignments[""][lang], align_timing[lang])
             for v in variants:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -60,14 +62,12 @@ def test_device_names(name: object, mps: bool, ok: bool) -> None:
     assert device_constraint(mps=mps).accepts(name) is ok
 
 
-def test_auto_resolves_to_cuda_only_where_it_is_available() -> None:
+@pytest.mark.parametrize("auto", ["auto", None])
+def test_auto_and_none_resolve_to_cuda_only_where_it_is_available(auto: str | None) -> None:
     with_cuda, without = _fake_torch(cuda=True), _fake_torch(cuda=False)
-    assert resolve_device(with_cuda, "auto", owner="X", auto="auto").type == "cuda"
-    assert resolve_device(without, "auto", owner="X", auto="auto").type == "cpu"
-    assert resolve_device(with_cuda, None, owner="X", auto=None).type == "cuda"
-    # where None means auto, the string 'auto' is no device
-    with pytest.raises(ParameterError, match="'device' parameter of X must be a torch device"):
-        resolve_device(with_cuda, "auto", owner="X", auto=None)
+    assert resolve_device(with_cuda, auto, owner="X").type == "cuda"
+    assert resolve_device(without, auto, owner="X").type == "cpu"
+    assert resolve_device(with_cuda, "cpu", owner="X").type == "cpu"
 
 
 def test_unavailable_devices_name_the_parameter_and_the_fix() -> None:
@@ -75,11 +75,41 @@ def test_unavailable_devices_name_the_parameter_and_the_fix() -> None:
     with pytest.raises(
         ParameterError,
         match=r"'device' parameter of NLLBTranslator .* no CUDA device\. Got 'cuda:1' instead; "
-        r"use device='cpu' or device='auto'",
+        r"use device='cpu' or device='auto' \(CUDA when available\)",
     ):
-        resolve_device(torch, "cuda:1", owner="NLLBTranslator", auto="auto")
-    with pytest.raises(ParameterError, match=r"no MPS device\. .*device=None \(CUDA when"):
-        resolve_device(torch, "mps", owner="TransformersLabeller", auto=None)
+        resolve_device(torch, "cuda:1", owner="NLLBTranslator")
+    with pytest.raises(ParameterError, match=r"no MPS device\. .*device='auto'"):
+        resolve_device(torch, "mps", owner="TransformersLabeller")
+
+
+@pytest.mark.parametrize(
+    ("path", "default"),
+    [
+        ("xproj.align.simalign:SimAlignAligner", "cpu"),
+        ("xproj.label.transformers:TransformersLabeller", None),
+        ("xproj.translate.nllb:NLLBTranslator", "auto"),
+    ],
+)
+def test_every_backend_takes_auto_and_none_and_keeps_its_default(
+    path: str, default: str | None
+) -> None:
+    module, name = path.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    assert cls().device == default
+    assert cls(device="auto").device == "auto" and cls(device=None).device is None
+    with pytest.raises(ParameterError, match=f"'device' parameter of {name}"):
+        cls(device="gpu")
+
+
+@pytest.mark.parametrize(
+    "path", ["xproj.align.finetune:finetune_encoder", "xproj.label.train:train_labeller"]
+)
+def test_every_trainer_takes_auto_and_none_and_defaults_to_cpu(path: str) -> None:
+    module, name = path.split(":")
+    mod = importlib.import_module(module)
+    device = mod._CONSTRAINTS["device"]
+    assert device.accepts("auto") and device.accepts(None) and not device.accepts("gpu")
+    assert inspect.signature(getattr(mod, name)).parameters["device"].default == "cpu"
 
 
 def test_a_device_that_fails_the_probe_is_a_parameter_error() -> None:
@@ -90,14 +120,14 @@ def test_a_device_that_fails_the_probe_is_a_parameter_error() -> None:
 
     torch.empty = empty
     with pytest.raises(ParameterError, match=r"Got 'cuda:7' instead \(CUDA error: invalid"):
-        resolve_device(torch, "cuda:7", owner="load_embedded_encoder", auto=None)
+        resolve_device(torch, "cuda:7", owner="load_embedded_encoder")
 
 
 def test_real_torch_cpu() -> None:
     torch = pytest.importorskip("torch")
-    assert resolve_device(torch, "cpu", owner="X", auto="auto") == torch.device("cpu")
+    assert resolve_device(torch, "cpu", owner="X") == torch.device("cpu")
     with pytest.raises(ParameterError, match="Got 'gpu' instead"):
-        resolve_device(torch, "gpu", owner="X", auto="auto")
+        resolve_device(torch, "gpu", owner="X")
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,22 @@
 
 The aligner (:mod:`xproj.align.simalign`, :mod:`xproj.align.embedded`), the labeller
 (:mod:`xproj.label.transformers`) and the translator (:mod:`xproj.translate.nllb`) import the
-heavy packages, check device names, resolve ``"auto"`` devices and choose floating-point types
-through these functions. Importing this module imports neither torch nor transformers: callers
-pass in the ``torch`` module they got from :func:`xproj._extras.import_extra`.
+heavy packages, check device names, resolve devices and choose floating-point types through these
+functions.
+
+One device rule holds for every ``device`` parameter: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` (and
+``"mps"`` where a backend supports it) name a device, which must exist on this machine; ``"auto"``
+and ``None`` both mean CUDA when available, else the CPU. Each backend keeps its own default.
+
+Importing this module imports neither torch nor transformers: callers pass in the ``torch``
+module they got from :func:`xproj._extras.import_extra`.
 
 Examples
 --------
 >>> is_device_name("cuda:1"), is_device_name("mps", mps=False), is_device_name("gpu")
 (True, False, False)
 >>> device_constraint(mps=False).describe()
-"one of 'auto', 'cpu', 'cuda', 'cuda:N'"
+"None or one of 'auto', 'cpu', 'cuda', 'cuda:N'"
 >>> Dtype("bfloat16")
 <Dtype.BFLOAT16: 'bfloat16'>
 """
@@ -60,21 +66,24 @@ def is_device_name(value: Any, *, mps: bool = True) -> bool:
 
 
 def device_constraint(*, mps: bool = True) -> Predicate:
-    """The parameter constraint for a device name checked by :func:`is_device_name`.
+    """The parameter constraint of a ``device``: None or a name :func:`is_device_name` accepts.
 
     Examples
     --------
     >>> device_constraint().describe()
-    "one of 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'"
-    >>> device_constraint().accepts("cuda:3")
-    True
+    "None or one of 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'"
+    >>> device_constraint().accepts("cuda:3"), device_constraint().accepts(None)
+    (True, True)
     """
     names = "'auto', 'cpu', 'cuda', 'cuda:N'" + (", 'mps'" if mps else "")
-    return Predicate(lambda v: is_device_name(v, mps=mps), f"one of {names}")
+    return Predicate(lambda v: v is None or is_device_name(v, mps=mps), f"None or one of {names}")
 
 
-def resolve_device(torch: Any, device: str | None, *, owner: str, auto: str | None) -> Any:
+def resolve_device(torch: Any, device: str | None, *, owner: str) -> Any:
     """The ``torch.device`` a backend's ``device`` parameter names, checked to exist here.
+
+    ``"auto"`` and ``None`` both mean CUDA when available, else the CPU; any other value is
+    given to ``torch.device`` and must name a device present on this machine.
 
     Parameters
     ----------
@@ -84,9 +93,6 @@ def resolve_device(torch: Any, device: str | None, *, owner: str, auto: str | No
         The parameter's value.
     owner
         The class or function whose parameter it is, for error messages.
-    auto
-        The value that means "CUDA when available, else CPU": ``"auto"``, or ``None`` for a
-        parameter whose ``None`` means that (any other value is given to ``torch.device``).
 
     Raises
     ------
@@ -97,15 +103,15 @@ def resolve_device(torch: Any, device: str | None, *, owner: str, auto: str | No
     Examples
     --------
     >>> import torch
-    >>> resolve_device(torch, "cpu", owner="NLLBTranslator", auto="auto")
+    >>> resolve_device(torch, "cpu", owner="NLLBTranslator")
     device(type='cpu')
-    >>> resolve_device(torch, "gpu", owner="NLLBTranslator", auto="auto")
+    >>> resolve_device(torch, "gpu", owner="NLLBTranslator")
     Traceback (most recent call last):
     ...
     xproj.errors.ParameterError: The 'device' parameter of NLLBTranslator must be a torch \
 device such as 'cpu', 'cuda' or 'cuda:0'. Got 'gpu' instead.
     """
-    if device == auto:
+    if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         dev = torch.device(device)
@@ -114,9 +120,7 @@ device such as 'cpu', 'cuda' or 'cuda:0'. Got 'gpu' instead.
             f"The 'device' parameter of {owner} must be a torch device such as 'cpu', 'cuda' "
             f"or 'cuda:0'. Got {device!r} instead."
         ) from e
-    use = "device='cpu' or " + (
-        "device=None (CUDA when available)" if auto is None else f"device={auto!r}"
-    )
+    use = "device='cpu' or device='auto' (CUDA when available)"
     for kind, name, available in (
         ("cuda", "CUDA", torch.cuda.is_available),
         ("mps", "MPS", torch.backends.mps.is_available),

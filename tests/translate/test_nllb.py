@@ -85,7 +85,7 @@ def test_plan_pieces_keeps_every_word_once() -> None:
 
 
 def test_plan_pieces_rejects_a_word_longer_than_the_budget() -> None:
-    with pytest.raises(InputError, match=r"sentence 4: word 1 \('bbb'\) is 5 tokens long"):
+    with pytest.raises(InputError, match=r"sentence 4: word 1 \('bbb'\) has 5 subword tokens"):
         plan_pieces(["a", "bbb"], [1, 5], budget=4, sentence=4)
 
 

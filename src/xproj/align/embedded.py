@@ -323,7 +323,7 @@ def _load(num_layers: int, device: str) -> tuple[BertModel, PreTrainedTokenizerF
     import torch
     from transformers import BertConfig, BertModel
 
-    dev = resolve_device(torch, device, owner="load_embedded_encoder", auto=None)
+    dev = resolve_device(torch, device, owner="load_embedded_encoder")
 
     t0 = time.perf_counter()
     f = _e5_file()

@@ -33,11 +33,8 @@ Examples
 
 from __future__ import annotations
 
-import copy
 import enum
-import json
 import logging
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -47,7 +44,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xproj._extras import import_extra
+from xproj._hf import (
+    bare_piece_id,
+    bare_prefix_pieces,
+    load_encoder,
+    max_input_length,
+    pad_batch,
+    pad_token_id,
+    special_affixes,
+)
 from xproj._torch import device_constraint, resolve_device
+from xproj._training import Order, length_sorted_batches, save_trained, train_loop
 from xproj.errors import InputError, ParameterError
 from xproj.params import (
     Constraint,
@@ -159,7 +166,7 @@ def finetune_encoder(
     threshold: float = 1e-3,
     max_subwords: int = 64,
     seed: int = 0,
-    device: str = "cpu",
+    device: str | None = "cpu",
     overwrite: bool = False,
 ) -> FinetuneResult:
     """Fine-tune an encoder for word alignment on parallel sentences and save it.
@@ -194,7 +201,7 @@ def finetune_encoder(
     seed
         Seeds the batch order and torch (dropout).
     device
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, or ``"auto"`` or None (CUDA when available).
     overwrite
         Allow ``output_dir`` to exist and hold files (they may be replaced).
 
@@ -232,20 +239,23 @@ def finetune_encoder(
     out = check_output_dir("finetune_encoder", output_dir, overwrite)
     _check_pairs(sources, targets)
     torch = import_extra("torch", "transformers", what="finetune_encoder")
-    dev = resolve_device(torch, device, owner="finetune_encoder", auto="auto")
-    net, tokenizer, layer = _load(model, layer, dev)
+    dev = resolve_device(torch, device, owner="finetune_encoder")
+    from xproj.align.simalign import EMBEDDED_LAYER, HUB_LAYER
 
-    from xproj.align.simalign import _model_max_length, _special_affixes
-
-    prefix, suffix = _special_affixes(tokenizer)
-    limit = _model_max_length(net, tokenizer) - len(prefix) - len(suffix)
-    if max_subwords > limit:
+    if layer is None:
+        layer = EMBEDDED_LAYER if model is None else HUB_LAYER
+    net, tokenizer = load_encoder(
+        model, layer, owner="finetune_encoder", device=dev, trainable=True
+    )
+    prefix, suffix = special_affixes(tokenizer)
+    limit = max_input_length(net, tokenizer)
+    if limit is not None and max_subwords > limit - len(prefix) - len(suffix):
         raise ParameterError(
             f"The 'max_subwords' parameter of finetune_encoder is {max_subwords}, but the model "
-            f"takes at most {limit} subwords besides its special tokens; lower max_subwords"
+            f"takes at most {limit - len(prefix) - len(suffix)} subwords besides its special "
+            "tokens; lower max_subwords"
         )
-    bare = tokenizer.convert_tokens_to_ids("▁")
-    bare_id = None if bare is None or bare == tokenizer.unk_token_id else int(bare)
+    bare_id = bare_piece_id(tokenizer)
     pairs = [
         (
             _tokenise(tokenizer, s.words, bare_id, max_subwords),
@@ -259,7 +269,6 @@ def finetune_encoder(
             "finetune_encoder: no sentence pair has subwords on both sides; give non-empty "
             "parallel sentences"
         )
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     t0 = time.perf_counter()
     losses, sizes = _train(
         net,
@@ -271,13 +280,10 @@ def finetune_encoder(
         objective=Objective(objective),
         threshold=threshold,
         seed=seed,
-        affixes=(prefix, suffix, int(pad_id)),
+        affixes=(prefix, suffix, pad_token_id(tokenizer)),
         device=dev,
     )
     seconds = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    net.to("cpu").save_pretrained(out)
-    tokenizer.save_pretrained(out)
     result = FinetuneResult(
         str(out), layer, len(pairs), steps, tuple(losses), tuple(sizes), round(seconds, 3)
     )
@@ -291,7 +297,7 @@ def finetune_encoder(
         "max_subwords": max_subwords,
         "seed": seed,
     }
-    (out / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    save_trained(net, tokenizer, out / INFO_FILE, info)
     return result
 
 
@@ -310,42 +316,6 @@ def _check_pairs(sources: Sequence[Sentence], targets: Sequence[Sentence]) -> No
                 )
 
 
-def _load(model: str | None, layer: int | None, device: Any) -> tuple[Any, Any, int]:
-    """A trainable copy of the model, cut at the alignment layer, its tokenizer and the layer."""
-    from xproj.align.simalign import EMBEDDED_LAYER, HUB_LAYER, _truncate_layers
-
-    net: Any
-    if model is None:
-        from xproj.align.embedded import load_embedded_encoder
-
-        layer = EMBEDDED_LAYER if layer is None else layer
-        if layer > 12:
-            raise ParameterError(
-                f"The 'layer' parameter of finetune_encoder is {layer}, but the embedded "
-                "encoder has 12 layers; choose layer in [1, 12]"
-            )
-        shared, tokenizer = load_embedded_encoder(num_layers=layer)
-        net = copy.deepcopy(shared)
-    else:
-        transformers = import_extra("transformers", "transformers", what="finetune_encoder")
-        layer = HUB_LAYER if layer is None else layer
-        tokenizer = transformers.AutoTokenizer.from_pretrained(model)
-        if not getattr(tokenizer, "is_fast", False):
-            raise ParameterError(
-                f"finetune_encoder needs a fast tokenizer (word-to-subword maps), but {model!r} "
-                f"loads {type(tokenizer).__name__}; convert it to a tokenizer.json first"
-            )
-        net = transformers.AutoModel.from_pretrained(model)
-        n_layers = int(net.config.num_hidden_layers)
-        if layer > n_layers:
-            raise ParameterError(
-                f"The 'layer' parameter of finetune_encoder is {layer}, but {model!r} has "
-                f"{n_layers} layers; choose layer in [1, {n_layers}]"
-            )
-        _truncate_layers(net, layer)
-    return net.to(device), tokenizer, layer
-
-
 def _tokenise(
     tokenizer: Any, words: Sequence[str], bare_id: int | None, max_subwords: int
 ) -> _Tokenised:
@@ -357,8 +327,6 @@ def _tokenise(
     wid = [int(w) for w in enc.word_ids()[:max_subwords]]
     if bare_id is None:
         return _Tokenised(ids, wid, [True] * len(ids))
-    from xproj.align.simalign import bare_prefix_pieces
-
     bare = bare_prefix_pieces(
         np.asarray(ids, dtype=np.int64), np.asarray(wid, dtype=np.int64), bare_id
     )
@@ -373,16 +341,11 @@ def _batch(
 
     prefix, suffix, pad_id = affixes
     n_pre = len(prefix)
-    width = max(len(r.ids) for r in rows) + n_pre + len(suffix)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    att = torch.zeros((len(rows), width), dtype=torch.long)
-    keep = torch.zeros((len(rows), width), dtype=torch.bool)
-    wid = torch.full((len(rows), width), -1, dtype=torch.long)
+    ids, att = pad_batch([[*prefix, *r.ids, *suffix] for r in rows], pad_id)
+    keep = torch.zeros(ids.shape, dtype=torch.bool)
+    wid = torch.full(ids.shape, -1, dtype=torch.long)
     for b, r in enumerate(rows):
         n = len(r.ids)
-        seq = [*prefix, *r.ids, *suffix]
-        ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        att[b, : len(seq)] = 1
         keep[b, n_pre : n_pre + n] = torch.tensor(r.keep, dtype=torch.bool)
         wid[b, n_pre : n_pre + n] = torch.tensor(r.word_ids, dtype=torch.long)
     return ids, att, keep, wid
@@ -438,19 +401,11 @@ def _train(
     affixes: tuple[list[int], list[int], int],
     device: Any,
 ) -> tuple[list[float], list[float]]:
-    """The training loop: the loss and mean target count of every step; ``net`` ends in eval
-    mode. Logs the mean loss every 50 steps (``xproj.align.finetune``, INFO)."""
+    """Train ``net`` on the pairs (:func:`xproj._training.train_loop`, awesome-align's loss);
+    return the loss and the mean target count of every step. ``net`` ends in eval mode."""
     import torch
 
     torch.manual_seed(seed)
-    order = sorted(range(len(pairs)), key=lambda k: max(len(pairs[k][0].ids), len(pairs[k][1].ids)))
-    batches = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
-    rng = random.Random(seed)
-    schedule: list[list[int]] = []
-    while len(schedule) < steps:
-        epoch = batches[:]
-        rng.shuffle(epoch)
-        schedule.extend(epoch)
     net.requires_grad_(False)
     blocks = net.encoder.layer if hasattr(net, "encoder") else None
     if blocks is None:
@@ -460,13 +415,8 @@ def _train(
         )
     for block in blocks[:layer]:
         block.requires_grad_(True)
-    params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - s / steps)
-    losses: list[float] = []
-    targets: list[float] = []
-    t0 = time.perf_counter()
-    for step, batch in enumerate(schedule[:steps], 1):
+
+    def step_loss(batch: list[int]) -> tuple[torch.Tensor, dict[str, float]]:
         n = len(batch)
         rows = [pairs[k][0] for k in batch] + [pairs[k][1] for k in batch]
         ids, att, keep, wid = (x.to(device) for x in _batch(rows, affixes))
@@ -484,24 +434,18 @@ def _train(
             p_st, p_ts = p_st.clamp_min(1e-9).log(), p_ts.clamp_min(1e-9).log()
         n_s, n_t = ks.sum(-1).to(h.dtype), kt.sum(-1).to(h.dtype)
         loss = -((g * p_st).sum((1, 2)) / n_s + (g * p_ts).sum((1, 2)) / n_t).mean()
-        opt.zero_grad()
-        torch.autograd.backward(loss)
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        losses.append(round(loss.item(), 6))
-        targets.append(round(g.sum().item() / n, 2))
-        if step % 50 == 0 or step == steps:
-            recent = losses[-50:]
-            log.info(
-                "step %d/%d: loss %.4f, %.1f targets per pair (means of the last %d), %.1f s",
-                step,
-                steps,
-                sum(recent) / len(recent),
-                sum(targets[-50:]) / len(recent),
-                len(recent),
-                time.perf_counter() - t0,
-            )
-    net.eval()
+        return loss, {"targets per pair": round(g.sum().item() / n, 2)}
+
+    lengths = [max(len(s.ids), len(t.ids)) for s, t in pairs]
+    curve = train_loop(
+        net,
+        length_sorted_batches(lengths, batch_size),
+        step_loss,
+        steps=steps,
+        learning_rate=learning_rate,
+        seed=seed,
+        order=Order.FRESH,
+        log=log,
+    )
     net.requires_grad_(False)
-    return losses, targets
+    return curve.losses, curve.metrics["targets per pair"]

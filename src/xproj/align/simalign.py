@@ -10,7 +10,9 @@ Contextualized Embeddings".
 The work is split as in transformers pipelines: :meth:`SimAlignAligner.preprocess` tokenises
 words and builds the subword-to-word maps, :meth:`SimAlignAligner._forward` is the only part that
 touches the device, :meth:`SimAlignAligner.postprocess` turns a similarity matrix into an
-:class:`~xproj.types.Alignment` with numpy.
+:class:`~xproj.types.Alignment` with numpy. :meth:`SimAlignAligner.similarity` returns the
+matrices themselves (:class:`SubwordSimilarity`), for callers that try several link-extraction
+settings on one encoding.
 
 Examples
 --------
@@ -32,25 +34,44 @@ With a model (the embedded multilingual-e5-small when ``model`` is None)::
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from xproj._batch import check_items, check_same_length
 from xproj._extras import import_extra
+from xproj._hf import (
+    bare_piece_id,
+    bare_prefix_pieces,
+    load_encoder,
+    max_input_length,
+    pad_batch,
+    pad_token_id,
+    plan_windows,
+    special_affixes,
+    window_owner,
+)
 from xproj._torch import device_constraint, resolve_device
 from xproj.align import _matching
 from xproj.align.base import Aligner
 from xproj.errors import InputError, ParameterError
 from xproj.params import InstanceOf, Interval, NoneOr, Options
-from xproj.types import Alignment, Sentence
+from xproj.types import Alignment, LabelledSentence, Sentence
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["EMBEDDED_LAYER", "HUB_LAYER", "BarePrefix", "Method", "SimAlignAligner"]
+__all__ = [
+    "EMBEDDED_LAYER",
+    "HUB_LAYER",
+    "BarePrefix",
+    "Method",
+    "SimAlignAligner",
+    "SubwordSimilarity",
+]
 
 #: Hidden layer used with the embedded multilingual-e5-small when ``layer`` is None.
 EMBEDDED_LAYER = 7
@@ -91,6 +112,38 @@ class _Encoded:
     keep: NDArray[np.bool_]
 
 
+@dataclass(frozen=True)
+class SubwordSimilarity:
+    """The subword similarity matrix of one sentence pair, with the maps from subwords to words.
+
+    Attributes
+    ----------
+    matrix
+        ``(source subwords, target subwords)`` float32 cosine similarities of the chosen
+        layer's states (of the centred states with ``center``), over the subwords that take
+        part in the matching.
+    src_word_ids, tgt_word_ids
+        The word index of each row / column.
+    src_len, tgt_len
+        The sentence lengths in words.
+    """
+
+    matrix: NDArray[np.float32]
+    src_word_ids: NDArray[np.int64]
+    tgt_word_ids: NDArray[np.int64]
+    src_len: int
+    tgt_len: int
+
+    def word_maps(self) -> dict[str, Any]:
+        """The keyword arguments of :meth:`SimAlignAligner.postprocess` besides the matrix."""
+        return {
+            "src_word_ids": self.src_word_ids,
+            "tgt_word_ids": self.tgt_word_ids,
+            "src_len": self.src_len,
+            "tgt_len": self.tgt_len,
+        }
+
+
 @dataclass
 class _Encoder:
     """A loaded model with what the aligner needs to feed it."""
@@ -128,7 +181,7 @@ class SimAlignAligner(Aligner):
         Sentence pairs per forward pass (both sides go in the same pass). Sentences are sorted by
         length into batches, so padding stays small.
     device
-        ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) or ``"auto"`` (CUDA when available).
+        ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``), or ``"auto"`` or None (CUDA when available).
     center
         Subtract each sentence's mean subword state before taking cosines. The mean carries
         what a sentence's subwords share (language, topic), not what tells them apart.
@@ -176,7 +229,7 @@ class SimAlignAligner(Aligner):
     layer: int | None = None
     method: Method | str = Method.ARGMAX
     batch_size: int = 16
-    device: str = "cpu"
+    device: str | None = "cpu"
     center: bool = True
     hubness_k: int | None = 3
     distortion: float = 0.5
@@ -215,58 +268,41 @@ class SimAlignAligner(Aligner):
         if self._encoder is not None:
             return self._encoder
         torch = import_extra("torch", "transformers", what="SimAlignAligner")
-        device = resolve_device(torch, self.device, owner="SimAlignAligner", auto="auto")
-        model: Any
-        tokenizer: Any
-        if self.model is None:
-            from xproj.align.embedded import embedded_model_info, load_embedded_encoder
-
-            layer = EMBEDDED_LAYER if self.layer is None else self.layer
-            # checked before loading, from the file's header: the loader's own error would
-            # name its internal ``num_layers`` argument rather than this ``layer`` parameter
-            n_layers = int(embedded_model_info()["num_layers"])
-            self._check_layer(layer, n_layers, "the embedded encoder")
-            model, tokenizer = load_embedded_encoder(num_layers=max(layer, 1), device=str(device))
-        else:
-            transformers = import_extra("transformers", "transformers", what="SimAlignAligner")
-            layer = HUB_LAYER if self.layer is None else self.layer
-            tokenizer = transformers.AutoTokenizer.from_pretrained(self.model)
-            if not getattr(tokenizer, "is_fast", False):
-                raise ParameterError(
-                    f"SimAlignAligner needs a fast tokenizer (word-to-subword maps), but "
-                    f"{self.model!r} loads {type(tokenizer).__name__}; convert it to a "
-                    "tokenizer.json (PreTrainedTokenizerFast) first"
-                )
-            model = transformers.AutoModel.from_pretrained(self.model)
-            self._check_layer(layer, model.config.num_hidden_layers, repr(self.model))
-            _truncate_layers(model, layer)
-            model.to(device)
+        device = resolve_device(torch, self.device, owner="SimAlignAligner")
+        layer = self.layer
+        if layer is None:
+            layer = EMBEDDED_LAYER if self.model is None else HUB_LAYER
+        model, tokenizer = load_encoder(
+            self.model, layer, owner="SimAlignAligner", device=device, trainable=False
+        )
         model.eval()
         if self.quantize:
             model = _quantize(model, device)
-        prefix, suffix = _special_affixes(tokenizer)
-        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        max_length = _model_max_length(model, tokenizer)
-        if self.max_length is not None:
-            max_length = min(max_length, self.max_length)
+        prefix, suffix = special_affixes(tokenizer)
+        limits = [x for x in (max_input_length(model, tokenizer), self.max_length) if x]
+        if not limits:
+            raise ParameterError(
+                f"the model {self.model!r} declares no maximum input length; pass max_length= "
+                "to SimAlignAligner"
+            )
+        max_length = min(limits)
         if max_length - len(prefix) - len(suffix) < 2:
             raise ParameterError(
                 f"max_length={max_length} leaves fewer than 2 subwords per window after the "
                 f"{len(prefix) + len(suffix)} special tokens; raise max_length"
             )
-        bare = tokenizer.convert_tokens_to_ids("▁")
-        bare_id = None if bare is None or bare == tokenizer.unk_token_id else int(bare)
         self._encoder = _Encoder(
-            model, tokenizer, device, layer, prefix, suffix, int(pad_id), max_length, bare_id
+            model,
+            tokenizer,
+            device,
+            layer,
+            prefix,
+            suffix,
+            pad_token_id(tokenizer),
+            max_length,
+            bare_piece_id(tokenizer),
         )
         return self._encoder
-
-    def _check_layer(self, layer: int, n_layers: int, what: str) -> None:
-        if layer > n_layers:
-            raise ParameterError(
-                f"The 'layer' parameter of SimAlignAligner is {layer}, but {what} has only "
-                f"{n_layers} hidden layers; choose layer in [0, {n_layers}]"
-            )
 
     # ------------------------------------------------------------------ the three steps
 
@@ -374,8 +410,48 @@ class SimAlignAligner(Aligner):
 
     # ------------------------------------------------------------------ the batch driver
 
+    def similarity(
+        self, sources: Sequence[Sentence], targets: Sequence[Sentence]
+    ) -> list[SubwordSimilarity]:
+        """The subword similarity matrix of each sentence pair, before any link is extracted.
+
+        This is the model's part of :meth:`align`: ``align`` is :meth:`postprocess` applied
+        to each result, so callers that try several link-extraction settings (``method``,
+        ``hubness_k``, ``distortion``, ``threshold``) on the same encoder can encode once and
+        call :meth:`postprocess` per setting. Depends on the encoder settings (``model``,
+        ``layer``, ``bare_prefix``, ``max_length``, ``quantize``) and on ``center``.
+
+        Returns
+        -------
+        list of SubwordSimilarity
+            One per pair, in input order; a pair with an empty side has a matrix with no rows
+            or no columns.
+
+        Examples
+        --------
+        ::
+
+            aligner = SimAlignAligner()
+            sims = aligner.similarity(sources, targets)
+            plain = SimAlignAligner(hubness_k=None, distortion=0.0)
+            alignments = [plain.postprocess(s.matrix, **s.word_maps()) for s in sims]
+        """
+        check_same_length(sources=sources, targets=targets)
+        check_items("sources", sources, (Sentence, LabelledSentence))
+        check_items("targets", targets, (Sentence, LabelledSentence))
+        return [sim for chunk in self._similarity_chunks(sources, targets) for sim in chunk]
+
     def _align(self, sources: Sequence[Sentence], targets: Sequence[Sentence]) -> list[Alignment]:
-        out: list[Alignment] = []
+        return [
+            self.postprocess(sim.matrix, **sim.word_maps())
+            for chunk in self._similarity_chunks(sources, targets)
+            for sim in chunk
+        ]
+
+    def _similarity_chunks(
+        self, sources: Sequence[Sentence], targets: Sequence[Sentence]
+    ) -> Iterator[list[SubwordSimilarity]]:
+        """Similarities in chunks of pairs that are length-sorted and encoded together."""
         pool = self.batch_size * _SORT_POOL_BATCHES
         for lo in range(0, len(sources), pool):
             src = sources[lo : lo + pool]
@@ -383,43 +459,33 @@ class SimAlignAligner(Aligner):
             encoded = self.preprocess([*src, *tgt])
             states = self._encode(encoded)
             n = len(src)
+            out: list[SubwordSimilarity] = []
             for k in range(n):
                 s, t = encoded[k], encoded[n + k]
                 ks, kt = s.keep, t.keep
-                if not ks.any() or not kt.any():  # an empty side: no links
-                    out.append(Alignment(len(src[k]), len(tgt[k]), (), ()))
-                    continue
                 src_states, tgt_states = states[k][ks], states[n + k][kt]
-                if self.center:
-                    src_states, tgt_states = _centred(src_states), _centred(tgt_states)
-                sim = src_states @ tgt_states.T
-                out.append(
-                    self.postprocess(
-                        sim,
-                        src_word_ids=s.word_ids[ks],
-                        tgt_word_ids=t.word_ids[kt],
-                        src_len=len(src[k]),
-                        tgt_len=len(tgt[k]),
-                    )
-                )
-        return out
+                if not ks.any() or not kt.any():  # an empty side: no links
+                    sim = np.zeros((int(ks.sum()), int(kt.sum())), dtype=np.float32)
+                else:
+                    if self.center:
+                        src_states, tgt_states = _centred(src_states), _centred(tgt_states)
+                    sim = src_states @ tgt_states.T
+                word_ids = (s.word_ids[ks], t.word_ids[kt])
+                out.append(SubwordSimilarity(sim, *word_ids, len(src[k]), len(tgt[k])))
+            yield out
 
     def _encode(self, encoded: Sequence[_Encoded]) -> list[NDArray[np.float32]]:
         """Normalised chosen-layer states for every subword of every sequence (numpy)."""
-        import torch
 
         enc = self._load()
         content = enc.max_length - len(enc.prefix) - len(enc.suffix)
         rows: list[tuple[int, int, int]] = []  # (sequence, window start, window end)
         owner: list[NDArray[np.int64]] = []  # per sequence: which window each subword uses
+        overlap = content - max(1, content // 2)  # windows advance by half a window
         for q, e in enumerate(encoded):
-            if e.ids.size == 0:
-                owner.append(np.zeros(0, dtype=np.int64))
-                continue
-            starts = _window_starts(e.ids.size, content)
-            first_row = len(rows)
-            rows.extend((q, a, min(a + content, e.ids.size)) for a in starts)
-            owner.append(first_row + _window_owner(e.ids.size, starts, content))
+            windows = plan_windows([1] * e.ids.size, content, overlap, full_last=True)
+            owner.append(len(rows) + window_owner(windows, e.ids.size))
+            rows.extend((q, a, z) for a, z in windows)
         result: list[NDArray[np.float32]] = [
             np.zeros((e.ids.size, 0), dtype=np.float32) for e in encoded
         ]
@@ -429,14 +495,13 @@ class SimAlignAligner(Aligner):
         n_pre = len(enc.prefix)
         for lo in range(0, len(order), per_pass):
             chunk = order[lo : lo + per_pass]
-            width = max(rows[r][2] - rows[r][1] for r in chunk) + n_pre + len(enc.suffix)
-            ids = torch.full((len(chunk), width), enc.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for b, r in enumerate(chunk):
-                q, a, z = rows[r]
-                seq = [*enc.prefix, *encoded[q].ids[a:z].tolist(), *enc.suffix]
-                ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-                mask[b, : len(seq)] = 1
+            ids, mask = pad_batch(
+                [
+                    [*enc.prefix, *encoded[q].ids[a:z].tolist(), *enc.suffix]
+                    for q, a, z in (rows[r] for r in chunk)
+                ],
+                enc.pad_id,
+            )
             states = self._forward(ids, mask).cpu().numpy()
             for b, r in enumerate(chunk):
                 _, a, z = rows[r]
@@ -452,18 +517,6 @@ class SimAlignAligner(Aligner):
                 full[pos] = row_states[int(r)][pos - a]
             result[q] = full
         return result
-
-
-def bare_prefix_pieces(
-    ids: NDArray[np.int64], word_ids: NDArray[np.int64], bare_id: int
-) -> NDArray[np.bool_]:
-    """Which subwords are a word's leading bare ``"▁"`` piece (never a word's only piece)."""
-    first = np.ones(ids.size, dtype=bool)
-    first[1:] = word_ids[1:] != word_ids[:-1]
-    last = np.ones(ids.size, dtype=bool)
-    last[:-1] = word_ids[:-1] != word_ids[1:]
-    bare: NDArray[np.bool_] = (ids == bare_id) & first & ~last
-    return bare
 
 
 def _word_alignment(
@@ -514,64 +567,3 @@ def _quantize(model: Any, device: Any) -> Any:
         warnings.simplefilter("ignore")  # torch marks quantised tensor creation deprecated
         quantize_dynamic: Any = torch.ao.quantization.quantize_dynamic
         return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-
-def _window_starts(n: int, content: int) -> list[int]:
-    """Start offsets of overlapping windows of ``content`` subwords covering ``n`` subwords."""
-    if n <= content:
-        return [0]
-    stride = max(1, content // 2)
-    starts = list(range(0, n - content, stride))
-    starts.append(n - content)
-    return starts
-
-
-def _window_owner(n: int, starts: list[int], content: int) -> NDArray[np.int64]:
-    """For each subword, the window (index into ``starts``) where it is farthest from an edge."""
-    if len(starts) == 1:
-        return np.zeros(n, dtype=np.int64)
-    pos = np.arange(n)[None, :]
-    a = np.asarray(starts)[:, None]
-    margin = np.minimum(pos - a, a + content - 1 - pos)
-    margin = np.where((pos >= a) & (pos < a + content), margin, -1)
-    owner: NDArray[np.int64] = margin.argmax(axis=0).astype(np.int64)
-    return owner
-
-
-def _special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
-    """The special token ids the tokenizer puts before and after a single sequence."""
-    probe = tokenizer(["x"], is_split_into_words=True, add_special_tokens=True)
-    ids = list(probe["input_ids"])
-    words = probe.word_ids()
-    content = [k for k, w in enumerate(words) if w is not None]
-    if not content:
-        return [], []
-    return ids[: content[0]], ids[content[-1] + 1 :]
-
-
-def _model_max_length(model: Any, tokenizer: Any) -> int:
-    """The longest input (special tokens included) the model's position embeddings allow."""
-    n_pos = getattr(model.config, "max_position_embeddings", None)
-    limit = 512 if n_pos is None else int(n_pos)
-    padding_idx = getattr(getattr(model, "embeddings", None), "padding_idx", None)
-    if padding_idx is not None and getattr(model.config, "model_type", "") != "bert":
-        limit -= int(padding_idx) + 1  # RoBERTa-style positions start after the padding index
-    tok_max = getattr(tokenizer, "model_max_length", None)
-    if isinstance(tok_max, int) and 0 < tok_max < limit:
-        limit = tok_max
-    return limit
-
-
-def _truncate_layers(model: Any, layer: int) -> None:
-    """Keep only the first ``layer`` transformer blocks, so later ones are never run."""
-    for path in (("encoder", "layer"), ("layers",), ("transformer", "layer")):
-        owner = model
-        for attr in path[:-1]:
-            owner = getattr(owner, attr, None)
-            if owner is None:
-                break
-        blocks = getattr(owner, path[-1], None) if owner is not None else None
-        if blocks is not None and hasattr(blocks, "__getitem__") and hasattr(blocks, "__len__"):
-            setattr(owner, path[-1], blocks[:layer])
-            model.config.num_hidden_layers = layer
-            return

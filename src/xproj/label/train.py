@@ -31,8 +31,6 @@ Examples
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
 import math
 import random
@@ -43,7 +41,17 @@ from pathlib import Path
 from typing import Any
 
 from xproj._extras import import_extra
+from xproj._hf import (
+    head_modules,
+    load_token_classifier,
+    output_layer,
+    pad_batch,
+    pad_token_id,
+    plan_windows,
+    special_affixes,
+)
 from xproj._torch import device_constraint, resolve_device
+from xproj._training import Order, length_sorted_batches, save_trained, train_loop
 from xproj.errors import InputError, ParameterError
 from xproj.params import Constraint, InstanceOf, Interval, NoneOr, check_arguments, check_output_dir
 from xproj.types import LabelledSentence
@@ -157,7 +165,7 @@ def train_labeller(
     max_length: int = 128,
     freeze_embeddings: bool = True,
     seed: int = 0,
-    device: str = "cpu",
+    device: str | None = "cpu",
     overwrite: bool = False,
 ) -> TrainResult:
     """Fine-tune an encoder for NER on labelled sentences and save it.
@@ -216,7 +224,7 @@ def train_labeller(
     seed
         Seeds the batch order, the classifier's initialisation and dropout.
     device
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, or ``"auto"`` or None (CUDA when available).
     overwrite
         Allow ``output_dir`` to exist and hold files (they may be replaced).
 
@@ -261,13 +269,11 @@ def train_labeller(
     if dev is not None:
         _tag_set(dev, "dev", [t[2:] for t in tags if t != "O"])
     torch = import_extra("torch", "transformers", what="train_labeller")
-    dev_ = resolve_device(torch, device, owner="train_labeller", auto="auto")
+    dev_ = resolve_device(torch, device, owner="train_labeller")
     torch.manual_seed(seed)
-    net, tokenizer, fresh_head = _load(model, tags)
+    net, tokenizer, fresh_head = load_token_classifier(model, tags, owner="train_labeller")
     net.to(dev_)
-    from xproj.align.simalign import _special_affixes
-
-    prefix, suffix = _special_affixes(tokenizer)
+    prefix, suffix = special_affixes(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
     windows, n_split, n_empty = _windows(tokenizer, train, tags, budget)
     if not windows:
@@ -280,7 +286,6 @@ def train_labeller(
         _set_prior_bias(net, windows, len(tags))
     if freeze_embeddings:
         _word_embeddings(net).requires_grad_(False)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     t0 = time.perf_counter()
     losses, dev_f1 = _train(
         net,
@@ -295,14 +300,11 @@ def train_labeller(
         o_weight=o_weight,
         warmup=warmup,
         weight_decay=weight_decay,
-        affixes=(prefix, suffix, int(pad_id)),
+        affixes=(prefix, suffix, pad_token_id(tokenizer)),
         seed=seed,
         device=dev_,
     )
     seconds = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    net.to("cpu").save_pretrained(out)
-    tokenizer.save_pretrained(out)
     result = TrainResult(
         output_dir=str(out),
         tags=tags,
@@ -322,7 +324,7 @@ def train_labeller(
         **{k: v for k, v in values.items() if k not in ("output_dir", "device", "overwrite")},
         "model": str(model) if model is not None else "embedded multilingual-e5-small",
     }
-    (out / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    save_trained(net, tokenizer, out / INFO_FILE, info)
     return result
 
 
@@ -357,92 +359,6 @@ def _tag_set(
     return ("O", *(f"{p}-{t}" for t in chosen for p in ("B", "I")))
 
 
-def _load(model: str | Path | None, tags: tuple[str, ...]) -> tuple[Any, Any, bool]:
-    """A trainable token classifier with ``tags`` as its outputs, its fast tokenizer, and
-    whether its classifier is newly initialised.
-
-    A ``model`` that is already a token classifier whose tags include all of ``tags`` (an
-    English CoNLL model further trained on projected data, say) keeps its classifier's rows for
-    ``tags``; any other classifier is replaced by a newly initialised one, also when it happens
-    to have as many outputs as ``tags`` (its outputs would mean other tags).
-    """
-    transformers = import_extra("transformers", "transformers", what="train_labeller")
-    id2label = dict(enumerate(tags))
-    label2id = {t: i for i, t in enumerate(tags)}
-    if model is None:
-        from xproj.align.embedded import load_embedded_encoder
-
-        shared, tokenizer = load_embedded_encoder()
-        config = copy.deepcopy(shared.config)
-        config.num_labels = len(tags)
-        config.id2label, config.label2id = id2label, label2id
-        net = transformers.BertForTokenClassification(config)
-        net.bert.load_state_dict(shared.state_dict())
-        return net, tokenizer, True
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model))
-    if not getattr(tokenizer, "is_fast", False):
-        raise ParameterError(
-            f"train_labeller needs a fast tokenizer (word-to-subword maps), but {str(model)!r} "
-            f"loads {type(tokenizer).__name__}; convert it to a tokenizer.json first"
-        )
-    config = transformers.AutoConfig.from_pretrained(str(model))
-    old_tags = [str(config.id2label[i]) for i in range(config.num_labels)]
-    is_classifier = any(a.endswith("ForTokenClassification") for a in config.architectures or [])
-    if is_classifier and set(tags) <= set(old_tags):
-        net = transformers.AutoModelForTokenClassification.from_pretrained(str(model))
-        _select_rows(net, [old_tags.index(t) for t in tags])
-        net.config.num_labels = len(tags)
-        net.config.id2label, net.config.label2id = id2label, label2id
-        return net, tokenizer, False
-    net = transformers.AutoModelForTokenClassification.from_pretrained(
-        str(model),
-        id2label=id2label,
-        label2id=label2id,
-        ignore_mismatched_sizes=True,  # a classifier head for other tags is replaced
-    )
-    std = float(getattr(net.config, "initializer_range", 0.02))
-    for module in _head_modules(net):  # same-sized heads for other tags are replaced too
-        if hasattr(module, "weight") and module.weight is not None and module.weight.ndim == 2:
-            module.weight.data.normal_(0.0, std)
-            if getattr(module, "bias", None) is not None:
-                module.bias.data.zero_()
-    return net, tokenizer, True
-
-
-def _head_modules(net: Any) -> list[Any]:
-    """The modules outside the pretrained encoder (``net.base_model``): the classifier."""
-    body = {id(m) for m in net.base_model.modules()}
-    return [m for m in net.modules() if id(m) not in body and m is not net]
-
-
-def _classifier(net: Any, n_out: int) -> Any:
-    """The last linear layer of the head, the one with an output per tag."""
-    found = [
-        m
-        for m in _head_modules(net)
-        if getattr(m, "out_features", None) == n_out and getattr(m, "weight", None) is not None
-    ]
-    if not found:
-        raise ParameterError(
-            f"train_labeller: {type(net).__name__} has no linear output layer with {n_out} "
-            "outputs outside its encoder; pass a token-classification model or an encoder"
-        )
-    return found[-1]
-
-
-def _select_rows(net: Any, rows: list[int]) -> None:
-    """Keep the classifier's outputs ``rows``, in that order (a tag subset of its labels)."""
-    import torch
-
-    layer = _classifier(net, net.config.num_labels)
-    index = torch.tensor(rows, dtype=torch.long)
-    layer.weight = torch.nn.Parameter(layer.weight.data[index].clone())
-    if layer.bias is not None:
-        layer.bias = torch.nn.Parameter(layer.bias.data[index].clone())
-    layer.out_features = len(rows)
-    net.num_labels = len(rows)
-
-
 def _set_prior_bias(net: Any, windows: Sequence[_Window], n_tags: int) -> None:
     """Start a new classifier at the tags' log frequencies in the training labels.
 
@@ -463,7 +379,7 @@ def _set_prior_bias(net: Any, windows: Sequence[_Window], n_tags: int) -> None:
                 counts[label] += 1.0
     total = sum(counts)
     logp = torch.tensor([math.log(c / total) for c in counts])
-    layer = _classifier(net, n_tags)
+    layer = output_layer(net, n_tags)
     if layer.bias is None:
         return
     with torch.no_grad():
@@ -497,8 +413,6 @@ def _windows(
     tokenizer: Any, sentences: Sequence[LabelledSentence], tags: tuple[str, ...], budget: int
 ) -> tuple[list[_Window], int, int]:
     """Training windows, the number of sentences split, and the number of empty ones."""
-    from xproj.label.transformers import plan_windows
-
     tag_id = {t: i for i, t in enumerate(tags)}
     nonempty = [k for k, s in enumerate(sentences) if len(s.words) > 0]
     enc = tokenizer(
@@ -550,14 +464,9 @@ def _batch(
     import torch
 
     prefix, suffix, pad_id = affixes
-    width = max(len(r.ids) for r in rows) + len(prefix) + len(suffix)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    att = torch.zeros((len(rows), width), dtype=torch.long)
-    lab = torch.full((len(rows), width), _IGNORE, dtype=torch.long)
+    ids, att = pad_batch([[*prefix, *r.ids, *suffix] for r in rows], pad_id)
+    lab = torch.full(ids.shape, _IGNORE, dtype=torch.long)
     for b, r in enumerate(rows):
-        seq = [*prefix, *r.ids, *suffix]
-        ids[b, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        att[b, : len(seq)] = 1
         lab[b, len(prefix) : len(prefix) + len(r.ids)] = torch.tensor(r.labels, dtype=torch.long)
     return ids, att, lab
 
@@ -580,71 +489,54 @@ def _train(
     seed: int,
     device: Any,
 ) -> tuple[list[float], list[float]]:
+    """Train ``net`` on the windows (:func:`xproj._training.train_loop`, cross-entropy over
+    the first subword of every word); return every step's loss and the dev F1 of every pass."""
     import torch
 
-    rng = random.Random(seed)
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
-    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    steps = max(1, round(len(groups) * epochs))
-    n_warm = max(1, round(warmup * steps))
-    params = [p for p in net.parameters() if p.requires_grad]
-    head = {id(p) for m in _head_modules(net) for p in m.parameters(recurse=False)}
-    groups_: list[dict[str, Any]] = []
-    for in_head, lr in ((False, learning_rate), (True, head_learning_rate or learning_rate)):
-        part = [p for p in params if (id(p) in head) == in_head]
-        # biases and LayerNorm weights (1-d) take no weight decay
-        groups_.append(
-            {"params": [p for p in part if p.ndim > 1], "weight_decay": weight_decay, "lr": lr}
-        )
-        groups_.append({"params": [p for p in part if p.ndim <= 1], "weight_decay": 0.0, "lr": lr})
-    opt = torch.optim.AdamW([g for g in groups_ if g["params"]], lr=learning_rate)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / n_warm, max(0.0, (steps - s) / max(1, steps - n_warm)))
-    )
+    batches = length_sorted_batches([len(w.ids) for w in windows], batch_size)
+    steps = max(1, round(len(batches) * epochs))
     weight = None  # the plain loss, computed as the model's own
     if o_weight != 1.0:
         weight = torch.ones(len(tags), device=device)
         weight[tags.index("O")] = o_weight
-    losses: list[float] = []
+
+    def step_loss(batch: list[int]) -> tuple[torch.Tensor, dict[str, float]]:
+        ids, att, lab = _batch([windows[i] for i in batch], affixes)
+        logits = net(input_ids=ids.to(device), attention_mask=att.to(device)).logits
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]),
+            lab.to(device).reshape(-1),
+            weight=weight,
+            ignore_index=_IGNORE,
+        )
+        return loss, {}
+
     dev_f1: list[float] = []
-    t0 = time.perf_counter()
-    net.train()
-    step = 0
-    while step < steps:
-        rng.shuffle(groups)
-        for group in groups[: steps - step]:
-            ids, att, lab = _batch([windows[i] for i in group], affixes)
-            logits = net(input_ids=ids.to(device), attention_mask=att.to(device)).logits
-            loss = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]),
-                lab.to(device).reshape(-1),
-                weight=weight,
-                ignore_index=_IGNORE,
-            )
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            step += 1
-            losses.append(round(float(loss.item()), 6))
-            if step % 50 == 0 or step == steps:
-                recent = losses[-50:]
-                log.info(
-                    "step %d/%d: loss %.4f (mean of the last %d), %.1f s",
-                    step,
-                    steps,
-                    sum(recent) / len(recent),
-                    len(recent),
-                    time.perf_counter() - t0,
-                )
-        if dev is not None:
-            f1 = _dev_f1(net, tokenizer, dev, device)
+    score_dev = None
+    if dev is not None:
+        scored = dev
+
+        def score_dev(step: int) -> None:
+            f1 = _dev_f1(net, tokenizer, scored, device)
             dev_f1.append(round(f1, 6))
             log.info("after step %d: dev F1 %.4f", step, f1)
-            net.train()
-    net.eval()
-    return losses, dev_f1
+
+    curve = train_loop(
+        net,
+        batches,
+        step_loss,
+        steps=steps,
+        learning_rate=learning_rate,
+        seed=seed,
+        order=Order.CHAINED,
+        log=log,
+        weight_decay=weight_decay,
+        warmup_steps=max(1, round(warmup * steps)),
+        head={id(p) for m in head_modules(net) for p in m.parameters(recurse=False)},
+        head_learning_rate=head_learning_rate,
+        after_epoch=score_dev,
+    )
+    return curve.losses, dev_f1
 
 
 def _dev_f1(net: Any, tokenizer: Any, dev: Sequence[LabelledSentence], device: Any) -> float:

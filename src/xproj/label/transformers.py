@@ -20,7 +20,17 @@ from typing import Any
 import numpy as np
 
 from xproj._extras import import_extra
-from xproj._torch import Dtype, resolve_device, resolve_dtype
+from xproj._hf import (
+    check_fast,
+    load_model,
+    load_tokenizer,
+    max_input_length,
+    pad_batch,
+    pad_token_id,
+    plan_windows,
+    window_owner,
+)
+from xproj._torch import Dtype, device_constraint, resolve_device, resolve_dtype
 from xproj.errors import InputError, ParameterError
 from xproj.label.base import Labeller
 from xproj.label.normalise import NormalisationStats, SpanNormaliser
@@ -38,9 +48,6 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "FacebookAI/xlm-roberta-large-finetuned-conll03-english"
-
-# Model families whose position ids start after the padding index (max length = positions - 2).
-_OFFSET_POSITIONS = ("roberta", "camembert", "xlm-roberta", "longformer", "data2vec-text")
 
 
 class Aggregation(str, enum.Enum):
@@ -166,58 +173,6 @@ def decode_tags(tags: Sequence[str], scores: Sequence[float] | None = None) -> t
     )
 
 
-def plan_windows(
-    counts: Sequence[int], budget: int, overlap: int, *, sentence: int | None = None
-) -> list[tuple[int, int]]:
-    """Split a sentence into overlapping word windows of at most ``budget`` subwords.
-
-    ``counts[i]`` is the number of subwords of word ``i``. Each window ``[a, b)`` is as long as
-    the budget allows; the next one starts at the first word from which at most ``overlap``
-    subwords of the previous window remain (fewer when the next word would not fit otherwise),
-    so consecutive windows share up to ``overlap`` subwords of context and every window ends
-    further right than the one before. A sentence that fits is one window.
-
-    Raises
-    ------
-    InputError
-        If a single word has more subwords than ``budget``.
-
-    Examples
-    --------
-    >>> plan_windows([1] * 10, budget=4, overlap=2)
-    [(0, 4), (2, 6), (4, 8), (6, 10)]
-    >>> plan_windows([1, 2, 1], budget=8, overlap=2)
-    [(0, 3)]
-    """
-    n = len(counts)
-    for i, c in enumerate(counts):
-        if c > budget:
-            raise InputError(
-                f"word {i} has {c} subword tokens, more than the model's window of {budget}; "
-                "split the word (e.g. a URL or a run of symbols) or raise max_length",
-                sentence=sentence,
-            )
-    if n == 0:
-        return []
-    windows: list[tuple[int, int]] = []
-    start = 0
-    while True:
-        end, used = start, 0
-        while end < n and used + counts[end] <= budget:
-            used += counts[end]
-            end += 1
-        windows.append((start, end))
-        if end == n:
-            return windows
-        # keep at most `overlap` subwords of context, and leave room for word `end`
-        room = min(overlap, budget - counts[end])
-        nxt, kept = end, 0
-        while nxt - 1 > start and kept + counts[nxt - 1] <= room:
-            nxt -= 1
-            kept += counts[nxt]
-        start = max(nxt, start + 1)
-
-
 def _mapping(value: Any) -> bool:
     return isinstance(value, Mapping) and all(
         isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
@@ -253,8 +208,8 @@ class TransformersLabeller(Labeller):
         Windows per forward pass. Windows are sorted by length before batching, so padding is
         small and results do not depend on the batch size.
     device
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, or ``None`` for CUDA when available,
-        else CPU.
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, or ``None`` or ``"auto"`` for CUDA when
+        available, else CPU.
     dtype
         ``"float32"``, ``"float16"`` or ``"bfloat16"`` (half precision for GPUs).
     max_length
@@ -304,7 +259,7 @@ class TransformersLabeller(Labeller):
         "model": InstanceOf((str, Path)),
         "aggregation": Options.of(Aggregation),
         "batch_size": Interval(int, 1, None),
-        "device": NoneOr(InstanceOf((str,))),
+        "device": device_constraint(),
         "dtype": Options.of(d.value for d in Dtype if d is not Dtype.AUTO),
         "max_length": NoneOr(Interval(int, 3, None)),
         "window_overlap": NoneOr(Interval(int, 0, None)),
@@ -318,36 +273,27 @@ class TransformersLabeller(Labeller):
     def _load(self) -> _Loaded:
         if self._loaded is not None:
             return self._loaded
-        what = "The transformers labeller"
-        torch = import_extra("torch", "transformers", what=what)
-        transformers = import_extra("transformers", "transformers", what=what)
-        device = resolve_device(torch, self.device, owner="TransformersLabeller", auto=None)
-        where = str(self.model)
+        torch = import_extra("torch", "transformers", what="The transformers labeller")
+        device = resolve_device(torch, self.device, owner="TransformersLabeller")
         kwargs: dict[str, Any] = {}
         if self.add_prefix_space is not None:
             kwargs["add_prefix_space"] = self.add_prefix_space
-        try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(where, **kwargs)
-            model = transformers.AutoModelForTokenClassification.from_pretrained(
-                where, dtype=resolve_dtype(torch, self.dtype, device)
-            )
-        except OSError as e:
-            raise ParameterError(
-                f"could not load the token-classification model {where!r}: it is not a local "
-                "directory with a saved model and tokenizer, and not a model name available "
-                f"from the Hugging Face hub or its cache ({e})"
-            ) from e
+        what = "token-classification model"
+        tokenizer = load_tokenizer(self.model, owner="TransformersLabeller", what=what, **kwargs)
+        model = load_model(
+            self.model,
+            "AutoModelForTokenClassification",
+            owner="TransformersLabeller",
+            what=what,
+            dtype=resolve_dtype(torch, self.dtype, device),
+        )
         self._loaded = self._prepare(model, tokenizer, device)
         return self._loaded
 
     def _prepare(self, model: Any, tokenizer: Any, device: Any) -> _Loaded:
         """Check a loaded model and tokenizer against the parameters; plan the windows."""
         where = str(self.model)
-        if not getattr(tokenizer, "is_fast", False):
-            raise ParameterError(
-                f"the tokenizer of {where!r} is not a fast (tokenizers-backed) tokenizer; the "
-                "labeller needs word_ids() to map subwords to words"
-            )
+        check_fast(tokenizer, where, owner="TransformersLabeller")
         model.to(device)
         model.eval()
         id2label = model.config.id2label
@@ -355,9 +301,14 @@ class TransformersLabeller(Labeller):
         for t in model_tags:
             _split_tag(t)
         tags, projection = _project_tags(model_tags, self.label_map)
-        limit = _model_limit(tokenizer, model.config)
+        limit = max_input_length(model, tokenizer)
         max_length = self.max_length if self.max_length is not None else limit
-        if max_length > limit:
+        if max_length is None:
+            raise ParameterError(
+                f"the model {where!r} declares no maximum input length; pass max_length= to "
+                "TransformersLabeller"
+            )
+        if limit is not None and max_length > limit:
             raise ParameterError(
                 f"The 'max_length' parameter of TransformersLabeller is {max_length}, more than "
                 f"the {limit} tokens model {where!r} accepts; lower it or leave it None"
@@ -388,7 +339,7 @@ class TransformersLabeller(Labeller):
         params.setdefault("model", f"<{type(model).__name__} in memory>")
         labeller = cls(**params)
         torch = import_extra("torch", "transformers", what="The transformers labeller")
-        device = resolve_device(torch, labeller.device, owner="TransformersLabeller", auto=None)
+        device = resolve_device(torch, labeller.device, owner="TransformersLabeller")
         labeller._loaded = labeller._prepare(model, tokenizer, device)
         return labeller
 
@@ -458,13 +409,7 @@ class TransformersLabeller(Labeller):
         import torch
 
         ld = self._load()
-        pad = ld.tokenizer.pad_token_id if ld.tokenizer.pad_token_id is not None else 0
-        width = max(len(x) for x in batch)
-        ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for r, x in enumerate(batch):
-            ids[r, : len(x)] = torch.tensor(x, dtype=torch.long)
-            mask[r, : len(x)] = 1
+        ids, mask = pad_batch(batch, pad_token_id(ld.tokenizer))
         with torch.inference_mode():
             logits = ld.model(input_ids=ids.to(ld.device), attention_mask=mask.to(ld.device)).logits
             probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
@@ -480,9 +425,18 @@ class TransformersLabeller(Labeller):
         ld = self._load()
         n_model = len(ld.model.config.id2label)
         word_probs = [np.zeros((len(s), n_model), dtype=np.float32) for s in sentences]
-        centrality = [np.full(len(s), -1, dtype=np.int64) for s in sentences]
+        # each word takes its distribution from the window where it is farthest from an edge
+        rows: dict[int, list[int]] = {}
+        for i, (k, _, _) in enumerate(windows):
+            rows.setdefault(k, []).append(i)
+        chosen = {  # per sentence: for each word, the index of the window it takes
+            k: np.asarray(r)[
+                window_owner([(windows[i][1], windows[i][2]) for i in r], len(sentences[k]))
+            ]
+            for k, r in rows.items()
+        }
         first = Aggregation(self.aggregation) is Aggregation.FIRST
-        for (k, a, b), wids, p in zip(windows, word_ids, window_probs):
+        for i, ((k, a, b), wids, p) in enumerate(zip(windows, word_ids, window_probs)):
             sums = np.zeros((b - a, n_model), dtype=np.float32)
             seen = np.zeros(b - a, dtype=np.int64)
             for pos, w in enumerate(wids):
@@ -491,11 +445,8 @@ class TransformersLabeller(Labeller):
                 sums[w] += p[pos]
                 seen[w] += 1
             local = sums / np.maximum(seen, 1)[:, None]
-            idx = np.arange(b - a)
-            cent = np.minimum(idx, b - a - 1 - idx)
-            better = cent > centrality[k][a:b]
-            word_probs[k][a:b][better] = local[better]
-            centrality[k][a:b][better] = cent[better]
+            mine = chosen[k][a:b] == i
+            word_probs[k][a:b][mine] = local[mine]
         out = []
         for k, s in enumerate(sentences):
             probs = word_probs[k] if ld.projection is None else word_probs[k] @ ld.projection
@@ -535,19 +486,6 @@ class TransformersLabeller(Labeller):
         out, stats = self._label_with_stats(sentences)
         report = {} if stats is None else {"normalisation": stats.to_dict()}
         return Reported([r.sentence for r in out], report)
-
-
-def _model_limit(tokenizer: Any, config: Any) -> int:
-    positions = getattr(config, "max_position_embeddings", None)
-    if positions is not None and any(f in str(config.model_type) for f in _OFFSET_POSITIONS):
-        positions -= 2
-    declared = getattr(tokenizer, "model_max_length", None)
-    limits = [int(x) for x in (positions, declared) if x is not None and 0 < x < 1_000_000]
-    if not limits:
-        raise ParameterError(
-            "the model declares no maximum input length; pass max_length= to TransformersLabeller"
-        )
-    return min(limits)
 
 
 def _project_tags(

@@ -26,6 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from xproj._extras import import_extra
+from xproj._hf import (
+    check_unit_lengths,
+    load_model,
+    load_tokenizer,
+    max_input_length,
+    plan_windows,
+)
 from xproj._torch import Dtype, device_constraint, resolve_device, resolve_dtype
 from xproj.errors import InputError, ParameterError
 from xproj.params import InstanceOf, Interval, NoneOr, Options, Predicate
@@ -111,14 +118,8 @@ def plan_pieces(
     >>> plan_pieces(words, [1] * len(words), budget=20)
     [(0, 11)]
     """
+    check_unit_lengths(counts, budget, sentence=sentence, words=words)
     n = len(words)
-    for i, c in enumerate(counts):
-        if c > budget:
-            raise InputError(
-                f"word {i} ({words[i]!r}) is {c} tokens long, more than the {budget} tokens a "
-                "model input may hold; split or remove the word, or raise max_length",
-                sentence=sentence,
-            )
     if sum(counts) <= budget:
         return [(0, n)] if n else []
     parts: list[tuple[int, int]] = []
@@ -135,7 +136,7 @@ def plan_pieces(
             if cur is not None:
                 pieces.append(cur)
                 cur = None
-            pieces.extend(_by_words(counts, a, b, budget))
+            pieces.extend((a + x, a + y) for x, y in plan_windows(counts[a:b], budget, 0))
         elif cur is not None and sum(counts[cur[0] : b]) <= budget:
             cur = (cur[0], b)
         else:
@@ -145,18 +146,6 @@ def plan_pieces(
     if cur is not None:
         pieces.append(cur)
     return pieces
-
-
-def _by_words(counts: Sequence[int], a: int, b: int, budget: int) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    start, used = a, 0
-    for i in range(a, b):
-        if used + counts[i] > budget:
-            out.append((start, i))
-            start, used = i, 0
-        used += counts[i]
-    out.append((start, b))
-    return out
 
 
 @dataclass
@@ -210,8 +199,8 @@ class NLLBTranslator(Translator):
         10, up to the model's limit. Translations that hit it are counted in
         the report (:meth:`translate_reported`) and warned about.
     device
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or
-        ``"mps"``.
+        ``"auto"`` or ``None`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``"mps"``.
     dtype
         :class:`Dtype`: ``"auto"`` (float32 on CPU; bfloat16, or float16 where unsupported, on
         CUDA), ``"float32"``, ``"float16"`` or ``"bfloat16"``.
@@ -268,20 +257,17 @@ class NLLBTranslator(Translator):
         if self._loaded is not None:
             return self._loaded
         torch = import_extra("torch", "transformers", what="The NLLB translator")
-        transformers = import_extra("transformers", "transformers", what="The NLLB translator")
-        device = resolve_device(torch, self.device, owner="NLLBTranslator", auto="auto")
+        device = resolve_device(torch, self.device, owner="NLLBTranslator")
         where = str(self.model)
-        try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(where)
-            model = transformers.AutoModelForSeq2SeqLM.from_pretrained(
-                where, dtype=resolve_dtype(torch, self.dtype, device)
-            )
-        except (OSError, ValueError) as e:
-            raise ParameterError(
-                f"could not load the translation model {where!r}: it is not a local directory "
-                "with a saved sequence-to-sequence model and tokenizer, and not a model name "
-                f"available from the Hugging Face hub or its cache ({e})"
-            ) from e
+        what = "translation model"
+        tokenizer = load_tokenizer(where, owner="NLLBTranslator", what=what, fast=False)
+        model = load_model(
+            where,
+            "AutoModelForSeq2SeqLM",
+            owner="NLLBTranslator",
+            what=what,
+            dtype=resolve_dtype(torch, self.dtype, device),
+        )
         if not hasattr(tokenizer, "src_lang"):
             raise ParameterError(
                 f"the tokenizer of {where!r} ({type(tokenizer).__name__}) has no src_lang: it is "
@@ -297,20 +283,13 @@ class NLLBTranslator(Translator):
                     m2m_codes.setdefault(to_iso639_3(code), code)
                 except InputError:
                     continue
-        limits = [
-            int(x)
-            for x in (
-                getattr(tokenizer, "model_max_length", None),
-                getattr(model.config, "max_position_embeddings", None),
-            )
-            if x is not None and 0 < int(x) < 1_000_000
-        ]
-        if not limits and self.max_length is None:
+        declared = max_input_length(model, tokenizer)
+        if declared is None and self.max_length is None:
             raise ParameterError(
                 f"model {where!r} declares no maximum input length; pass max_length= to "
                 "NLLBTranslator"
             )
-        limit = min(limits) if limits else int(self.max_length or 0)
+        limit = declared if declared is not None else int(self.max_length or 0)
         max_length = self.max_length if self.max_length is not None else limit
         if max_length > limit:
             raise ParameterError(
