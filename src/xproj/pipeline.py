@@ -218,6 +218,7 @@ class Pipeline(Component):
 
         from xproj.backtranslate import Refiner
         from xproj.config import StageSpec, _usable_name
+        from xproj.flows import _TRAIN_FIXED
         from xproj.label.train import train_labeller
 
         known = [name for name, _ in self._projectors() if name]
@@ -226,8 +227,9 @@ class Pipeline(Component):
                 "steps read methods by name: name the projector, e.g. "
                 "Pipeline(projector={'greedy': projector}, steps=...)"
             )
-        fixed = ("train", "output_dir", "overwrite")  # the executor sets these
-        trainable = [p for p in inspect.signature(train_labeller).parameters if p not in fixed]
+        trainable = [
+            p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED
+        ]
         for k, step in enumerate(self.steps):
             at = f"steps[{k}] ({step.kind} {step.name!r})"
             if step.kind not in ("refine", "vote", "train"):
