@@ -1,12 +1,18 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from xproj import InputError, LabelledSentence, ParameterError, Pipeline, Sentence, Span
 from xproj.align.base import Aligner
 from xproj.align.precomputed import PrecomputedAligner
+from xproj.config import ConfigError, RunConfig, StageSpec
+from xproj.executor import ExtraStep
 from xproj.label.base import Labeller
+from xproj.pipeline import PipelineResult
+from xproj.progress import Progress
 from xproj.project.base import Projector
 from xproj.translate.base import Translator
 from xproj.types import Alignment, ProjectedSpan, Projection
@@ -126,3 +132,196 @@ def test_nested_params_reach_stages() -> None:
     assert pipe.aligner is not None and pipe.aligner.get_params()["one_based"] is True
     with pytest.raises(ParameterError, match="'projector' parameter of Pipeline"):
         Pipeline(projector="greedy")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- steps after the flow
+
+
+@dataclass(kw_only=True)
+class FirstOnlyProjector(CopyProjector):
+    """Projects only the first entity of each sentence (a test double)."""
+
+    def _project(
+        self,
+        sources: Sequence[LabelledSentence],
+        targets: Sequence[Sentence],
+        alignments: Sequence[Alignment],
+    ) -> list[Projection]:
+        out = super()._project(sources, targets, alignments)
+        return [Projection.build(p.target.words, p.projected[:1], p.n_source) for p in out]
+
+
+def _step_pipeline(**kw: Any) -> Pipeline:
+    return Pipeline(
+        labeller=CapsLabeller(),
+        aligner=DiagonalAligner(),
+        projector={"copy": CopyProjector(), "first": FirstOnlyProjector()},
+        **kw,
+    )
+
+
+TARGETS = [Sentence(("Anna", "met", "Bob"), "xx"), Sentence(("no", "Names"), "xx")]
+ENGLISH = [Sentence(t.words, "en") for t in TARGETS]
+
+
+def test_refine_and_vote_steps_run_in_memory() -> None:
+    from xproj.backtranslate import BackTranslationRefiner
+
+    refiner = BackTranslationRefiner(translator=UpperTranslator(), aligner=DiagonalAligner())
+    pipe = _step_pipeline(
+        steps=[
+            ExtraStep("refine", "bt", ("first",), refiner),
+            ExtraStep("vote", "two", ("copy", "first", "bt"), params={"min_votes": 2}),
+            ExtraStep("vote", "any", ("first", "bt"), params={"min_votes": 1}),
+        ]
+    )
+    r = pipe.translate_test(TARGETS, translations=ENGLISH)
+    assert list(r.methods) == ["copy", "first", "bt", "two", "any"]
+    assert r.projections == r.methods["copy"]
+    assert [p.tags for p in r.methods["copy"]] == [("B-PER", "O", "B-PER"), ("O", "B-PER")]
+    assert [p.tags for p in r.methods["first"]] == [("B-PER", "O", "O"), ("O", "B-PER")]
+    # back-translated (upper-cased, linked word to word) the refiner finds every entity; fused
+    # with the direct projection (union), it gives back what "first" left out
+    assert [p.tags for p in r.methods["bt"]] == [p.tags for p in r.methods["copy"]]
+    assert r.methods["bt"][0].projected[0].method == "backtranslation"
+    assert r.reports["refine bt"]["sentences"] == 2 and r.reports["refine bt"]["entities"] == 3
+    # Bob: copy and bt give it (2 votes); the second vote takes any route's spans
+    assert [p.tags for p in r.methods["two"]] == [p.tags for p in r.methods["copy"]]
+    assert [p.tags for p in r.methods["any"]] == [p.tags for p in r.methods["copy"]]
+    assert r.methods["two"][0].projected[0].method == "two"
+    three = _step_pipeline(steps=[ExtraStep("vote", "all", ("copy", "first"), params={})])
+    assert [p.tags for p in three.translate_test(TARGETS, translations=ENGLISH).methods["all"]] == [
+        ("B-PER", "O", "O"),
+        ("O", "B-PER"),
+    ]
+    assert r.models == {}
+
+
+def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
+    vote = ExtraStep("vote", "v", ("copy",), params={"min_votes": 2})
+    with pytest.raises(ParameterError, match=r"min_votes, an int in \[1, 1\]"):
+        _step_pipeline(steps=[vote])
+    with pytest.raises(ParameterError, match="'nope' is no method before this step.*copy"):
+        _step_pipeline(steps=[ExtraStep("vote", "v", ("copy", "nope"))])
+    with pytest.raises(ParameterError, match="name the projector"):
+        Pipeline(projector=CopyProjector(), steps=[ExtraStep("vote", "v", ("x",))])
+    with pytest.raises(ParameterError, match="already a method"):
+        _step_pipeline(steps=[ExtraStep("vote", "copy", ("copy",), params={"min_votes": 1})])
+    with pytest.raises(ParameterError, match="a refine step reads one method and has a refiner"):
+        _step_pipeline(steps=[ExtraStep("refine", "bt", ("copy",))])
+    with pytest.raises(ParameterError, match=r"unknown parameters \['epoch'\]"):
+        _step_pipeline(steps=[ExtraStep("train", "m", ("copy",), params={"epoch": 1})])
+    with pytest.raises(ParameterError, match="not a usable name"):
+        _step_pipeline(steps=[ExtraStep("train", "../m", ("copy",))])
+    # what depends on the run: the flow, the model folder
+    bt = ExtraStep("refine", "bt", ("copy",), StageSpec(backend="backtranslation"))
+    with pytest.raises(ParameterError, match="refine works on translate-test"):
+        _step_pipeline(steps=[bt]).translate_train(SRC, "xx", translations=ENGLISH)
+    train = _step_pipeline(steps=[ExtraStep("train", "m", ("copy",))])
+    with pytest.raises(ParameterError, match=r"pass model_dir= .*<model_dir>/m"):
+        train.translate_test(TARGETS, translations=ENGLISH)
+
+
+def _refine_vote_config(tmp_path: Path) -> RunConfig:
+    """test_run's translate-test run on test doubles, with a refine and a vote step."""
+    from test_run import PLUGIN, TEST_STAGES
+
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\nthe End\n")
+    refiner = {
+        "backend": "backtranslation",
+        "params": {"translator": {"type": "test-upper"}, "aligner": {"type": "test-diagonal"}},
+    }
+    stages = {**TEST_STAGES, "projectors": [{"backend": "heuristic"}, {"backend": "greedy"}]}
+    return RunConfig.from_dict(
+        {
+            "flow": "translate-test",
+            "plugins": ["doubles.py"],
+            "stages": stages,
+            "steps": [
+                {"kind": "refine", "name": "bt", "inputs": ["greedy"], "refiner": refiner},
+                {
+                    "kind": "vote",
+                    "name": "vote",
+                    "inputs": ["heuristic", "greedy", "bt"],
+                    "params": {"min_votes": 2},
+                },
+            ],
+            "datasets": [{"name": "t", "lang": "xx", "input": "input.txt"}],
+            "output": "out",
+        },
+        base_dir=tmp_path,
+    )
+
+
+def _same_stages(a: RunConfig, b: RunConfig) -> bool:
+    """The same stages, projectors compared by the names they are reported under (a Pipeline
+    writes its projectors' names, where a config may leave a backend's own name out)."""
+
+    def named(c: RunConfig) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(p.display_name, p.backend, p.params) for p in c.stages.projectors]
+
+    rest = [c.stages.model_dump(exclude={"projectors"}) for c in (a, b)]
+    return named(a) == named(b) and rest[0] == rest[1]
+
+
+def _same_methods(memory: PipelineResult, dataset: Any) -> None:
+    assert list(memory.methods) == list(dataset.projections)
+    for m, projections in memory.methods.items():
+        assert [p.to_dict() for p in projections] == [p.to_dict() for p in dataset.projections[m]]
+
+
+def test_refine_and_vote_config_gives_what_xproj_run_gives(tmp_path: Path) -> None:
+    from xproj.run import read_sentences, run
+
+    cfg = _refine_vote_config(tmp_path)
+    ds = run(cfg, progress=Progress(enabled=False), plot=False).datasets[0]
+    pipe = Pipeline.from_config(cfg)
+    assert isinstance(pipe.projector, dict) and list(pipe.projector) == ["heuristic", "greedy"]
+    d = cfg.datasets[0]
+    assert d.input is not None
+    memory = pipe.translate_test(read_sentences(d.input, cfg.resolve(d.input.path), d.lang))
+    _same_methods(memory, ds)
+    assert memory.reports == ds.reports
+    assert memory.reports["refine bt"]["sentences"] == 3
+    assert memory.projections == memory.methods["heuristic"]
+    # config -> Pipeline -> config: the same stages and steps
+    plugins = [str(tmp_path / "doubles.py")]  # the config is built relative to the cwd
+    again = pipe.to_config(cfg.datasets, flow="translate-test", plugins=plugins)
+    assert _same_stages(again, cfg) and again.steps == cfg.steps
+    # a refiner given as its spec runs the same
+    spec = cfg.steps[0].refiner
+    assert spec is not None
+    steps = [ExtraStep("refine", "bt", ("greedy",), spec), *pipe.steps[1:]]
+    by_spec = Pipeline.from_config(cfg).set_params(steps=steps)
+    assert isinstance(by_spec, Pipeline)
+    _same_methods(by_spec.translate_test(memory.targets), ds)
+    # one projector of the config: the vote reads the others, so it cannot be left out quietly
+    with pytest.raises(ConfigError, match=r"steps\[1\] \('vote'\) reads 'heuristic'.*None"):
+        Pipeline.from_config(cfg, projector="greedy")
+
+
+def test_train_config_gives_what_xproj_run_gives(tmp_path: Path) -> None:
+    from _demo_train import demo_train_config
+    from xproj.config import load_config
+    from xproj.io.conll import read_conll
+    from xproj.run import read_sentences, run
+
+    cfg = load_config(demo_train_config(tmp_path))
+    ds = run(cfg, output=tmp_path / "run", progress=Progress(enabled=False), plot=False).datasets[0]
+    pipe = Pipeline.from_config(cfg)
+    assert [s.kind for s in pipe.steps] == ["train"]
+    d = cfg.datasets[0]
+    assert d.source is not None and d.translations is not None
+    sources = read_conll(cfg.resolve(d.source.path), format=d.source.format, lang=cfg.src_lang)
+    translations = read_sentences(d.translations, cfg.resolve(d.translations.path), d.lang)
+    memory = pipe.translate_train(
+        sources, d.lang, translations=translations, model_dir=tmp_path / "models"
+    )
+    _same_methods(memory, ds)
+    assert memory.models == {"model-de": str(tmp_path / "models" / "model-de")}
+    assert (tmp_path / "models" / "model-de" / "config.json").is_file()
+    trained = memory.reports["train model-de"]
+    assert trained == ds.reports["train model-de"] and trained["sentences"] == 12
+    again = pipe.to_config(cfg.datasets, runner=cfg.runner, output=str(cfg.output_dir))
+    assert _same_stages(again, cfg) and again.steps == cfg.steps

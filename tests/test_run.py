@@ -589,19 +589,22 @@ def test_translate_test_es_config_checks_and_round_trips(shared_data: Path) -> N
     assert main(["run", str(path), "--check"]) == 0
     cfg = load_config(path)
     assert [s.kind for s in cfg.steps] == ["refine", "vote"]
-    # the wrappers of the benchmark's setup, rebuilt from the config and written back the same
-    pipe = Pipeline.from_config(cfg, projector="greedy")
+    # the wrappers of the benchmark's setup, its projectors and steps, rebuilt from the config
+    # and written back the same
+    pipe = Pipeline.from_config(cfg)
     assert type(pipe.translator).__name__ == "NameProtectingTranslator"
     assert type(pipe.labeller).__name__ == "HidingLabeller"
+    assert [s.name for s in pipe.steps] == ["greedy+bt", "vote"]
     again = pipe.to_config(
-        [d.model_dump(exclude_none=True) for d in cfg.datasets],
-        flow="translate-test",
-        projector_name="greedy",
+        [d.model_dump(exclude_none=True) for d in cfg.datasets], flow="translate-test"
     )
-    assert again.stages.projectors[0] == cfg.stages.projectors[1]
-    rebuilt = Pipeline.from_config(again)
-    assert rebuilt.translator == pipe.translator and rebuilt.labeller == pipe.labeller
-    assert rebuilt.projector == pipe.projector and rebuilt.aligner == pipe.aligner
+    # written back with the parameters that differ from their defaults: the same steps and
+    # stages, so the same components
+    assert [(s.kind, s.name, s.inputs, s.params) for s in again.steps] == [
+        (s.kind, s.name, s.inputs, s.params) for s in cfg.steps
+    ]
+    assert again.stages.projectors == cfg.stages.projectors
+    assert Pipeline.from_config(again) == pipe
 
 
 @pytest.mark.slow

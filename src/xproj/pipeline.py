@@ -11,6 +11,15 @@ Every stage can be replaced by precomputed input (human translations, labels or 
 from files), so a pipeline runs on parallel text without a translator, or on Pharaoh files without
 an aligner.
 
+After the projectors come the steps a config declares as ``[[steps]]``, each an
+:class:`~xproj.executor.ExtraStep`: ``refine`` (a refiner such as back-translation improves one
+method's projections; translate-test only), ``vote`` (the spans at least ``min_votes`` of several
+methods agree on) and ``train`` (a labeller trained on one method's projections, saved under the
+run's ``model_dir``, which then labels the targets). Steps read *methods* by name, so a pipeline
+with steps names its projectors: ``projector={"greedy": ..., "heuristic": ...}``. Everything runs
+through the executor ``xproj run`` uses (:mod:`xproj.executor`), in memory: a config and the
+Pipeline built from it (:meth:`Pipeline.from_config`) give the same results.
+
 Examples
 --------
 >>> from xproj import LabelledSentence, Sentence, Pipeline
@@ -25,6 +34,18 @@ Examples
 ('B-PER', 'O', 'B-LOC')
 >>> result.counts()["entities_projected"]
 2
+
+Two named projectors and a vote over them (a span both give):
+
+>>> from xproj.executor import ExtraStep
+>>> pipe = Pipeline(
+...     aligner=PrecomputedAligner(links=[[(0, 0), (1, 1), (2, 2)]]),
+...     projector={"greedy": xproj.projectors.get("greedy"),
+...                "heuristic": xproj.projectors.get("heuristic")},
+...     steps=[ExtraStep("vote", "both", ("greedy", "heuristic"), params={"min_votes": 2})])
+>>> result = pipe.translate_train(src, "de", translations=tgt)
+>>> list(result.methods), result.methods["both"][0].tags
+(['greedy', 'heuristic', 'both'], ('B-PER', 'O', 'B-LOC'))
 """
 
 from __future__ import annotations
@@ -38,13 +59,14 @@ from xproj._batch import check_same_length
 from xproj.align.base import Aligner
 from xproj.errors import ParameterError
 from xproj.label.base import Labeller
-from xproj.params import Component, InstanceOf, NoneOr
+from xproj.params import Component, InstanceOf, NoneOr, Predicate
 from xproj.project.base import Projector
 from xproj.translate.base import Translator
 from xproj.types import Alignment, LabelledSentence, Projection, Sentence
 
 if TYPE_CHECKING:
     from xproj.config import DatasetConfig, RunConfig
+    from xproj.executor import ExtraStep
 
 __all__ = ["Pipeline", "PipelineResult"]
 
@@ -64,10 +86,19 @@ class PipelineResult:
     alignments
         Source-to-target word alignments.
     projections
-        One projection per input sentence.
+        One projection per input sentence: the projector's (the first one's, when the
+        pipeline has several).
     reports
-        What each step that ran reported (``"translate"``, ``"label"``, ``"project"``), e.g.
-        the solver statistics of a matching projector.
+        What each step that ran reported, under its title (``"translate"``, ``"label"``,
+        ``"project"`` or ``"project greedy"`` for a named projector, ``"refine bt"``,
+        ``"train model"``), e.g. the solver statistics of a matching projector or the losses
+        of a trained model.
+    methods
+        Every named method, in order: the named projectors, then each step's output, one
+        projection per sentence (a vote's or a trained model's spans as projections of its
+        own, as ``xproj run`` writes them). Empty for a single, unnamed projector without steps.
+    models
+        ``train`` step name -> the folder its model was saved in.
     """
 
     sources: tuple[LabelledSentence, ...]
@@ -75,6 +106,8 @@ class PipelineResult:
     alignments: tuple[Alignment, ...]
     projections: tuple[Projection, ...]
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    methods: dict[str, tuple[Projection, ...]] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.projections)
@@ -99,42 +132,162 @@ class PipelineResult:
             "alignments": [a.to_dict() for a in self.alignments],
             "projections": [p.to_dict() for p in self.projections],
             "reports": self.reports,
+            "methods": {m: [p.to_dict() for p in ps] for m, ps in self.methods.items()},
+            "models": self.models,
         }
+
+
+def _named_projectors(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and bool(value)
+        and all(isinstance(k, str) and isinstance(v, Projector) for k, v in value.items())
+    )
+
+
+def _extra_steps(value: Any) -> bool:
+    from xproj.executor import ExtraStep
+
+    return all(isinstance(s, ExtraStep) for s in value)
 
 
 @dataclass(kw_only=True)
 class Pipeline(Component):
-    """Composes a translator, a labeller, an aligner and a projector.
+    """Composes a translator, a labeller, an aligner, projectors and the steps after them.
 
     Parameters
     ----------
     projector
-        How entities are carried over (required).
+        How entities are carried over (required): one projector, or several by name
+        (``{"greedy": ..., "heuristic": ...}``), which all run. The names are the methods the
+        steps read and the keys of the result's ``methods``; the first projector's output is
+        the result's ``projections``.
     aligner
         How words are linked; optional when alignments are passed to each run.
     translator
         How sentences are translated; optional when translations are passed to each run.
     labeller
         How the English side is labelled in translate-test; optional when labels are passed.
+    steps
+        Steps after the projectors, in order (:class:`~xproj.executor.ExtraStep`, what a
+        config's ``[[steps]]`` tables declare): ``ExtraStep("refine", name, (method,),
+        component=refiner)`` (a :class:`~xproj.backtranslate.Refiner` or its
+        :class:`~xproj.config.StageSpec`), ``ExtraStep("vote", name, methods,
+        params={"min_votes": 2})``, ``ExtraStep("train", name, (method,), params=...)`` with
+        keyword arguments of :func:`xproj.label.train.train_labeller` (the run's ``model_dir``
+        says where the model is saved). Each adds the method ``name``.
 
     Nested parameters are addressable as in scikit-learn: ``pipe.set_params(aligner__layer=7)``.
     """
 
-    projector: Projector
+    projector: Projector | Mapping[str, Projector]
     aligner: Aligner | None = None
     translator: Translator | None = None
     labeller: Labeller | None = None
+    steps: Sequence[ExtraStep] = ()
     _constraints = {
-        "projector": InstanceOf((Projector,)),
+        "projector": [
+            InstanceOf((Projector,)),
+            Predicate(_named_projectors, "a non-empty mapping of names to Projector instances"),
+        ],
         "aligner": NoneOr(InstanceOf((Aligner,))),
         "translator": NoneOr(InstanceOf((Translator,))),
         "labeller": NoneOr(InstanceOf((Labeller,))),
+        "steps": Predicate(_extra_steps, "a sequence of xproj.executor.ExtraStep"),
     }
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._check_steps()
+
+    def _projectors(self) -> list[tuple[str, Projector]]:
+        """The projectors by method name (``""`` for a single, unnamed one)."""
+        if isinstance(self.projector, Projector):
+            return [("", self.projector)]
+        return list(self.projector.items())
+
+    def _check_steps(self, entry: str | None = None) -> None:
+        """Raise ParameterError naming the first step that cannot run: an unknown kind, a name
+        already taken or unusable as a file name, an input that is no method before it, a
+        refine step without a refiner, a vote's ``min_votes`` outside [1, inputs], a train
+        parameter ``train_labeller`` does not take; with the flow's ``entry`` column, a refine
+        step outside translate-test."""
+        if not self.steps:
+            return
+        import inspect
+
+        from xproj.backtranslate import Refiner
+        from xproj.config import StageSpec, _usable_name
+        from xproj.flows import _TRAIN_FIXED
+        from xproj.label.train import train_labeller
+
+        known = [name for name, _ in self._projectors() if name]
+        if not known:
+            raise ParameterError(
+                "steps read methods by name: name the projector, e.g. "
+                "Pipeline(projector={'greedy': projector}, steps=...)"
+            )
+        trainable = [
+            p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED
+        ]
+        for k, step in enumerate(self.steps):
+            at = f"steps[{k}] ({step.kind} {step.name!r})"
+            if step.kind not in ("refine", "vote", "train"):
+                raise ParameterError(f"{at}: kind must be 'refine', 'vote' or 'train'")
+            try:
+                _usable_name(step.name)
+            except ValueError as e:
+                raise ParameterError(f"{at}.name: {e}") from None
+            if step.name in known:
+                raise ParameterError(f"{at}.name: already a method; choose another name")
+            unknown = [m for m in step.inputs if m not in known]
+            if unknown or not step.inputs:
+                what = f"{unknown[0]!r} is no method before this step" if unknown else "none"
+                raise ParameterError(
+                    f"{at}.inputs: {what}; the methods before it: {', '.join(known)}"
+                )
+            one = len(step.inputs) == 1
+            if step.kind == "refine":
+                if not one or not isinstance(step.component, (Refiner, StageSpec)):
+                    raise ParameterError(
+                        f"{at}: a refine step reads one method and has a refiner "
+                        "(component=a Refiner or its StageSpec)"
+                    )
+                if entry is not None and entry != "input":
+                    raise ParameterError(
+                        f"{at}: refine works on translate-test (it refines with the labelled "
+                        "translations); run translate_test, or drop the step"
+                    )
+            elif step.component is not None:
+                raise ParameterError(f"{at}.component: only a refine step has a component")
+            if step.kind == "vote":
+                votes = step.params.get("min_votes", 2)
+                ok = isinstance(votes, int) and not isinstance(votes, bool)
+                if set(step.params) - {"min_votes"} or not ok or not 1 <= votes <= len(step.inputs):
+                    raise ParameterError(
+                        f"{at}.params: a vote step takes min_votes, an int in [1, "
+                        f"{len(step.inputs)}] (the number of its inputs); got {dict(step.params)}"
+                    )
+            if step.kind == "train":
+                bad = sorted(set(step.params) - set(trainable))
+                if bad or not one:
+                    raise ParameterError(
+                        f"{at}: a train step reads one method and takes train_labeller's "
+                        f"parameters ({', '.join(trainable)}); got inputs {list(step.inputs)}"
+                        + (f" and unknown parameters {bad}" if bad else "")
+                    )
+            known.append(step.name)
+
     def _run(
-        self, flow: str, lang: str, src_lang: str, columns: dict[str, Sequence[Any] | None]
+        self,
+        flow: str,
+        lang: str,
+        src_lang: str,
+        columns: dict[str, Sequence[Any] | None],
+        model_dir: str | Path | None,
     ) -> PipelineResult:
-        """Run ``flow`` in memory on one dataset: the executor every flow runs through."""
+        """Run ``flow`` and the steps in memory on one dataset: the executor every flow runs
+        through."""
         from xproj.executor import DatasetState, Executor, MemoryBackend
         from xproj.flows import FLOWS, STEP_KINDS, plan
 
@@ -148,14 +301,30 @@ class Pipeline(Component):
                     f"this Pipeline has no {slot}: give Pipeline({slot}=...) or pass {alt}= "
                     "to the run"
                 )
+        self._check_steps(f.entry)
+        trains = [s.name for s in self.steps if s.kind == "train"]
+        if trains and model_dir is None:
+            raise ParameterError(
+                f"step {trains[0]!r} trains a labeller: pass model_dir= to the run, the folder "
+                f"its model is saved in (as <model_dir>/{trains[0]}, replacing what is there)"
+            )
+        folder = None if model_dir is None else Path(model_dir)
+        projectors = self._projectors()
         components = {
             "translator": self.translator,
             "labeller": self.labeller,
             "aligner": self.aligner,
-            "projectors": [("", self.projector)],
+            "projectors": projectors,
         }
         state = DatasetState("data", lang, dict(given), frozenset(given))
-        Executor(f, components, MemoryBackend(), src_lang=src_lang).run([state])
+        Executor(
+            f,
+            components,
+            MemoryBackend(),
+            src_lang=src_lang,
+            extra=self.steps,
+            model_dir=None if folder is None else (lambda _data, step: str(folder / step)),
+        ).run([state])
         labelled, target, ali = f.steps[-1].reads
         check_same_length(
             sources=state.column(labelled),
@@ -166,8 +335,10 @@ class Pipeline(Component):
             tuple(state.column(labelled)),
             tuple(state.column(target)),
             tuple(state.column(ali)),
-            tuple(state.methods[""]),
+            tuple(state.methods[projectors[0][0]]),
             state.reports,
+            {m: tuple(v) for m, v in state.methods.items() if m},
+            dict(state.models),
         )
 
     def translate_train(
@@ -177,6 +348,7 @@ class Pipeline(Component):
         *,
         translations: Sequence[Sentence] | None = None,
         alignments: Sequence[Alignment] | None = None,
+        model_dir: str | Path | None = None,
     ) -> PipelineResult:
         """Project labelled ``sources`` onto their translations into ``tgt_lang``.
 
@@ -191,11 +363,14 @@ class Pipeline(Component):
             translator.
         alignments
             Existing source-to-translation alignments instead of the aligner.
+        model_dir
+            Where ``train`` steps save their models (``<model_dir>/<step name>``, replacing
+            what is there); required when the pipeline has one.
         """
         if translations is not None:
             check_same_length(sources=sources, translations=translations)
         cols = {"source": sources, "translations": translations, "alignments": alignments}
-        return self._run("translate-train", tgt_lang, "en", cols)
+        return self._run("translate-train", tgt_lang, "en", cols, model_dir)
 
     def translate_test(
         self,
@@ -205,6 +380,7 @@ class Pipeline(Component):
         translations: Sequence[Sentence] | None = None,
         labels: Sequence[LabelledSentence] | None = None,
         alignments: Sequence[Alignment] | None = None,
+        model_dir: str | Path | None = None,
     ) -> PipelineResult:
         """Label ``targets`` by labelling their translation into ``src_lang`` and projecting back.
 
@@ -220,6 +396,9 @@ class Pipeline(Component):
             Existing labelled translations instead of translator and labeller.
         alignments
             Existing translation-to-target alignments instead of the aligner.
+        model_dir
+            Where ``train`` steps save their models (``<model_dir>/<step name>``, replacing
+            what is there); required when the pipeline has one.
         """
         if labels is not None:
             check_same_length(targets=targets, labels=labels)
@@ -233,7 +412,7 @@ class Pipeline(Component):
             "labels": labels,
             "alignments": alignments,
         }
-        return self._run("translate-test", lang, src_lang, cols)
+        return self._run("translate-test", lang, src_lang, cols, model_dir)
 
     # ------------------------------------------------------------------ configs
 
@@ -249,7 +428,9 @@ class Pipeline(Component):
 
         Each component is written as its registry name and the parameters that differ from
         their defaults, so ``config.dump("run.toml")`` gives a file ``xproj run`` runs. The
-        labeller is left out of a translate-train config (that flow does not label).
+        labeller is left out of a translate-train config (that flow does not label). Named
+        projectors are written with their names, the steps as ``[[steps]]`` tables (a refiner
+        as its registry name and parameters).
 
         Parameters
         ----------
@@ -258,7 +439,8 @@ class Pipeline(Component):
         flow
             ``"translate-train"`` or ``"translate-test"``.
         projector_name
-            The name the projector's results are reported under (default: its backend name).
+            The name a single projector's results are reported under (default: its backend
+            name); named projectors keep their names.
         **options
             Other :class:`~xproj.config.RunConfig` fields: ``src_lang``, ``output``,
             ``evaluation``, ``runner``, ``cache``, ``plugins``.
@@ -284,17 +466,20 @@ class Pipeline(Component):
 
         from xproj.config import RunConfig, component_spec
 
-        stages: dict[str, Any] = {
-            "projectors": [component_spec(self.projector, name=projector_name)]
-        }
+        projectors = self._projectors()
+        if projectors[0][0] and projector_name is not None:
+            raise ParameterError(
+                "projector_name names a single projector; this Pipeline's projectors are "
+                f"named by its mapping ({', '.join(n for n, _ in projectors)})"
+            )
+        if self.steps and "steps" in options:
+            raise ParameterError("steps= is this Pipeline's own steps; do not pass it again")
+        specs = [component_spec(p, name=name or projector_name) for name, p in projectors]
+        stages: dict[str, Any] = {"projectors": specs}
         slots = (
             ("translator", "aligner")
             if flow == "translate-train"
-            else (
-                "translator",
-                "labeller",
-                "aligner",
-            )
+            else ("translator", "labeller", "aligner")
         )
         for slot in slots:
             component = getattr(self, slot)
@@ -304,10 +489,15 @@ class Pipeline(Component):
             d.model_dump(exclude_none=True) if isinstance(d, BaseModel) else dict(d)
             for d in datasets
         ]
-        return RunConfig.from_dict({"flow": flow, "stages": stages, "datasets": rows, **options})
+        data = {"flow": flow, "stages": stages, "datasets": rows, **options}
+        if self.steps:
+            data["steps"] = [_step_table(s) for s in self.steps]
+        return RunConfig.from_dict(data)
 
     @classmethod
-    def from_config(cls, config: RunConfig | str | Path, *, projector: int | str = 0) -> Pipeline:
+    def from_config(
+        cls, config: RunConfig | str | Path, *, projector: int | str | None = None
+    ) -> Pipeline:
         """The pipeline a config describes (a :class:`~xproj.config.RunConfig` or a file).
 
         Parameters
@@ -315,31 +505,75 @@ class Pipeline(Component):
         config
             A config object, or the path of a TOML/YAML/JSON config file.
         projector
-            Which of the config's projectors to use: its index or its name.
+            Which of the config's projectors to use: its index or its name; None (the
+            default): every one. Several projectors, or any with the config's ``[[steps]]``
+            (which read them by name), are a mapping by name; a single projector without steps
+            is the projector itself.
+
+        Raises
+        ------
+        ConfigError
+            No projector of that name or index, or a step reads a projector left out.
         """
         from xproj.config import ConfigError, RunConfig, build_component, load_config
+        from xproj.executor import ExtraStep
 
         cfg = config if isinstance(config, RunConfig) else load_config(config)
         specs = cfg.stages.projectors
-        if isinstance(projector, str):
+        if projector is None:
+            chosen = list(specs)
+        elif isinstance(projector, str):
             names = [p.display_name for p in specs]
             if projector not in names:
                 raise ConfigError(
                     f"the config has no projector named {projector!r}; it has {', '.join(names)}"
                 )
-            spec = specs[names.index(projector)]
+            chosen = [specs[names.index(projector)]]
         else:
             if not -len(specs) <= projector < len(specs):
                 raise ConfigError(
                     f"projector={projector} but the config has {len(specs)} projector(s)"
                 )
-            spec = specs[projector]
+            chosen = [specs[projector]]
+        known = [p.display_name for p in chosen]
+        steps = []
+        for k, s in enumerate(cfg.steps):
+            missing = [m for m in s.inputs if m not in known]
+            if missing:
+                raise ConfigError(
+                    f"steps[{k}] ({s.name!r}) reads {missing[0]!r}, which projector={projector!r} "
+                    "leaves out; pass projector=None for every projector"
+                )
+            refiner = (
+                None
+                if s.refiner is None
+                else build_component("refiner", s.refiner, where=f"steps[{k}].refiner")
+            )
+            steps.append(ExtraStep(s.kind, s.name, tuple(s.inputs), refiner, dict(s.params)))
+            known.append(s.name)
+        built = [build_component("projector", p) for p in chosen]
+        named = len(built) > 1 or bool(steps)
         st = cfg.stages
         return cls(
-            projector=build_component("projector", spec),
+            projector={p.display_name: b for p, b in zip(chosen, built)} if named else built[0],
             aligner=None if st.aligner is None else build_component("aligner", st.aligner),
             translator=None
             if st.translator is None
             else build_component("translator", st.translator),
             labeller=None if st.labeller is None else build_component("labeller", st.labeller),
+            steps=tuple(steps),
         )
+
+
+def _step_table(step: ExtraStep) -> dict[str, Any]:
+    """``step`` as a config's ``[[steps]]`` table (a refiner as ``{backend, params}``)."""
+    from xproj.config import StageSpec, component_spec
+
+    table: dict[str, Any] = {"kind": step.kind, "name": step.name, "inputs": list(step.inputs)}
+    if isinstance(step.component, StageSpec):
+        table["refiner"] = step.component.model_dump()
+    elif step.component is not None:
+        table["refiner"] = component_spec(step.component)
+    if step.params:
+        table["params"] = dict(step.params)
+    return table

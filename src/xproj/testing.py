@@ -12,7 +12,9 @@ Third-party backends run these from their own unit tests, as scikit-learn estima
 A failed check raises :class:`AssertionError` saying which check failed and on which input.
 The generators (:func:`random_problem`, :func:`random_batch`, :func:`synthetic_batch`) use only
 the standard library's :class:`random.Random`, so they are fast and give the same data for
-the same seed on every platform; hypothesis is not needed at run time.
+the same seed on every platform; hypothesis is not needed at run time. The generators live in
+:mod:`xproj._testing_data` and the parameter-contract check (:func:`check_params`) in
+:mod:`xproj._testing_params`; import them from here.
 
 Examples
 --------
@@ -29,7 +31,6 @@ True
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import random
 from collections.abc import Sequence
@@ -45,9 +46,9 @@ from xproj._testing_data import (
     random_sentence_pairs,
     synthetic_batch,
 )
+from xproj._testing_params import check_params
 from xproj.align.base import Aligner
-from xproj.errors import InputError, ParameterError
-from xproj.params import Component
+from xproj.errors import InputError
 from xproj.project.base import Projector
 from xproj.types import (
     Alignment,
@@ -482,121 +483,3 @@ def check_aligner(
             None,
             lambda: aligner.align(src, tgt[:-1]),
         )
-
-
-class _Rejected:
-    """A value of a type no parameter constraint is expected to accept."""
-
-    def __repr__(self) -> str:
-        return "<a value no constraint accepts>"
-
-
-# Values tried, in order, to find a valid new value for a parameter (see check_params).
-_TRIAL_VALUES: tuple[Any, ...] = (None, 1, 2, 0, 0.5, 0.25, True, False, "x", 3, 10)
-
-
-def _state(component: Component) -> list[tuple[int, str, int]]:
-    """Identity of every field of ``component`` and of its nested components."""
-    out: list[tuple[int, str, int]] = []
-    seen: set[int] = set()
-    stack = [component]
-    while stack:
-        c = stack.pop()
-        if id(c) in seen:
-            continue
-        seen.add(id(c))
-        for f in dataclasses.fields(c):
-            value = getattr(c, f.name)
-            out.append((id(c), f.name, id(value)))
-            if isinstance(value, Component):
-                stack.append(value)
-    return out
-
-
-def _owner(component: Component, key: str) -> tuple[Component, str]:
-    *path, name = key.split("__")
-    owner = component
-    for head in path:
-        owner = getattr(owner, head)
-    return owner, name
-
-
-def check_params(component: Component) -> None:
-    """Check the parameter contract of ``component``; raise :class:`AssertionError` if broken.
-
-    Following scikit-learn's ``check_estimator``, on the component and every component nested
-    in its parameters (keys ``aligner__layer``): each declared constraint rejects a value of
-    a foreign type with :class:`~xproj.errors.ParameterError`; a rejected
-    :meth:`~xproj.params.Component.set_params` call, also one that changes a valid parameter
-    before naming an unknown one, leaves every parameter and every derived field as it was
-    (a half-applied call would leave an object that fails later, far from the mistake); and
-    setting the current parameters again is accepted.
-
-    Examples
-    --------
-    >>> from xproj.project.heuristic import HeuristicProjector
-    >>> check_params(HeuristicProjector())
-    """
-    who = type(component).__name__
-    if not isinstance(component, Component):
-        raise _fail(who, "is a Component", None, f"{component!r} does not derive from Component")
-    params = component.get_params(deep=True)
-    constrained: list[str] = []
-    for key in params:
-        owner, name = _owner(component, key)
-        if name in type(owner)._constraints:
-            constrained.append(key)
-    before = _state(component)
-
-    def rejected(what: str, **bad: Any) -> None:
-        try:
-            component.set_params(**bad)
-        except ParameterError:
-            pass
-        except Exception as e:
-            raise _fail(who, "set_params raises ParameterError", None, f"{what}: {e!r}") from e
-        else:
-            raise _fail(who, "bad parameters rejected", None, f"{what} was accepted")
-        if _state(component) != before:
-            changed = sorted(k for k, v in params.items() if component.get_params()[k] is not v)
-            raise _fail(
-                who, "set_params is atomic", None, f"{what} was rejected but changed {changed}"
-            )
-
-    for key in constrained:
-        owner, name = _owner(component, key)
-        constraint = type(owner)._constraints[name]
-        alternatives = constraint if isinstance(constraint, list) else [constraint]
-        if not any(c.accepts(_Rejected()) for c in alternatives):
-            rejected(f"{key}={_Rejected()!r}", **{key: _Rejected()})
-    rejected("an unknown parameter", no_such_parameter=1)
-    for key in constrained:  # a valid change, then an unknown name: the change is undone
-        owner, name = _owner(component, key)
-        constraint = type(owner)._constraints[name]
-        alternatives = constraint if isinstance(constraint, list) else [constraint]
-        current = params[key]
-        for value in _TRIAL_VALUES:
-            if value is not current and any(c.accepts(value) for c in alternatives):
-                rejected(f"{key}={value!r} then an unknown parameter", **{key: value, "nope": 1})
-                break
-    if constrained:
-        rejected("every constrained parameter at once", **{k: _Rejected() for k in constrained})
-    try:
-        component.set_params(**component.get_params(deep=False))
-    except Exception as e:
-        raise _fail(who, "current parameters accepted", None, repr(e)) from e
-    after = component.get_params(deep=True)
-    for key, value in params.items():
-        if key not in after or not _same(after[key], value):
-            raise _fail(
-                who, "set_params round trip", None, f"{key}: {value!r} -> {after.get(key)!r}"
-            )
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a is b:
-        return True
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):  # e.g. arrays, whose == is elementwise
-        return False
