@@ -159,3 +159,13 @@ def test_missing_heldout_and_mix_files_are_named(tmp_path: Path) -> None:
     (tmp_path / "test.txt").unlink()
     with pytest.raises(ConfigError, match=r"datasets\[0\]\.heldout\.test: .*test\.txt"):
         cfg.check_files()
+
+
+def test_every_step_kind_has_a_row_in_the_architecture_table() -> None:
+    from xproj.flows import STEP_KINDS
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    for kind in STEP_KINDS:
+        assert f"\n| `{kind}` |" in text, kind
+    for name in FLOWS:
+        assert f"\n| `{name}` |" in text, name
