@@ -180,9 +180,11 @@ def _score_heldout(
                     "sentences": len(predicted),
                     **{k: s[k] for k in ("precision", "recall", "f1", "support", "predicted")},
                 }
-            missing = [x for x in (wanted or sorted(r.heldout) or ["any"]) if x not in labelled]
-            if missing:
-                rep["skipped"] = f"no held-out gold for {', '.join(missing)}"
+            missing = [x for x in (wanted or sorted(r.heldout)) if x not in labelled]
+            if not r.heldout:
+                rep["skipped"] = "the dataset has no held-out gold (datasets[i].heldout)"
+            elif missing:
+                rep["skipped"] = f"the dataset has no held-out {', '.join(missing)} gold"
             r.reports[f"evaluate {step.name}"] = rep
     return {split: out[split] for split in sorted(out)}
 
