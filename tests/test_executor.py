@@ -182,6 +182,13 @@ def test_label_project_pooled_train_and_heldout_evaluation(tmp_path: Path, tiny_
     ]
     # the evaluate steps are not methods of the datasets' own sentences
     assert result.report.methods == ("heuristic", "multi")
+    assert "held-out dev" in result.summary.text()
+    # a rerun takes everything from the cache: no training, no labelling
+    before = (model / "model.safetensors").stat().st_mtime_ns
+    again = run(cfg, progress=Progress(enabled=False), plot=False)
+    assert (model / "model.safetensors").stat().st_mtime_ns == before
+    assert again.summary.to_dict()["cache"]["writes"] == 0
+    assert again.summary.heldout == result.summary.heldout
 
 
 def test_per_dataset_train_leaves_heldout_sentences_out(tmp_path: Path, tiny_model: str) -> None:
