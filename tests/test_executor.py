@@ -10,6 +10,7 @@ encoder built here, so a run takes seconds.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,17 @@ DEV = (
 )
 # a labelled file mixed into training: PER and MISC (MISC mapped to O)
 MIX = "Zoe\tB-PER\nreads\tO\n\nThe\tO\nEuro\tB-MISC\nfalls\tO\n\nTom\tB-PER\nruns\tO\n\n"
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_registration() -> Iterator[None]:
+    """The plugin registers into the process-wide registries: take it out after each test."""
+    yield
+    import xproj
+
+    for reg, name in ((xproj.aligners, "exec-diagonal"), (xproj.labellers, "exec-caps")):
+        if name in reg.names():
+            reg.unregister(name)
 
 
 def _write_data(tmp_path: Path) -> None:
@@ -195,9 +207,12 @@ def test_per_dataset_train_leaves_heldout_sentences_out(tmp_path: Path, tiny_mod
     _write_data(tmp_path)
     data = _config(tmp_path, tiny_model)
     train = {k: v for k, v in data["steps"][0].items() if k not in ("pool", "mix")}
+    train["label_dataset"] = False  # only the evaluate step uses the models
     data["steps"] = [train, {"kind": "evaluate", "name": "own", "inputs": ["multi"]}]
     result = run(RunConfig.from_dict(data, base_dir=tmp_path), progress=Progress(enabled=False))
     xx, yy = result.datasets
+    assert "multi" not in xx.projections and result.report.methods == ("heuristic",)
+    assert not (tmp_path / "out" / "xx" / "multi.conll").exists()
     assert xx.models["multi"] == str(tmp_path / "out" / "xx" / "multi")
     assert xx.reports["train multi"]["sentences"] == 3  # 4 less the one in dev
     assert yy.reports["train multi"]["sentences"] == 4

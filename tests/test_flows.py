@@ -98,7 +98,16 @@ def test_a_valid_config_round_trips_with_its_new_fields(tmp_path: Path) -> None:
         ),
         (
             {"steps": [{"kind": "vote", "name": "v", "inputs": ["heuristic"], "pool": True}]},
-            "steps[0]: only a train step has pool and mix",
+            "steps[0]: only a train step has pool, mix and label_dataset",
+        ),
+        (
+            {
+                "steps": [
+                    {"kind": "train", "name": "t", "inputs": ["heuristic"], "label_dataset": False},
+                    {"kind": "vote", "name": "v", "inputs": ["heuristic", "t"]},
+                ]
+            },
+            "steps[1].inputs: no method named 't' before this step; known: heuristic",
         ),
         (
             {"steps": [{"kind": "train", "name": "t", "inputs": []}]},

@@ -107,7 +107,7 @@ def evaluate(
     label_map = dict(cfg.evaluation.label_map) or None
     methods = (
         *(p.display_name for p in cfg.stages.projectors),
-        *(s.name for s in cfg.steps if s.kind != "evaluate"),
+        *(s.name for s in cfg.steps if s.kind != "evaluate" and s.label_dataset),
     )
     # methods whose entities are the labelled side's (projectors, refiners); votes and trained
     # models label the target themselves

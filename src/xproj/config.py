@@ -194,6 +194,10 @@ class StepConfig(BaseModel):
     mix
         ``train``: labelled files whose sentences are added to the training set
         (:class:`TrainFile`: optionally sampled, types renamed).
+    label_dataset
+        ``train``: whether the trained model then labels the datasets' own sentences (a
+        method, its row in the report); false saves that time where only evaluate steps score
+        the model (the step is then no method later steps can read).
     params
         ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments;
         ``evaluate``: ``{splits = ["dev"]}``, the held-out splits scored (default: all).
@@ -207,6 +211,7 @@ class StepConfig(BaseModel):
     labeller: StageSpec | None = None
     pool: bool = False
     mix: list[TrainFile] = Field(default_factory=list)
+    label_dataset: bool = True
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")

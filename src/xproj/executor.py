@@ -69,6 +69,8 @@ class ExtraStep:
         ``train``: one model on all datasets' sentences together instead of one per dataset.
     mix
         ``train``: labelled sentences added to the training set (e.g. source-language gold).
+    label_dataset
+        ``train``: whether the trained model then labels each dataset's sentences (a method).
     """
 
     kind: str
@@ -78,6 +80,7 @@ class ExtraStep:
     params: Mapping[str, Any] = field(default_factory=dict)
     pool: bool = False
     mix: tuple[LabelledSentence, ...] = ()
+    label_dataset: bool = True
 
 
 @dataclass
@@ -389,6 +392,8 @@ class Executor:
             d.reports[title] = {**results[d.name]["report"], **counts[d.name]}
             if step.pool:
                 d.reports[title]["pooled"] = [x.name for x in todo]
+        if not step.label_dataset:
+            return
         # the trained model labels the dataset's target sentences: its row in the report
         by_model: dict[str, list[DatasetState]] = {}
         for d in todo:

@@ -304,7 +304,7 @@ def check_steps(config: Any) -> None:
         taken.add(step.name)
         if not step.inputs and step.kind != "evaluate":
             raise ValueError(f"{at}.inputs: a {step.kind} step reads at least one method")
-        for m in step.inputs:
+        for m in step.inputs if step.kind != "evaluate" else ():  # evaluate: a train step
             if m not in known:
                 raise ValueError(
                     f"{at}.inputs: no method named {m!r} before this step; known: "
@@ -313,12 +313,12 @@ def check_steps(config: Any) -> None:
         for field, kind in (("refiner", "refine"), ("labeller", "evaluate")):
             if getattr(step, field) is not None and step.kind != kind:
                 raise ValueError(f"{at}.{field}: only a {kind} step has a {field}")
-        if step.kind != "train" and (step.pool or step.mix):
-            raise ValueError(f"{at}: only a train step has pool and mix")
+        if step.kind != "train" and (step.pool or step.mix or not step.label_dataset):
+            raise ValueError(f"{at}: only a train step has pool, mix and label_dataset")
         _CHECKS[step.kind](config, step, at, trained)
         if step.kind == "train":
             trained.append(step.name)
-        if step.kind != "evaluate":
+        if step.kind != "evaluate" and step.label_dataset:
             known.append(step.name)
 
 

@@ -407,6 +407,7 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
             s.refiner if s.kind == "refine" else (s.labeller or st.labeller),
             dict(s.params),
             pool=s.pool,
+            label_dataset=s.label_dataset,
             mix=tuple(x for k in range(len(s.mix)) for x in _read_mix(cfg, s, k)),
         )
         for s in cfg.steps
