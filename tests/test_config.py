@@ -102,8 +102,8 @@ def test_a_valid_config_builds_and_resolves_paths(tmp_path: Path) -> None:
         ),
         (
             {"datasets__0__gld": "x.conll"},
-            "datasets[0].gld: unknown field. Allowed here: name, lang, source, input, "
-            "translations, labels, alignments, gold, limit",
+            "datasets[0].gld: unknown field. Allowed here: name, lang, src_lang, source, input, "
+            "source_text, translations, labels, alignments, gold, heldout, limit",
         ),
         (
             {"datasets__0__source": {"path": "x", "format": "tabb"}},
@@ -118,7 +118,10 @@ def test_a_valid_config_builds_and_resolves_paths(tmp_path: Path) -> None:
         ({"runner": {"chunk_size": 0}}, "runner.chunk_size: Input should be greater than"),
         ({"datasets__0__lang": "German!"}, "datasets[0].lang: 'German!' is not a language code"),
         ({"datasets__0__limit": 0}, "datasets[0].limit: Input should be greater than"),
-        ({"flow": "train"}, "flow: Input should be 'translate-train' or 'translate-test'"),
+        (
+            {"flow": "train"},
+            "flow: Input should be 'translate-train', 'translate-test' or 'label-project'",
+        ),
         ({"stages__projectors": []}, "stages.projectors: List should have at least 1 item"),
         ({"datasets__0__name": _DELETE}, "datasets[0].name: required field missing"),
         (

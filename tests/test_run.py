@@ -765,3 +765,89 @@ def test_gold_for_other_sentences_is_an_error_naming_its_line(tmp_path: Path) ->
     cfg = _empty_line_config(tmp_path)
     with pytest.raises(InputError, match=r"gold\.conll:4, sentence 2: .*word 1 is 'Wien'"):
         run(cfg, progress=_quiet(), plot=False)
+
+
+@pytest.mark.data
+def test_masakhaner2_config_checks(shared_data: Path) -> None:
+    """All 20 MasakhaNER 2.0 languages, each with MAFAND-MT parallel text and held-out gold."""
+    from xproj.cli import main
+
+    path = EXAMPLES / "masakhaner2.toml"
+    assert main(["run", str(path), "--check"]) == 0
+    cfg = load_config(path)
+    assert len(cfg.datasets) == 20 and cfg.flow == "label-project"
+    assert {d.name for d in cfg.datasets if d.src_lang == "fr"} == {
+        "bam",
+        "bbj",
+        "ewe",
+        "fon",
+        "mos",
+        "wol",
+    }
+    assert all(set(d.heldout) == {"dev", "test"} for d in cfg.datasets)
+    luo = next(d for d in cfg.datasets if d.name == "luo")
+    assert luo.source_text is not None and "/en_luo/train.en" in luo.source_text.path
+    assert [(s.kind, s.name) for s in cfg.steps] == [
+        ("train", "multi"),
+        ("evaluate", "transfer"),
+        ("evaluate", "proj-multi"),
+    ]
+
+
+@pytest.mark.data
+def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """examples/masakhaner2.toml on Hausa (English side) and Bambara (French side), a few
+    sentences each, with a tiny random encoder as aligner and a tiny NER model trained here
+    as the labeller and the target model's start."""
+    pytest.importorskip("transformers")
+    from _tiny import tiny_bert_encoder
+    from xproj.io.conll import read_conll
+    from xproj.label.train import train_labeller
+
+    data = load_config(EXAMPLES / "masakhaner2.toml").to_dict()
+    cfg = RunConfig.from_dict(data, base_dir=EXAMPLES)
+    datasets = [d for d in data["datasets"] if d["name"] in ("bam", "hau")]
+    lines: list[str] = []
+    for d, ref in zip(datasets, [c for c in cfg.datasets if c.name in ("bam", "hau")], strict=True):
+        d["limit"] = 8
+        for split in ("dev", "test"):
+            d["heldout"][split]["limit"] = 6
+            path = cfg.resolve(ref.heldout[split].path)
+            lines += [" ".join(s.words) for s in read_conll(path, format="space", repair="fix")[:6]]
+        for field in ("source_text", "translations"):
+            text = cfg.resolve(getattr(ref, field).path).read_text(encoding="utf-8")
+            lines += text.splitlines()[:8]
+    english = read_conll(shared_data / "conll2003_en" / "train.txt")[:40]
+    lines += [" ".join(s.words) for s in english]
+    tiny = tmp_path / "tiny"
+    tiny_bert_encoder(tiny, lines, vocab_size=400, layers=1, positions=128)
+    ner = tmp_path / "tiny-ner"
+    train_labeller(english, output_dir=ner, model=tiny, epochs=1.0, batch_size=8, max_length=64)
+    data["datasets"] = datasets
+    data["stages"]["labeller"]["params"]["model"] = str(ner)
+    data["stages"]["aligner"]["params"] = {"model": str(tiny), "layer": 1}
+    train = data["steps"][0]
+    train["mix"][0]["sample"] = 10
+    train["params"].update(model=str(ner), batch_size=8, max_length=64)
+    result = run(
+        RunConfig.from_dict(data, base_dir=EXAMPLES), output=tmp_path / "out", progress=_quiet()
+    )
+    bam, hau = result.datasets
+    assert [len(bam), len(hau)] == [8, 8]
+    assert bam.sources[0].lang == "fr" and hau.sources[0].lang == "en"
+    trained = hau.reports["train multi"]
+    assert trained["pooled"] == ["bam", "hau"] and trained["mixed_sentences"] == 10
+    kept = [d.reports["train multi"]["dataset_sentences"] for d in (bam, hau)]
+    dropped = [d.reports["train multi"]["heldout_overlap_dropped"] for d in (bam, hau)]
+    assert [k + x for k, x in zip(kept, dropped)] == [8, 8]
+    assert trained["sentences"] == sum(kept) + 10
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    for split in ("dev", "test"):
+        for lang in ("bam", "hau"):
+            row = summary["heldout"]["f1"][split][lang]
+            assert set(row) == {"transfer", "proj-multi"}
+            assert all(0.0 <= f <= 1.0 for f in row.values())
+        assert summary["heldout"]["n"][split] == {"transfer": 2, "proj-multi": 2}
+    assert (tmp_path / "out" / "hau" / "proj-multi.test.conll").is_file()

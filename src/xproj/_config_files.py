@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["AlignmentFile", "ConllFile", "TextFile"]
+__all__ = ["AlignmentFile", "ConllFile", "HeldoutFile", "TextFile", "TrainFile"]
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,6 +56,40 @@ class ConllFile(_File):
     format: Literal["auto", "tab", "space", "conll2003", "panx", "masakhaner"] = "auto"
     scheme: Literal["iob2", "iob1", "bioes"] = "iob2"
     repair: Literal["error", "fix"] = "error"
+
+
+class HeldoutFile(ConllFile):
+    """A labelled file of held-out sentences in a dataset's language (a dev or test split),
+    scored by ``evaluate`` steps and kept out of ``train`` steps' training data.
+
+    Attributes
+    ----------
+    limit
+        Use only its first ``limit`` sentences (for quick runs); None: all.
+    """
+
+    limit: int | None = Field(default=None, ge=1)
+
+
+class TrainFile(ConllFile):
+    """Labelled sentences a ``train`` step adds to the projected ones (e.g. the source
+    language's own gold data, so that the model does not forget it).
+
+    Attributes
+    ----------
+    sample
+        Draw this many sentences at random (without replacement; all when the file has fewer);
+        None: every sentence.
+    seed
+        The seed of that draw.
+    label_map
+        Entity types renamed before training; a type mapped to ``"O"`` is removed (as
+        ``{MISC = "O"}`` when the model learns PER, ORG and LOC only).
+    """
+
+    sample: int | None = Field(default=None, ge=1)
+    seed: int = 0
+    label_map: dict[str, str] = Field(default_factory=dict)
 
 
 class TextFile(_File):

@@ -161,7 +161,7 @@ def import_plugins(plugins: Sequence[str], base_dir: str | Path) -> None:
         raise ConfigError(str(e)) from None
 
 
-_PATH_FIELDS = ("source", "input", "translations", "labels", "alignments", "gold")
+_PATH_FIELDS = ("source", "input", "source_text", "translations", "labels", "alignments", "gold")
 
 
 def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
@@ -177,19 +177,26 @@ def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
         out["plugins"] = [
             rebase(p) if (p.endswith(".py") or "/" in p) else p for p in out["plugins"]
         ]
+
+    def rebase_ref(ref: Any) -> Any:
+        return rebase(ref) if isinstance(ref, str) else {**ref, "path": rebase(ref["path"])}
+
     sets = []
     for d in out.get("datasets", []):
         d = dict(d)
         for f in _PATH_FIELDS:
-            if f not in d:
-                continue
-            if isinstance(d[f], str):
-                d[f] = rebase(d[f])
-            else:
-                d[f] = {**d[f], "path": rebase(d[f]["path"])}
+            if f in d:
+                d[f] = rebase_ref(d[f])
+        if "heldout" in d:
+            d["heldout"] = {split: rebase_ref(ref) for split, ref in d["heldout"].items()}
         sets.append(d)
     if "datasets" in out:
         out["datasets"] = sets
+    if "steps" in out:
+        out["steps"] = [
+            {**s, "mix": [rebase_ref(ref) for ref in s["mix"]]} if "mix" in s else s
+            for s in out["steps"]
+        ]
     return out
 
 
@@ -301,7 +308,8 @@ def _prune(model: BaseModel) -> Any:
     for fname, finfo in type(model).model_fields.items():
         value = getattr(model, fname)
         is_default = value == finfo.get_default(call_default_factory=True)
-        if not finfo.is_required() and is_default and fname not in ("flow", "src_lang", "output"):
+        always = fname in ("flow", "src_lang", "output") and value is not None
+        if not finfo.is_required() and is_default and not always:
             continue
         out[fname] = _plain_model(value)
     return out

@@ -68,7 +68,14 @@ from pydantic import (
     model_validator,
 )
 
-from xproj._config_files import AlignmentFile, ConllFile, TextFile, _path_str
+from xproj._config_files import (
+    AlignmentFile,
+    ConllFile,
+    HeldoutFile,
+    TextFile,
+    TrainFile,
+    _path_str,
+)
 from xproj._config_io import (
     _import_plugins,
     _import_yaml,
@@ -93,6 +100,7 @@ __all__ = [
     "ConllFile",
     "DatasetConfig",
     "EvaluationConfig",
+    "HeldoutFile",
     "ProjectorSpec",
     "RunConfig",
     "RunnerConfig",
@@ -100,6 +108,7 @@ __all__ = [
     "StageSpec",
     "StagesConfig",
     "TextFile",
+    "TrainFile",
     "build_component",
     "component_params",
     "component_spec",
@@ -157,32 +166,52 @@ class ProjectorSpec(StageSpec):
 
 
 class StepConfig(BaseModel):
-    """A step after the flow's own (``[[steps]]``): refine, vote or train.
+    """A step after the flow's own (``[[steps]]``): refine, vote, train or evaluate.
 
     Attributes
     ----------
     kind
         ``refine`` (translate-test: a refiner, e.g. back-translation, improves one projector's
-        output), ``vote`` (the spans at least ``params.min_votes`` of ``inputs`` agree on) or
+        output), ``vote`` (the spans at least ``params.min_votes`` of ``inputs`` agree on),
         ``train`` (a labeller trained on one projector's output with
         :func:`xproj.label.train.train_labeller`, whose keyword arguments ``params`` gives;
-        it then labels the dataset's target sentences for the report).
+        it then labels the dataset's target sentences for the report) or ``evaluate`` (a
+        model labels each dataset's held-out gold sentences, ``datasets[i].heldout``, and is
+        scored on them).
     name
         The method its output is reported under (and, for ``train``, the model's folder in
-        the dataset's output folder).
+        the dataset's output folder; with ``pool``, ``<output>/_pooled/<name>``).
     inputs
-        The methods (projector names, earlier steps' names) it reads.
+        The methods (projector names, earlier steps' names) it reads. ``evaluate``: the
+        ``train`` step whose model is scored, or none for a labeller (model transfer).
     refiner
         ``refine``: the refiner's registry name and parameters.
+    labeller
+        ``evaluate`` without inputs: the labeller scored; None: ``[stages.labeller]``.
+    pool
+        ``train``: one model on every dataset's sentences together (a multilingual model)
+        instead of one model per dataset.
+    mix
+        ``train``: labelled files whose sentences are added to the training set
+        (:class:`TrainFile`: optionally sampled, types renamed).
+    label_dataset
+        ``train``: whether the trained model then labels the datasets' own sentences (a
+        method, its row in the report); false saves that time where only evaluate steps score
+        the model (the step is then no method later steps can read).
     params
-        ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments.
+        ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments;
+        ``evaluate``: ``{splits = ["dev"]}``, the held-out splits scored (default: all).
     """
 
     model_config = _FROZEN
-    kind: Literal["refine", "vote", "train"]
+    kind: Literal["refine", "vote", "train", "evaluate"]
     name: str
-    inputs: list[str] = Field(min_length=1)
+    inputs: list[str] = Field(default_factory=list)
     refiner: StageSpec | None = None
+    labeller: StageSpec | None = None
+    pool: bool = False
+    mix: list[TrainFile] = Field(default_factory=list)
+    label_dataset: bool = True
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -234,19 +263,31 @@ class DatasetConfig(BaseModel):
         Names the dataset's output folder and its row in the report.
     lang
         The target language code.
+    src_lang
+        The language of the dataset's source side when it is not the run's ``src_lang``
+        (e.g. French for a French-Bambara parallel corpus in an English-source run).
     source
         translate-train: the labelled source-language file.
     input
         translate-test: the target-language sentences to label (a :class:`TextFile`).
+    source_text
+        label-project: the unlabelled source-language side of a parallel corpus (a
+        :class:`TextFile`), labelled by ``[stages.labeller]``.
     translations
-        Existing translations instead of the translator: of ``source`` into ``lang``
-        (translate-train) or of ``input`` into the source language (translate-test).
+        Existing translations instead of the translator: of ``source`` / ``source_text``
+        into ``lang`` (translate-train, label-project) or of ``input`` into the source language
+        (translate-test).
     labels
-        translate-test: existing labelled translations instead of translator and labeller.
+        translate-test: existing labelled translations instead of translator and labeller;
+        label-project: the labelled ``source_text`` instead of the labeller.
     alignments
         Existing source-to-target alignments (Pharaoh) instead of the aligner.
     gold
         Gold labels of the target sentences, for the report.
+    heldout
+        Other labelled sentences of the language by split name (``{dev = ..., test = ...}``,
+        :class:`HeldoutFile`): scored by ``evaluate`` steps; a training sentence of a
+        ``train`` step equal to one of them (ignoring case and whitespace) is left out.
     limit
         Use only the first ``limit`` sentences.
     """
@@ -254,13 +295,23 @@ class DatasetConfig(BaseModel):
     model_config = _FROZEN
     name: str
     lang: str
+    src_lang: str | None = None
     source: ConllFile | None = None
     input: TextFile | None = None
+    source_text: TextFile | None = None
     translations: TextFile | None = None
     labels: ConllFile | None = None
     alignments: AlignmentFile | None = None
     gold: ConllFile | None = None
+    heldout: dict[str, HeldoutFile] = Field(default_factory=dict)
     limit: int | None = Field(default=None, ge=1)
+
+    @field_validator("heldout")
+    @classmethod
+    def _splits(cls, v: dict[str, HeldoutFile]) -> dict[str, HeldoutFile]:
+        for split in v:
+            _usable_name(split)
+        return v
 
     @field_validator("name")
     @classmethod
@@ -272,10 +323,10 @@ class DatasetConfig(BaseModel):
             )
         return v
 
-    @field_validator("lang")
+    @field_validator("lang", "src_lang")
     @classmethod
-    def _lang(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]+)*", v):
+    def _lang(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]+)*", v):
             raise ValueError(f"{v!r} is not a language code such as 'de' or 'deu_Latn'")
         return v
 
@@ -365,8 +416,10 @@ class RunConfig(BaseModel):
     ----------
     flow
         ``translate-train`` (project labelled source sentences onto their translations),
-        ``translate-test`` (label target sentences through their translation), or the flow's
-        own list of steps (:class:`FlowStep` tables, see :func:`xproj.flows.custom_flow`).
+        ``translate-test`` (label target sentences through their translation),
+        ``label-project`` (label the source side of parallel text, then project as
+        translate-train does), or the flow's own list of steps (:class:`FlowStep` tables,
+        see :func:`xproj.flows.custom_flow`).
     src_lang
         The labelled (rich) language.
     stages
@@ -388,7 +441,9 @@ class RunConfig(BaseModel):
     """
 
     model_config = _FROZEN
-    flow: Literal["translate-train", "translate-test"] | list[FlowStep] = "translate-train"
+    flow: Literal["translate-train", "translate-test", "label-project"] | list[FlowStep] = (
+        "translate-train"
+    )
     src_lang: str = "en"
     stages: StagesConfig
     datasets: list[DatasetConfig]
@@ -406,10 +461,10 @@ class RunConfig(BaseModel):
     def _flow(cls, v: Any) -> Any:
         if isinstance(v, list):
             return v
-        if v not in ("translate-train", "translate-test"):
+        if v not in ("translate-train", "translate-test", "label-project"):
             raise ValueError(
-                "Input should be 'translate-train' or 'translate-test' (or a list of steps); "
-                f"got {v!r}"
+                "Input should be 'translate-train', 'translate-test' or 'label-project' (or a "
+                f"list of steps); got {v!r}"
             )
         return v
 
@@ -507,27 +562,35 @@ class RunConfig(BaseModel):
         """A copy writing to ``output`` (relative to the current folder)."""
         return self.model_copy(update={"output": str(Path(output).resolve())})
 
+    def data_files(self) -> list[tuple[str, Any]]:
+        """Every data file the config names, as ``(config key, file reference)``."""
+        out: list[tuple[str, Any]] = []
+        for k, d in enumerate(self.datasets):
+            fields = ("source", "input", "source_text", "translations", "labels", "alignments")
+            for fname in (*fields, "gold"):
+                ref = getattr(d, fname)
+                if ref is not None:
+                    out.append((f"datasets[{k}].{fname}", ref))
+            out += [(f"datasets[{k}].heldout.{s}", ref) for s, ref in d.heldout.items()]
+        for k, step in enumerate(self.steps):
+            out += [(f"steps[{k}].mix[{j}]", ref) for j, ref in enumerate(step.mix)]
+        return out
+
     def check_files(self) -> None:
         """Raise :class:`ConfigError` naming the first data file that does not exist."""
-        for k, d in enumerate(self.datasets):
-            for fname in ("source", "input", "translations", "labels", "alignments", "gold"):
-                ref = getattr(d, fname)
-                if ref is None:
-                    continue
-                where = f"datasets[{k}].{fname}"
-                try:
-                    p = self.resolve(ref.path)
-                except ConfigError as e:
-                    raise ConfigError(f"{where}: {e}") from None
-                problem = not_a_file(p)
-                if problem is not None:
-                    hint = ""
-                    if "${" in ref.path:
-                        hint = " (set the environment variable it names, or edit the path)"
-                    raise ConfigError(
-                        f"{where}: {problem} (from {ref.path!r}, relative to "
-                        f"{self._base_dir}){hint}"
-                    )
+        for where, ref in self.data_files():
+            try:
+                p = self.resolve(ref.path)
+            except ConfigError as e:
+                raise ConfigError(f"{where}: {e}") from None
+            problem = not_a_file(p)
+            if problem is not None:
+                hint = ""
+                if "${" in ref.path:
+                    hint = " (set the environment variable it names, or edit the path)"
+                raise ConfigError(
+                    f"{where}: {problem} (from {ref.path!r}, relative to {self._base_dir}){hint}"
+                )
 
     # ------------------------------------------------------------------ output
 

@@ -11,8 +11,8 @@ flow here; they differ only in the :class:`Backend` that computes a step:
 
 Which steps run for a dataset is the flow's :func:`~xproj.flows.plan`: a step whose output the
 dataset gives is skipped. After the flow's own steps come the extra steps a config declares
-(``[[steps]]``: refine, vote, train), in order. Steps run across all datasets at once, so a
-model loads once per run.
+(``[[steps]]``: refine, vote, train, evaluate), in order. Steps run across all datasets at
+once, so a model loads once per run.
 
 Every step's report (:class:`~xproj.reported.Reported`) is kept per dataset under the step's
 title (``"translate"``, ``"project greedy"``), for ``summary.json`` and the run report.
@@ -39,6 +39,7 @@ __all__ = [
     "MemoryBackend",
     "as_projections",
     "call_stage",
+    "match_key",
 ]
 
 
@@ -49,18 +50,27 @@ class ExtraStep:
     Attributes
     ----------
     kind
-        ``"refine"``, ``"vote"`` or ``"train"``.
+        ``"refine"``, ``"vote"``, ``"train"`` or ``"evaluate"``.
     name
         The method its output is reported (and written) under; for ``train``, the model's
         folder name too.
     inputs
         The methods it reads: the projection to refine, the routes to vote over, the
-        projection to train on.
+        projection to train on; ``evaluate``: the train step whose model it applies, or
+        nothing (then ``component`` is the labeller applied).
     component
-        ``refine``: the refiner (a spec or an object, as the backend takes them).
+        ``refine``: the refiner; ``evaluate`` without inputs: the labeller (a spec or an
+        object, as the backend takes them).
     params
         ``vote``: ``min_votes``; ``train``: keyword arguments of
-        :func:`xproj.label.train.train_labeller` (``model``, ``epochs``, ...).
+        :func:`xproj.label.train.train_labeller` (``model``, ``epochs``, ...);
+        ``evaluate``: ``splits``, the held-out splits labelled (default: all).
+    pool
+        ``train``: one model on all datasets' sentences together instead of one per dataset.
+    mix
+        ``train``: labelled sentences added to the training set (e.g. source-language gold).
+    label_dataset
+        ``train``: whether the trained model then labels each dataset's sentences (a method).
     """
 
     kind: str
@@ -68,6 +78,9 @@ class ExtraStep:
     inputs: tuple[str, ...]
     component: Any = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    pool: bool = False
+    mix: tuple[LabelledSentence, ...] = ()
+    label_dataset: bool = True
 
 
 @dataclass
@@ -78,6 +91,9 @@ class DatasetState:
     ----------
     name, lang
         From the config (or ``"data"`` and the call's language for a Pipeline).
+    src_lang
+        The language of the dataset's source side when it is not the executor's ``src_lang``
+        (empty: the executor's).
     columns
         Column name -> one entry per sentence (``source``, ``input``, ``translations``,
         ``labels``, ``alignments``). A value may be a callable taking the state, resolved
@@ -93,6 +109,12 @@ class DatasetState:
         Step title -> what the step reported.
     computed
         The columns the steps computed.
+    heldout
+        Held-out gold sentences of the dataset's language by split name (not the dataset's
+        own sentences): what ``evaluate`` steps label, and what ``train`` steps keep out of
+        their training sets.
+    evaluations
+        ``evaluate`` step name -> split -> the held-out sentences as its model labelled them.
     """
 
     name: str
@@ -103,6 +125,9 @@ class DatasetState:
     models: dict[str, str] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     computed: set[str] = field(default_factory=set)
+    src_lang: str = ""
+    heldout: dict[str, list[LabelledSentence]] = field(default_factory=dict)
+    evaluations: dict[str, dict[str, list[LabelledSentence]]] = field(default_factory=dict)
 
     def column(self, name: str) -> list[Any]:
         value = self.columns[name]
@@ -217,7 +242,8 @@ class Executor:
     extra
         Steps after the flow's own.
     model_dir
-        Where a ``train`` step's model folder goes: called with the dataset and step name.
+        Where a ``train`` step's model folder goes: called with the dataset and step name
+        (the dataset ``""`` for a model pooled over all datasets).
     """
 
     def __init__(
@@ -265,7 +291,7 @@ class Executor:
                 d,
                 {
                     "sentences": _sentences(d.column(step.reads[0])),
-                    "tgt_lang": d.lang if step.into == "target" else self.src_lang,
+                    "tgt_lang": d.lang if step.into == "target" else d.src_lang or self.src_lang,
                 },
             )
             for d in todo
@@ -338,26 +364,104 @@ class Executor:
             d.methods[step.name] = as_projections(voted, step.name)
 
     def _train(self, step: ExtraStep, todo: list[DatasetState]) -> None:
-        if self.model_dir is None:
+        model_dir = self.model_dir
+        if model_dir is None:
             raise ValueError(f"step {step.name!r}: a train step needs somewhere to save the model")
+        title = f"train {step.name}"
+        sets: dict[str, list[LabelledSentence]] = {}
+        counts: dict[str, dict[str, Any]] = {}
         for d in todo:
-            train = [p.target for p in d.methods[step.inputs[0]]]
+            sets[d.name], counts[d.name] = _training_set(d, step)
+        mix = [s.to_dict() for s in step.mix]
+
+        def train(name: str, sentences: list[LabelledSentence]) -> dict[str, Any]:
             payload = {
-                "train": [s.to_dict() for s in train],
+                "train": [*(s.to_dict() for s in sentences), *mix],
                 "params": dict(step.params),
-                "output_dir": self.model_dir(d.name, step.name),
+                "output_dir": model_dir(name, step.name),
             }
-            result = self.backend.whole(f"train {step.name}", "train", d.name, payload)
-            d.models[step.name] = result["model"]
-            d.reports[f"train {step.name}"] = result["report"]
+            return self.backend.whole(title, "train", name or "all datasets", payload)
+
+        if step.pool:  # one model on every dataset's sentences
+            pooled = train("", [s for d in todo for s in sets[d.name]])
+            results = {d.name: pooled for d in todo}
+        else:
+            results = {d.name: train(d.name, sets[d.name]) for d in todo}
+        for d in todo:
+            d.models[step.name] = results[d.name]["model"]
+            d.reports[title] = {**results[d.name]["report"], **counts[d.name]}
+            if step.pool:
+                d.reports[title]["pooled"] = [x.name for x in todo]
+        if not step.label_dataset:
+            return
         # the trained model labels the dataset's target sentences: its row in the report
-        work = [
-            (d, {"sentences": [p.target.sentence for p in d.methods[step.inputs[0]]]}) for d in todo
-        ]
-        for d, cols in work:
-            labeller = StageSpec(backend="transformers", params={"model": d.models[step.name]})
-            out = self._map(f"label {step.name}", "labeller", labeller, [(d, cols)])
-            d.methods[step.name] = as_projections(out[d.name], step.name)
+        by_model: dict[str, list[DatasetState]] = {}
+        for d in todo:
+            by_model.setdefault(d.models[step.name], []).append(d)
+        for model, group in by_model.items():
+            labeller = StageSpec(backend="transformers", params={"model": model})
+            work = [
+                (d, {"sentences": [p.target.sentence for p in d.methods[step.inputs[0]]]})
+                for d in group
+            ]
+            out = self._map(f"label {step.name}", "labeller", labeller, work)
+            for d in group:
+                d.methods[step.name] = as_projections(out[d.name], step.name)
+
+    def _evaluate(self, step: ExtraStep, todo: list[DatasetState]) -> None:
+        """Label each dataset's held-out sentences with a trained model or a labeller."""
+        splits = step.params.get("splits")
+        for d in todo:
+            d.evaluations[step.name] = {}
+        names = sorted({s for d in todo for s in d.heldout if splits is None or s in splits})
+        for split in names:
+            groups: dict[str, tuple[Any, list[DatasetState]]] = {}
+            for d in todo:
+                if split not in d.heldout:
+                    continue  # no gold of this split: the report says so
+                if step.inputs:
+                    model = d.models[step.inputs[0]]
+                    spec = StageSpec(backend="transformers", params={"model": model})
+                    groups.setdefault(model, (spec, []))[1].append(d)
+                else:
+                    groups.setdefault("", (step.component, []))[1].append(d)
+            for component, group in groups.values():
+                work = [(d, {"sentences": [s.sentence for s in d.heldout[split]]}) for d in group]
+                out = self._map(f"evaluate {step.name} {split}", "labeller", component, work)
+                for d in group:
+                    d.evaluations[step.name][split] = list(out[d.name])
+
+
+def match_key(words: Sequence[str]) -> str:
+    """A sentence's text without whitespace, case-folded: two sentences that differ only in
+    spacing, tokenisation or case get the same key (the held-out overlap check of ``train``).
+
+    >>> match_key(["New", "York"]) == match_key(["new york"])
+    True
+    """
+    return "".join("".join(w.split()) for w in words).casefold()
+
+
+def _training_set(
+    d: DatasetState, step: ExtraStep
+) -> tuple[list[LabelledSentence], dict[str, Any]]:
+    """The dataset's projected sentences a train step learns from, and what it counted.
+
+    A sentence that also occurs in the dataset's held-out gold (:func:`match_key`) is left
+    out: training on the sentences a model is scored on would inflate its score.
+    """
+    sentences = [p.target for p in d.methods[step.inputs[0]]]
+    counts: dict[str, Any] = {}
+    if d.heldout:
+        keys = {match_key(s.words) for split in d.heldout.values() for s in split}
+        kept = [s for s in sentences if match_key(s.words) not in keys]
+        counts["heldout_overlap_dropped"] = len(sentences) - len(kept)
+        sentences = kept
+    if step.pool or step.mix:
+        counts["dataset_sentences"] = len(sentences)
+    if step.mix:
+        counts["mixed_sentences"] = len(step.mix)
+    return sentences, counts
 
 
 _STEPS: dict[str, Callable[[Executor, Step, list[DatasetState]], None]] = {
@@ -370,6 +474,7 @@ _EXTRA: dict[str, Callable[[Executor, ExtraStep, list[DatasetState]], None]] = {
     "refine": Executor._refine,
     "vote": Executor._vote,
     "train": Executor._train,
+    "evaluate": Executor._evaluate,
 }
 assert set(_STEPS) | set(_EXTRA) <= set(STEP_KINDS)
 

@@ -9,10 +9,10 @@ anywhere: it follows from the two tables below. :mod:`xproj.executor` runs a pla
 check (:func:`check_datasets`) asks the same plan which stages a dataset needs.
 
 Step kinds (:data:`STEP_KINDS`) say how a step is computed: *chunked* kinds (translate, label,
-align, project, refine) map chunks of sentences to chunks of outputs and go through the runner
-and the stage cache chunk by chunk (vote is per sentence too, but pure and cheap: the executor
-computes it in the driver); *whole-dataset* kinds (train) take a whole column at once and are
-cached under a fingerprint of all their input.
+align, project, refine, evaluate) map chunks of sentences to chunks of outputs and go through
+the runner and the stage cache chunk by chunk (vote is per sentence too, but pure and cheap: the
+executor computes it in the driver); *whole-dataset* kinds (train) take a whole column at once
+and are cached under a fingerprint of all their input.
 
 Examples
 --------
@@ -22,6 +22,8 @@ Examples
 ['translate', 'label', 'align', 'project']
 >>> [s.kind for s in plan(FLOWS["translate-train"], {"source", "translations", "alignments"})]
 ['project']
+>>> [s.kind for s in plan(FLOWS["label-project"], {"source_text", "translations"})]
+['label', 'align', 'project']
 """
 
 from __future__ import annotations
@@ -78,7 +80,10 @@ STEP_KINDS: dict[str, StepKind] = {
         ),
         StepKind("refine", None, False, "projections -> refined projections (back-translation)"),
         StepKind("vote", None, False, "several projections -> the spans enough of them agree on"),
-        StepKind("train", None, True, "a whole projected dataset -> a trained labeller folder"),
+        StepKind(
+            "train", None, True, "projected datasets (one, or all pooled) -> a labeller folder"
+        ),
+        StepKind("evaluate", None, False, "held-out gold sentences -> labelled by a model, scored"),
     )
 }
 
@@ -104,7 +109,7 @@ class Flow:
     Attributes
     ----------
     name
-        ``translate-train`` or ``translate-test``.
+        ``translate-train``, ``translate-test`` or ``label-project``.
     entry
         The column every dataset must give (from its file of the same name).
     entry_what
@@ -152,12 +157,32 @@ FLOWS: dict[str, Flow] = {
             Step("project", ("labels", "input", "alignments"), "projections"),
         ),
     ),
+    # parallel text whose source side is not labelled (human translations, e.g. news corpora):
+    # a source-language labeller labels it, then its entities are projected as in translate-train
+    "label-project": Flow(
+        "label-project",
+        "source_text",
+        "the unlabelled source-language sentences",
+        ("source_text", "translations", "labels", "alignments"),
+        (
+            Step("translate", ("source_text",), "translations", into="target"),
+            Step("label", ("source_text",), "labels"),
+            Step("align", ("labels", "translations"), "alignments"),
+            Step("project", ("labels", "translations", "alignments"), "projections"),
+        ),
+    ),
 }
 
 
 #: How many columns each step kind reads, and the dataset fields a flow may read.
 _ARITY = {"translate": 1, "label": 1, "align": 2, "project": 3}
-_FIELDS = ("source", "input", "translations", "labels", "alignments")
+_FIELDS = ("source", "input", "source_text", "translations", "labels", "alignments")
+#: What the entry column of a flow is, for messages.
+_ENTRIES = {
+    "source": "the labelled source file",
+    "input": "the sentences to label",
+    "source_text": "the unlabelled source-language sentences",
+}
 
 
 def custom_flow(steps: Sequence[Step]) -> Flow:
@@ -193,10 +218,9 @@ def custom_flow(steps: Sequence[Step]) -> Flow:
         if s.writes != "projections" and s.writes not in columns:
             columns.append(s.writes)
     entry = steps[0].reads[0]
-    if entry not in ("source", "input"):
-        raise ValueError("flow[0].reads: a flow starts from 'source' or 'input'")
-    what = "the labelled source file" if entry == "source" else "the sentences to label"
-    return Flow("custom", entry, what, tuple(columns), tuple(steps))
+    if entry not in _ENTRIES:
+        raise ValueError("flow[0].reads: a flow starts from 'source', 'input' or 'source_text'")
+    return Flow("custom", entry, _ENTRIES[entry], tuple(columns), tuple(steps))
 
 
 def plan(flow: Flow, given: Collection[str], goals: Sequence[str] = ()) -> list[Step]:
@@ -267,51 +291,113 @@ def check_steps(config: Any) -> None:
 
     Names must be new (not a projector's or an earlier step's), inputs must name methods made
     before, ``refine`` needs translate-test and a refiner, ``vote`` a ``min_votes`` within the
-    number of its inputs, ``train`` parameters of ``train_labeller``.
+    number of its inputs, ``train`` parameters of ``train_labeller``, ``evaluate`` an earlier
+    ``train`` step or a labeller, and held-out gold of the splits it scores.
     """
-    import inspect
-
-    from xproj.registry import registry
-
     known = [p.display_name for p in config.stages.projectors]
+    taken = set(known)
+    trained: list[str] = []
     for k, step in enumerate(config.steps):
         at = f"steps[{k}]"
-        if step.name in known:
+        if step.name in taken:
             raise ValueError(f"{at}.name: {step.name!r} is already a method; choose another name")
-        for m in step.inputs:
+        taken.add(step.name)
+        if not step.inputs and step.kind != "evaluate":
+            raise ValueError(f"{at}.inputs: a {step.kind} step reads at least one method")
+        for m in step.inputs if step.kind != "evaluate" else ():  # evaluate: a train step
             if m not in known:
                 raise ValueError(
                     f"{at}.inputs: no method named {m!r} before this step; known: "
                     f"{', '.join(known)}"
                 )
-        if step.kind == "refine":
-            if config.flow_def.entry != "input":
-                raise ValueError(f"{at}: refine needs flow = 'translate-test' (a flow from input)")
-            if step.refiner is None or len(step.inputs) != 1:
-                raise ValueError(f"{at}: refine takes one input and a refiner = {{backend = ...}}")
-            registry("refiners").build(
-                step.refiner.backend, step.refiner.params, where=f"{at}.refiner"
-            )
-        elif step.refiner is not None:
-            raise ValueError(f"{at}.refiner: only a refine step has a refiner")
-        if step.kind == "vote":
-            extra = set(step.params) - {"min_votes"}
-            votes = step.params.get("min_votes", 2)
-            if extra or not isinstance(votes, int) or not 1 <= votes <= len(step.inputs):
-                raise ValueError(
-                    f"{at}.params: a vote step takes min_votes, an int in [1, "
-                    f"{len(step.inputs)}] (the number of inputs); got {dict(step.params)}"
-                )
+        for field, kind in (("refiner", "refine"), ("labeller", "evaluate")):
+            if getattr(step, field) is not None and step.kind != kind:
+                raise ValueError(f"{at}.{field}: only a {kind} step has a {field}")
+        if step.kind != "train" and (step.pool or step.mix or not step.label_dataset):
+            raise ValueError(f"{at}: only a train step has pool, mix and label_dataset")
+        _CHECKS[step.kind](config, step, at, trained)
         if step.kind == "train":
-            from xproj.label.train import train_labeller
+            trained.append(step.name)
+        if step.kind != "evaluate" and step.label_dataset:
+            known.append(step.name)
 
-            allowed = [
-                p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED
-            ]
-            unknown = sorted(set(step.params) - set(allowed))
-            if unknown or len(step.inputs) != 1:
-                raise ValueError(
-                    f"{at}: a train step takes one input and train_labeller's parameters "
-                    f"({', '.join(allowed)}); got inputs {step.inputs} and params {unknown or ''}"
-                )
-        known.append(step.name)
+
+def _check_refine(config: Any, step: Any, at: str, trained: list[str]) -> None:
+    from xproj.registry import registry
+
+    if config.flow_def.entry != "input":
+        raise ValueError(f"{at}: refine needs flow = 'translate-test' (a flow from input)")
+    if step.refiner is None or len(step.inputs) != 1:
+        raise ValueError(f"{at}: refine takes one input and a refiner = {{backend = ...}}")
+    registry("refiners").build(step.refiner.backend, step.refiner.params, where=f"{at}.refiner")
+
+
+def _check_vote(config: Any, step: Any, at: str, trained: list[str]) -> None:
+    extra = set(step.params) - {"min_votes"}
+    votes = step.params.get("min_votes", 2)
+    if extra or not isinstance(votes, int) or not 1 <= votes <= len(step.inputs):
+        raise ValueError(
+            f"{at}.params: a vote step takes min_votes, an int in [1, "
+            f"{len(step.inputs)}] (the number of inputs); got {dict(step.params)}"
+        )
+
+
+def _check_train(config: Any, step: Any, at: str, trained: list[str]) -> None:
+    import inspect
+
+    from xproj.label.train import train_labeller
+
+    allowed = [p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED]
+    unknown = sorted(set(step.params) - set(allowed))
+    if unknown or len(step.inputs) != 1:
+        raise ValueError(
+            f"{at}: a train step takes one input and train_labeller's parameters "
+            f"({', '.join(allowed)}); got inputs {step.inputs} and params {unknown or ''}"
+        )
+
+
+def _check_evaluate(config: Any, step: Any, at: str, trained: list[str]) -> None:
+    from xproj.registry import registry
+
+    if len(step.inputs) > 1 or (step.inputs and step.inputs[0] not in trained):
+        raise ValueError(
+            f"{at}.inputs: an evaluate step scores one earlier train step's model (trained: "
+            f"{', '.join(trained) or 'none'}) or, without inputs, a labeller; got {step.inputs}"
+        )
+    if step.inputs and step.labeller is not None:
+        raise ValueError(f"{at}: give either inputs (a trained model) or a labeller, not both")
+    if not step.inputs:
+        spec = step.labeller or config.stages.labeller
+        if spec is None:
+            raise ValueError(
+                f"{at}: an evaluate step without inputs scores a labeller: set its labeller = "
+                "{backend = ...} or [stages.labeller]"
+            )
+        registry("labellers").build(spec.backend, spec.params, where=f"{at}.labeller")
+    extra = set(step.params) - {"splits"}
+    splits = step.params.get("splits")
+    ok = splits is None or (
+        isinstance(splits, list) and splits and all(isinstance(x, str) for x in splits)
+    )
+    if extra or not ok:
+        raise ValueError(
+            f"{at}.params: an evaluate step takes splits, a list of held-out split names "
+            f"(datasets[i].heldout); got {dict(step.params)}"
+        )
+    given = {split for d in config.datasets for split in d.heldout}
+    if not given:
+        raise ValueError(f"{at}: no dataset has held-out gold (datasets[i].heldout) to score")
+    for split in splits or ():
+        if split not in given:
+            raise ValueError(
+                f"{at}.params.splits: no dataset has held-out gold {split!r}; held-out splits "
+                f"given: {', '.join(sorted(given))}"
+            )
+
+
+_CHECKS = {
+    "refine": _check_refine,
+    "vote": _check_vote,
+    "train": _check_train,
+    "evaluate": _check_evaluate,
+}

@@ -64,6 +64,9 @@ class Report:
     steps
         ``steps[dataset][step]``: what each step reported (a translator's counts, a solver's
         statistics, back-translation's marker counts), merged over the step's chunks.
+    heldout
+        ``heldout[split]``: the scores of ``evaluate`` steps (methods) on each dataset's
+        held-out gold of that split, as a report of their own.
     """
 
     datasets: tuple[str, ...]
@@ -72,6 +75,7 @@ class Report:
     scores: dict[str, dict[str, dict[str, Any]]]
     stats: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     steps: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    heldout: dict[str, Report] = field(default_factory=dict)
 
     @classmethod
     def from_scores(
@@ -137,7 +141,7 @@ class Report:
                 "mean_precision": self.mean(m, "precision"),
                 "mean_recall": self.mean(m, "recall"),
             }
-        return {
+        out: dict[str, Any] = {
             "methods": list(self.methods),
             "datasets": [
                 {
@@ -152,6 +156,9 @@ class Report:
             "summary": summary,
             "std": "sample standard deviation across datasets (n - 1)",
         }
+        if self.heldout:
+            out["heldout"] = {split: r.to_dict() for split, r in self.heldout.items()}
+        return out
 
     def f1_table(self) -> str:
         """Markdown: one row per dataset, one column per method (F1 %), then mean and std."""
@@ -203,8 +210,15 @@ class Report:
                 )
         return "\n".join(rows)
 
-    def to_markdown(self, *, title: str = "xproj report", plot: str | None = None) -> str:
-        """The whole report as Markdown (``plot``: a relative image path to embed)."""
+    def to_markdown(
+        self,
+        *,
+        title: str = "xproj report",
+        plot: str | None = None,
+        heldout_plots: Mapping[str, str] | None = None,
+    ) -> str:
+        """The whole report as Markdown (``plot``, ``heldout_plots[split]``: relative image
+        paths to embed)."""
         parts = [f"# {title}", ""]
         if self.has_scores:
             parts += [
@@ -219,8 +233,21 @@ class Report:
             if plot:
                 parts += [f"![F1 by language and method]({plot})", ""]
             parts += ["## Precision, recall and F1 (%)", "", self.detail_table(), ""]
-        else:
+        elif not self.heldout:
             parts += ["No dataset has gold labels, so nothing was scored.", ""]
+        for split, r in self.heldout.items():
+            parts += [
+                f"## Held-out {split} F1 by dataset and model (%)",
+                "",
+                f"Each evaluate step's model labels the dataset's held-out {split} sentences "
+                "(not its own sentences); span-level strict F1.",
+                "",
+                r.f1_table(),
+                "",
+            ]
+            if heldout_plots and split in heldout_plots:
+                parts += [f"![Held-out {split} F1]({heldout_plots[split]})", ""]
+            parts += [r.detail_table(), ""]
         if self.stats:
             parts += ["## Projection", "", self.stats_table(), ""]
         if any(self.steps.values()):
@@ -318,7 +345,8 @@ def _pct(x: Any) -> str:
 def write_report(report: Report, out_dir: str | Path, *, plot: bool = True) -> dict[str, Path]:
     """Write ``report.md``, ``report.json`` and (with ``plot`` and scores) ``report.png``.
 
-    Returns the paths written, keyed ``"md"``, ``"json"``, ``"png"``.
+    Returns the paths written, keyed ``"md"``, ``"json"``, ``"png"`` (and ``"png-<split>"``
+    for each held-out split scored, drawn to ``report-<split>.png``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -327,7 +355,13 @@ def write_report(report: Report, out_dir: str | Path, *, plot: bool = True) -> d
     if plot and report.has_scores:
         paths["png"] = report.plot(out / "report.png")
         png = "report.png"
-    paths["md"] = _write_text(out / "report.md", report.to_markdown(plot=png))
+    pngs: dict[str, str] = {}
+    for split, r in report.heldout.items():
+        if plot and r.has_scores:
+            name = f"report-{split}.png"
+            paths[f"png-{split}"] = r.plot(out / name, title=f"Held-out {split} F1 by model")
+            pngs[split] = name
+    paths["md"] = _write_text(out / "report.md", report.to_markdown(plot=png, heldout_plots=pngs))
     paths["json"] = _write_text(
         out / "report.json", json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
     )

@@ -11,7 +11,8 @@
    and a changed parameter recomputes only the stages it affects;
 3. write, per dataset, the projected CoNLL of each method (``<output>/<dataset>/<method>.conll``)
    and the alignments (``alignments.pharaoh``), translations or labels that were computed;
-4. score every method against the gold where there is one and write the report
+4. score every method against the gold where there is one, and every ``evaluate`` step
+   against each dataset's held-out gold (:mod:`xproj._run_eval`), and write the report
    (``report.md``, ``report.json``, ``report.png``) and the run summary (``summary.json``).
 
 No sentence is dropped: each dataset's outputs have one entry per input sentence. An empty target
@@ -55,8 +56,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xproj._run_eval import RunSummary, evaluate, summarise
 from xproj.cache import StageCache
-from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, TextFile
+from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, StepConfig, TextFile
 from xproj.errors import InputError
 from xproj.executor import Backend, DatasetState, Executor, ExtraStep, alignments_from_links
 from xproj.io._files import prepare_output
@@ -96,6 +98,12 @@ class DatasetResult:
     reports
         Per step that ran on the dataset (``"translate"``, ``"project greedy"``), what it
         reported, merged over its chunks.
+    models
+        Per train step, the trained model's folder.
+    heldout
+        The dataset's held-out gold by split (``datasets[i].heldout``).
+    evaluations
+        Per evaluate step and split, the held-out sentences as its model labelled them.
     """
 
     name: str
@@ -110,56 +118,11 @@ class DatasetResult:
     skipped_in_conll: dict[str, int] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
+    heldout: dict[str, list[LabelledSentence]] = field(default_factory=dict)
+    evaluations: dict[str, dict[str, list[LabelledSentence]]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.targets)
-
-
-@dataclass
-class RunSummary:
-    """What a run did: counts per dataset and method, time per stage, cache use."""
-
-    config: str
-    runner: str
-    output: str
-    seconds: float
-    datasets: list[dict[str, Any]]
-    stages: list[dict[str, Any]]
-    cache: dict[str, int] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "config": self.config,
-            "runner": self.runner,
-            "output": self.output,
-            "seconds": round(self.seconds, 3),
-            "datasets": self.datasets,
-            "stages": self.stages,
-            "cache": self.cache,
-        }
-
-    def text(self) -> str:
-        """A plain-text summary: one line per (dataset, method), then the stage times."""
-        lines = [
-            f"{'dataset':<16} {'method':<12} {'sents':>6} {'ents in':>8} {'projected':>9} "
-            f"{'dropped':>8} {'F1':>6}"
-        ]
-        for d in self.datasets:
-            for m, s in d["methods"].items():
-                f1 = s.get("f1")
-                lines.append(
-                    f"{d['name']:<16} {m:<12} {d['sentences']:>6} {s['entities_in']:>8} "
-                    f"{s['entities_projected']:>9} {s['entities_dropped']:>8} "
-                    f"{'–' if f1 is None else f'{100 * f1:.1f}':>6}"
-                )
-        lines.append("")
-        for st in self.stages:
-            cached = f", {st['cached_chunks']} cached" if st["cached_chunks"] else ""
-            lines.append(
-                f"{st['title']:<24} {st['seconds']:>8.1f} s  ({st['chunks']} chunks{cached})"
-            )
-        lines.append(f"{'total':<24} {self.seconds:>8.1f} s")
-        return "\n".join(lines)
 
 
 @dataclass
@@ -231,26 +194,30 @@ def _load_dataset(
     """Read what a dataset's files give: the flow's columns (checked to have one entry per
     sentence) and the gold labels."""
     flow = cfg.flow_def
+    src_lang = d.src_lang or cfg.src_lang
     entry_ref = getattr(d, flow.entry)
     entry_path = cfg.resolve(entry_ref.path)
     if flow.entry == "source":
-        entry: list[Any] = _read_labelled(entry_ref, entry_path, cfg.src_lang)
+        entry: list[Any] = _read_labelled(entry_ref, entry_path, src_lang)
         what = f"the source {entry_path}"
+    elif flow.entry == "source_text":
+        entry = read_sentences(entry_ref, entry_path, src_lang)
+        what = f"the source text {entry_path}"
     else:
         entry = read_sentences(entry_ref, entry_path, d.lang)
         what = f"the input {entry_path}"
     n_full = len(entry)
     columns: dict[str, Any] = {flow.entry: entry[: d.limit]}
     full: dict[str, Any] = {flow.entry: entry}  # unlimited, to line a gold up with the targets
-    # translations are in the dataset's language when the entry is the labelled source
-    tr_lang = d.lang if flow.entry == "source" else cfg.src_lang
+    # translations are in the dataset's language when the entry is the source side
+    tr_lang = d.lang if flow.entry != "input" else src_lang
     for col in flow.columns[1:]:
         ref = getattr(d, col)
         if ref is None or col == "alignments":
             continue
         path = cfg.resolve(ref.path)
         if col == "labels":
-            got: list[Any] = _read_labelled(ref, path, cfg.src_lang)
+            got: list[Any] = _read_labelled(ref, path, src_lang)
             conll = [path]
         else:
             got = read_sentences(ref, path, tr_lang)
@@ -276,7 +243,10 @@ def _load_dataset(
         _same_count(len(gold_all), "gold", gp, n_full, "the dataset", conll=[gp])
         gold = gold_all[: d.limit]
     given = frozenset(c for c in flow.columns if getattr(d, c) is not None)
-    return DatasetState(d.name, d.lang, columns, given), gold
+    state = DatasetState(d.name, d.lang, columns, given, src_lang=d.src_lang or "")
+    for split, ref in d.heldout.items():
+        state.heldout[split] = _read_labelled(ref, cfg.resolve(ref.path), d.lang)[: ref.limit]
+    return state, gold
 
 
 # ---------------------------------------------------------------------- running
@@ -411,9 +381,10 @@ def run(
         if own_runner:
             active.close()
     files = _write_outputs(cfg, results, out_dir)
-    report, scores = _evaluate(cfg, results)
+    report, scores, heldout = evaluate(cfg, results)
     files += list(write_report(report, out_dir, plot=plot).values())
-    summary = _summary(cfg, results, scores, progress, cache, active.kind, time.monotonic() - t0)
+    seconds = time.monotonic() - t0
+    summary = summarise(cfg, results, scores, heldout, progress, cache, active.kind, seconds)
     files.append(_write_json(out_dir / "summary.json", summary.to_dict()))
     log.info("run done in %.1f s", summary.seconds, extra={"event": "run_done"})
     return RunResult(out_dir, results, report, summary, files)
@@ -429,7 +400,17 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
         "projectors": [(p.display_name, p) for p in st.projectors],
     }
     extra = [
-        ExtraStep(s.kind, s.name, tuple(s.inputs), s.refiner, dict(s.params)) for s in cfg.steps
+        ExtraStep(
+            s.kind,
+            s.name,
+            tuple(s.inputs),
+            s.refiner if s.kind == "refine" else (s.labeller or st.labeller),
+            dict(s.params),
+            pool=s.pool,
+            label_dataset=s.label_dataset,
+            mix=tuple(x for k in range(len(s.mix)) for x in _read_mix(cfg, s, k)),
+        )
+        for s in cfg.steps
     ]
     out_dir = cfg.output_dir
     return Executor(
@@ -438,8 +419,29 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
         backend,
         src_lang=cfg.src_lang,
         extra=extra,
-        model_dir=lambda dataset, step: str(out_dir / dataset / step),
+        # a pooled model is no dataset's: "_pooled" cannot be a dataset name
+        model_dir=lambda dataset, step: str(out_dir / (dataset or "_pooled") / step),
     )
+
+
+def _read_mix(cfg: RunConfig, step: StepConfig, k: int) -> list[LabelledSentence]:
+    """The sentences of a train step's ``mix[k]`` file: types renamed (``"O"``: removed),
+    sampled with its seed, empty sentences left out."""
+    import random
+
+    from xproj.io.conll import read_conll
+
+    ref = step.mix[k]
+    path = cfg.resolve(ref.path)
+    label_map = {a: (None if b == "O" else b) for a, b in ref.label_map.items()} or None
+    got = read_conll(
+        path, format=ref.format, scheme=ref.scheme, repair=ref.repair, label_map=label_map
+    )
+    sentences = [s for s in got if s.words]
+    if ref.sample is not None and ref.sample < len(sentences):
+        chosen = sorted(random.Random(ref.seed).sample(range(len(sentences)), ref.sample))
+        sentences = [sentences[i] for i in chosen]
+    return sentences
 
 
 def _execute(cfg: RunConfig, backend: _Stages) -> list[DatasetResult]:
@@ -459,6 +461,8 @@ def _execute(cfg: RunConfig, backend: _Stages) -> list[DatasetResult]:
         r.computed = set(d.computed)
         r.models = dict(d.models)
         r.reports = d.reports
+        r.heldout = d.heldout
+        r.evaluations = d.evaluations
         results.append(r)
     return results
 
@@ -503,8 +507,15 @@ def _write_outputs(cfg: RunConfig, results: list[DatasetResult], out_dir: Path) 
             write_pharaoh(tmp, r.alignments)
             os.replace(tmp, path)
             files.append(path)
+        for name, by_split in r.evaluations.items():
+            for split, labelled in by_split.items():
+                path = folder / f"{name}.{split}.conll"
+                tmp = _atomic(path)
+                write_conll(tmp, labelled)
+                os.replace(tmp, path)
+                files.append(path)
         if "translations" in r.computed:
-            trans = r.targets if cfg.flow_def.entry == "source" else (r.translations or [])
+            trans = r.targets if cfg.flow_def.entry != "input" else (r.translations or [])
             path = folder / "translations.txt"
             tmp = _atomic(path)
             tmp.write_text("".join(s.text + "\n" for s in trans), encoding="utf-8")
@@ -526,114 +537,3 @@ def _write_json(path: Path, data: Any) -> Path:
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
-
-
-# ---------------------------------------------------------------------- evaluation and summary
-
-
-def _evaluate(
-    cfg: RunConfig, results: list[DatasetResult]
-) -> tuple[Report, dict[str, dict[str, dict[str, Any]]]]:
-    from xproj.eval.ner import evaluate_ner
-    from xproj.eval.stats import projection_stats
-
-    label_map = dict(cfg.evaluation.label_map) or None
-    methods = (*(p.display_name for p in cfg.stages.projectors), *(s.name for s in cfg.steps))
-    # methods whose entities are the labelled side's (projectors, refiners); votes and trained
-    # models label the target themselves
-    projected = {p.display_name for p in cfg.stages.projectors}
-    projected |= {s.name for s in cfg.steps if s.kind == "refine"}
-    scores: dict[str, dict[str, dict[str, Any]]] = {}
-    stats: dict[str, dict[str, dict[str, Any]]] = {}
-    for r, d in zip(results, cfg.datasets):
-        scores[r.name] = {}
-        stats[r.name] = {}
-        for m in methods:
-            projections = r.projections[m]
-            sources = r.sources if m in projected else None
-            try:
-                stats[r.name][m] = projection_stats(
-                    projections, sources=sources, gold=r.gold
-                ).to_dict()
-                if r.gold is None:
-                    continue
-                scores[r.name][m] = evaluate_ner(r.gold, projections, label_map=label_map).to_dict()
-            except InputError as e:
-                if d.gold is None:
-                    raise
-                gp = cfg.resolve(d.gold.path)
-                raise InputError(
-                    f"{e.message}. The gold file must label the target sentences themselves "
-                    "(e.g. the target side of a parallel corpus given as translations)",
-                    path=gp,
-                    line=_gold_line(gp, d.gold.format, e.sentence, r.targets),
-                    sentence=e.sentence,
-                ) from None
-    report = Report(
-        tuple(r.name for r in results),
-        methods,
-        {r.name: r.lang for r in results},
-        scores,
-        stats,
-        {r.name: r.reports for r in results},
-    )
-    return report, scores
-
-
-def _gold_line(path: Path, fmt: str, k: int | None, targets: Sequence[Sentence]) -> int | None:
-    """The line of the gold file where the gold of target sentence ``k`` starts, if known.
-
-    The file holds no sentence for an empty target (see :func:`_gold_for_targets`), so the
-    file's sentence index is ``k`` less the empty targets before it.
-    """
-    if k is None or k >= len(targets) or not targets[k].words:
-        return None
-    from xproj.io.conll import sentence_lines
-
-    lines = sentence_lines(path, format=fmt)
-    index = k - sum(1 for t in targets[:k] if not t.words)
-    return lines[index] if index < len(lines) else None
-
-
-def _summary(
-    cfg: RunConfig,
-    results: list[DatasetResult],
-    scores: dict[str, dict[str, dict[str, Any]]],
-    progress: Progress,
-    cache: StageCache,
-    runner_kind: str,
-    seconds: float,
-) -> RunSummary:
-    datasets = []
-    for r in results:
-        skipped = r.skipped_in_conll
-        methods = {}
-        for m, projections in r.projections.items():
-            f1 = scores.get(r.name, {}).get(m, {}).get("f1")
-            methods[m] = {
-                "entities_in": sum(p.n_source for p in projections),
-                "entities_projected": sum(p.n_source - len(p.unprojected) for p in projections),
-                "entities_dropped": sum(len(p.unprojected) for p in projections),
-                "target_spans": sum(len(p.projected) for p in projections),
-                "skipped_in_conll": skipped.get(m, 0),
-                "f1": f1,
-            }
-        datasets.append(
-            {
-                "name": r.name,
-                "lang": r.lang,
-                "sentences": len(r),
-                "empty_targets": sum(1 for t in r.targets if not t.words),
-                "methods": methods,
-                "reports": r.reports,
-            }
-        )
-    return RunSummary(
-        config=cfg.fingerprint(),
-        runner=runner_kind,
-        output=str(cfg.output_dir),
-        seconds=seconds,
-        datasets=datasets,
-        stages=[t.to_dict() for t in progress.timings],
-        cache=cache.stats.to_dict() if cache.enabled else None,
-    )

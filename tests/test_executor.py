@@ -1,0 +1,226 @@
+"""xproj.executor's low-resource steps, run through ``xproj run``: the label-project flow
+(parallel text whose source side is not labelled), a train step pooling all datasets (plus a
+sampled labelled file) into one model, and evaluate steps scoring models on each dataset's
+held-out gold, with training sentences that occur in that gold left out.
+
+The labeller and aligner are test doubles (a plugin file); the trained model is a tiny random
+encoder built here, so a run takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xproj.config import RunConfig
+from xproj.executor import match_key
+from xproj.progress import Progress
+from xproj.run import run
+
+PLUGIN = '''
+from dataclasses import dataclass
+
+import xproj
+from xproj.align.base import Aligner
+from xproj.label.base import Labeller
+from xproj.types import Alignment, LabelledSentence, Span
+
+
+@dataclass(kw_only=True)
+class DiagonalAligner(Aligner):
+    def _align(self, sources, targets):
+        return [
+            Alignment(len(s), len(t), tuple((i, i) for i in range(min(len(s), len(t)))))
+            for s, t in zip(sources, targets)
+        ]
+
+
+@dataclass(kw_only=True)
+class CapsLabeller(Labeller):
+    """Every word starting with a capital letter is a one-word PER."""
+
+    def _label(self, sentences):
+        return [
+            LabelledSentence(
+                s.words,
+                tuple(Span(i, i + 1, "PER") for i, w in enumerate(s.words) if w[:1].isupper()),
+                s.lang,
+            )
+            for s in sentences
+        ]
+
+
+for reg, name, cls in [
+    (xproj.aligners, "exec-diagonal", DiagonalAligner),
+    (xproj.labellers, "exec-caps", CapsLabeller),
+]:
+    if name not in reg.names():
+        reg.register(name, cls)
+'''
+
+# English side (not labelled) and its word-for-word "translation" per dataset
+EN = ["Anna sings today", "the dog sleeps", "Bob meets Carl here", "rain falls now"]
+XX = ["Anna singt heute", "der Hund schläft", "Bob trifft Carl hier", "Regen fällt jetzt"]
+YY = ["Anna chante aujourd'hui", "le chien dort", "Bob voit Carl ici", "la pluie tombe"]
+# held-out gold of the first dataset: its second sentence is the third training sentence in
+# lower case, so training must leave that one out
+DEV = (
+    "Ida\tB-PER\nlacht\tO\n\n"
+    "bob\tB-PER\ntrifft\tO\ncarl\tB-PER\nhier\tO\n\n"
+    "sie\tO\nruft\tO\nMax\tB-PER\n\n"
+)
+# a labelled file mixed into training: PER and MISC (MISC mapped to O)
+MIX = "Zoe\tB-PER\nreads\tO\n\nThe\tO\nEuro\tB-MISC\nfalls\tO\n\nTom\tB-PER\nruns\tO\n\n"
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_registration() -> Iterator[None]:
+    """The plugin registers into the process-wide registries: take it out after each test."""
+    yield
+    import xproj
+
+    for reg, name in ((xproj.aligners, "exec-diagonal"), (xproj.labellers, "exec-caps")):
+        if name in reg.names():
+            reg.unregister(name)
+
+
+def _write_data(tmp_path: Path) -> None:
+    (tmp_path / "doubles.py").write_text(PLUGIN)
+    (tmp_path / "en.txt").write_text("\n".join(EN) + "\n")
+    (tmp_path / "fr.txt").write_text("\n".join(EN) + "\n")
+    (tmp_path / "xx.txt").write_text("\n".join(XX) + "\n")
+    (tmp_path / "yy.txt").write_text("\n".join(YY) + "\n")
+    (tmp_path / "dev.conll").write_text(DEV)
+    (tmp_path / "mix.conll").write_text(MIX)
+
+
+def _config(tmp_path: Path, model: str, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "flow": "label-project",
+        "plugins": ["doubles.py"],
+        "output": "out",
+        "stages": {
+            "labeller": {"backend": "exec-caps"},
+            "aligner": {"backend": "exec-diagonal"},
+            "projectors": [{"backend": "heuristic"}],
+        },
+        "datasets": [
+            {
+                "name": "xx",
+                "lang": "xx",
+                "source_text": "en.txt",
+                "translations": "xx.txt",
+                "heldout": {"dev": {"path": "dev.conll", "format": "tab"}},
+            },
+            {
+                "name": "yy",
+                "lang": "yy",
+                "src_lang": "fr",
+                "source_text": "fr.txt",
+                "translations": "yy.txt",
+            },
+        ],
+        "steps": [
+            {
+                "kind": "train",
+                "name": "multi",
+                "inputs": ["heuristic"],
+                "pool": True,
+                "mix": [{"path": "mix.conll", "sample": 2, "seed": 3, "label_map": {"MISC": "O"}}],
+                "params": {"model": model, "epochs": 1.0, "batch_size": 4, "max_length": 32},
+            },
+            {"kind": "evaluate", "name": "transfer"},
+            {"kind": "evaluate", "name": "proj-multi", "inputs": ["multi"]},
+        ],
+        "runner": {"chunk_size": 2},
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    pytest.importorskip("transformers")
+    from _tiny import tiny_bert_encoder
+
+    path = tmp_path_factory.mktemp("tiny") / "encoder"
+    lines = [*EN, *XX, *YY, "Ida lacht sie ruft Max Zoe reads The Euro falls Tom runs"]
+    tiny_bert_encoder(path, lines, vocab_size=200, layers=1, positions=64)
+    return str(path)
+
+
+def test_label_project_pooled_train_and_heldout_evaluation(tmp_path: Path, tiny_model: str) -> None:
+    _write_data(tmp_path)
+    cfg = RunConfig.from_dict(_config(tmp_path, tiny_model), base_dir=tmp_path)
+    result = run(cfg, progress=Progress(enabled=False), plot=False)
+    out = tmp_path / "out"
+    xx, yy = result.datasets
+    # label-project: the English side was labelled, then projected onto the translations
+    assert [s.lang for s in yy.sources] == ["fr"] * 4 and yy.targets[0].lang == "yy"
+    assert [len(p.projected) for p in xx.projections["heuristic"]] == [1, 0, 2, 0]
+    assert (out / "xx" / "labels.conll").is_file()
+    # one pooled model, in _pooled/, trained on both datasets less the held-out overlap, + mix
+    model = out / "_pooled" / "multi"
+    assert (model / "xproj_train.json").is_file()
+    assert xx.models["multi"] == yy.models["multi"] == str(model)
+    trained = xx.reports["train multi"]
+    assert trained["heldout_overlap_dropped"] == 1 and trained["dataset_sentences"] == 3
+    assert trained["mixed_sentences"] == 2 and trained["pooled"] == ["xx", "yy"]
+    assert trained["sentences"] == 3 + 4 + 2
+    assert "heldout_overlap_dropped" not in yy.reports["train multi"]  # no held-out gold
+    # model transfer (the caps labeller) on xx's dev: Ida and Max right, bob/carl missed
+    transfer = result.report.heldout["dev"].scores["xx"]["transfer"]
+    assert (transfer["precision"], transfer["recall"]) == (1.0, 0.5)
+    assert xx.reports["evaluate transfer"]["dev"]["f1"] == pytest.approx(2 / 3)
+    assert "proj-multi" in result.report.heldout["dev"].scores["xx"]
+    skipped = "the dataset has no held-out gold (datasets[i].heldout)"
+    assert yy.reports["evaluate transfer"] == {"skipped": skipped}
+    labelled = (out / "xx" / "transfer.dev.conll").read_text()
+    assert labelled.startswith("Ida\tB-PER\nlacht\tO\n\nbob\tO\n")
+    # summary.json and the report carry the held-out scores
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["heldout"]["f1"]["dev"]["xx"]["transfer"] == pytest.approx(2 / 3)
+    assert summary["heldout"]["n"]["dev"] == {"transfer": 1, "proj-multi": 1}
+    assert summary["datasets"][0]["reports"]["train multi"]["mixed_sentences"] == 2
+    md = (out / "report.md").read_text()
+    assert "## Held-out dev F1 by dataset and model (%)" in md and "| xx | xx | 66.7 |" in md
+    assert json.loads((out / "report.json").read_text())["heldout"]["dev"]["methods"] == [
+        "transfer",
+        "proj-multi",
+    ]
+    # the evaluate steps are not methods of the datasets' own sentences
+    assert result.report.methods == ("heuristic", "multi")
+    assert "held-out dev" in result.summary.text()
+    # a rerun takes everything from the cache: no training, no labelling
+    before = (model / "model.safetensors").stat().st_mtime_ns
+    again = run(cfg, progress=Progress(enabled=False), plot=False)
+    assert (model / "model.safetensors").stat().st_mtime_ns == before
+    assert again.summary.to_dict()["cache"]["writes"] == 0
+    assert again.summary.heldout == result.summary.heldout
+
+
+def test_per_dataset_train_leaves_heldout_sentences_out(tmp_path: Path, tiny_model: str) -> None:
+    _write_data(tmp_path)
+    data = _config(tmp_path, tiny_model)
+    train = {k: v for k, v in data["steps"][0].items() if k not in ("pool", "mix")}
+    train["label_dataset"] = False  # only the evaluate step uses the models
+    data["steps"] = [train, {"kind": "evaluate", "name": "own", "inputs": ["multi"]}]
+    result = run(RunConfig.from_dict(data, base_dir=tmp_path), progress=Progress(enabled=False))
+    xx, yy = result.datasets
+    assert "multi" not in xx.projections and result.report.methods == ("heuristic",)
+    assert not (tmp_path / "out" / "xx" / "multi.conll").exists()
+    assert xx.models["multi"] == str(tmp_path / "out" / "xx" / "multi")
+    assert xx.reports["train multi"]["sentences"] == 3  # 4 less the one in dev
+    assert yy.reports["train multi"]["sentences"] == 4
+    assert "dataset_sentences" not in xx.reports["train multi"]  # as before: nothing pooled
+    assert set(result.report.heldout["dev"].scores) == {"xx"}
+
+
+def test_match_key_ignores_case_spacing_and_tokenisation() -> None:
+    assert match_key(["Bob", "trifft", "Carl"]) == match_key(["bob", "trifft", "carl"])
+    assert match_key(["New", "York", "."]) == match_key(["NewYork."])
+    assert match_key(["Bob", "trifft"]) != match_key(["Bob", "trifft", "Carl"])
