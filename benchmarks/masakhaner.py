@@ -246,7 +246,9 @@ def train_model(
     """A model folder trained on ``train`` with ``params``, reused when trained before."""
     from xproj.label.train import INFO_FILE, train_labeller
 
-    fp = fingerprint({"params": params, "train": [s.to_dict() for s in train]})
+    # the starting model is keyed by its absolute path: "--cache x" and "--cache /abs/x" are one
+    key = {**params, "model": str(Path(params["model"]).resolve())} if "model" in params else params
+    fp = fingerprint({"params": key, "train": [s.to_dict() for s in train]})
     out = cache_dir / "models" / f"{name}-{fp}"
     if (out / INFO_FILE).exists():
         log.info("%s: trained before, %s", name, out)
