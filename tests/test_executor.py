@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from xproj.config import RunConfig
+from xproj.config import ConfigError, RunConfig
 from xproj.executor import match_key
 from xproj.progress import Progress
 from xproj.run import run
@@ -224,3 +224,84 @@ def test_match_key_ignores_case_spacing_and_tokenisation() -> None:
     assert match_key(["Bob", "trifft", "Carl"]) == match_key(["bob", "trifft", "carl"])
     assert match_key(["New", "York", "."]) == match_key(["NewYork."])
     assert match_key(["Bob", "trifft"]) != match_key(["Bob", "trifft", "Carl"])
+
+
+def _projection(words: str, spans: list[tuple[int, int, int, float | None]], n_source: int) -> Any:
+    """A projection onto ``words``: spans as (start, end, source entity, score)."""
+    from xproj.types import ProjectedSpan, Projection
+
+    return Projection.build(
+        words.split(), [ProjectedSpan(a, b, "PER", src, sc) for a, b, src, sc in spans], n_source
+    )
+
+
+def _filtered(filter: str, min_score: float | None, projections: list[Any]) -> Any:
+    from xproj.executor import DatasetState, ExtraStep, _training_set
+    from xproj.types import LabelledSentence
+
+    d = DatasetState("xx", "xx", {}, frozenset(), methods={"heuristic": projections})
+    d.heldout["dev"] = [LabelledSentence(("held", "out"), ())]
+    step = ExtraStep("train", "m", ("heuristic",), filter=filter, min_score=min_score)
+    return _training_set(d, step)
+
+
+def test_train_filters_count_every_sentence_under_its_first_reason() -> None:
+    projections = [
+        _projection("Ann sings", [(0, 1, 0, 1.0)], 1),  # complete
+        _projection("Ann and Bo", [(0, 1, 0, 1.0)], 2),  # Bo unprojected
+        _projection("Ann Lee sings", [(0, 1, 0, 1.0), (1, 2, 0, 1.0)], 1),  # one entity split
+        _projection("Held out", [], 0),  # in the held-out gold
+        _projection("Ann Lee sings", [(0, 2, 0, 0.5)], 1),  # half of it aligned
+        _projection("rain falls", [], 0),  # no entity: complete
+    ]
+    kept, counts = _filtered("none", None, projections)
+    assert len(kept) == 5 and counts == {"heldout_overlap_dropped": 1}  # as before: no filter
+    kept, counts = _filtered("complete", None, projections)
+    assert kept == [projections[k].target for k in (0, 2, 4, 5)]
+    assert counts == {
+        "projected_sentences": 6,
+        "heldout_overlap_dropped": 1,
+        "filter_dropped": {"unprojected_entity": 1},
+        "dataset_sentences": 4,
+    }
+    kept, counts = _filtered("complete+count", 0.6, projections)
+    assert [s.words for s in kept] == [("Ann", "sings"), ("rain", "falls")]
+    assert counts["filter_dropped"] == {"unprojected_entity": 1, "span_count": 1, "low_score": 1}
+    total = counts["heldout_overlap_dropped"] + sum(counts["filter_dropped"].values())
+    assert total + counts["dataset_sentences"] == counts["projected_sentences"]
+
+
+def test_train_min_score_needs_scored_spans() -> None:
+    unscored = [_projection("Ann sings", [(0, 1, 0, None)], 1)]
+    with pytest.raises(ValueError, match=r"dataset xx, sentence 0: .* has no score .*min_score"):
+        _filtered("none", 0.5, unscored)
+    with pytest.raises(ValueError, match="no filter named 'all'"):
+        _filtered("all", None, unscored)
+
+
+def test_pooled_train_filter_reports_each_dataset(tmp_path: Path, tiny_model: str) -> None:
+    _write_data(tmp_path)
+    # yy's third translation lost "Carl": that sentence has an unprojected entity
+    (tmp_path / "yy.txt").write_text("\n".join([*YY[:2], "Bob voit", YY[3]]) + "\n")
+    data = _config(tmp_path, tiny_model)
+    data["steps"][0].update(filter="complete", min_score=0.9, label_dataset=False)
+    data["steps"] = data["steps"][:1]
+    result = run(RunConfig.from_dict(data, base_dir=tmp_path), progress=Progress(enabled=False))
+    xx, yy = (d.reports["train multi"] for d in result.datasets)
+    assert xx["heldout_overlap_dropped"] == 1 and xx["dataset_sentences"] == 3
+    assert xx["filter_dropped"] == {"unprojected_entity": 0, "low_score": 0}
+    assert yy["filter_dropped"] == {"unprojected_entity": 1, "low_score": 0}
+    assert yy["projected_sentences"] == 4 and yy["dataset_sentences"] == 3
+    assert xx["sentences"] == 3 + 3 + 2  # both datasets' kept sentences and the mix
+
+
+def test_filter_is_a_train_step_field(tmp_path: Path) -> None:
+    _write_data(tmp_path)
+    data = _config(tmp_path, "unused")
+    data["steps"][1]["filter"] = "complete"
+    with pytest.raises(ConfigError, match=r"steps\[1\]: only a train step has .*filter"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+    data["steps"][1].pop("filter")
+    data["steps"][0]["filter"] = "all"
+    with pytest.raises(ConfigError, match=r"steps\[0\]\.filter: .*'complete\+count'"):
+        RunConfig.from_dict(data, base_dir=tmp_path)

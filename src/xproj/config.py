@@ -198,6 +198,15 @@ class StepConfig(BaseModel):
         ``train``: whether the trained model then labels the datasets' own sentences (a
         method, its row in the report); false saves that time where only evaluate steps score
         the model (the step is then no method later steps can read).
+    filter
+        ``train``: which projected sentences it trains on: ``"none"`` (all, the default),
+        ``"complete"`` (those whose every source entity was projected) or
+        ``"complete+count"`` (and with as many target spans as source entities); the step
+        report counts the sentences left out per reason (``filter_dropped``).
+    min_score
+        ``train``: also leave out a sentence with a projected span scored below this by its
+        projector (the heuristic projector's score is the fraction of the span's words aligned
+        to the entity); None: no score filter.
     params
         ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments;
         ``evaluate``: ``{splits = ["dev"]}``, the held-out splits scored (default: all).
@@ -212,6 +221,8 @@ class StepConfig(BaseModel):
     pool: bool = False
     mix: list[TrainFile] = Field(default_factory=list)
     label_dataset: bool = True
+    filter: Literal["none", "complete", "complete+count"] = "none"
+    min_score: float | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")

@@ -313,8 +313,11 @@ def check_steps(config: Any) -> None:
         for field, kind in (("refiner", "refine"), ("labeller", "evaluate")):
             if getattr(step, field) is not None and step.kind != kind:
                 raise ValueError(f"{at}.{field}: only a {kind} step has a {field}")
-        if step.kind != "train" and (step.pool or step.mix or not step.label_dataset):
-            raise ValueError(f"{at}: only a train step has pool, mix and label_dataset")
+        only_train = step.pool or step.mix or not step.label_dataset or step.filter != "none"
+        if step.kind != "train" and (only_train or step.min_score is not None):
+            raise ValueError(
+                f"{at}: only a train step has pool, mix, label_dataset, filter and min_score"
+            )
         _CHECKS[step.kind](config, step, at, trained)
         if step.kind == "train":
             trained.append(step.name)

@@ -549,7 +549,17 @@ class Pipeline(Component):
                 if s.refiner is None
                 else build_component("refiner", s.refiner, where=f"steps[{k}].refiner")
             )
-            steps.append(ExtraStep(s.kind, s.name, tuple(s.inputs), refiner, dict(s.params)))
+            steps.append(
+                ExtraStep(
+                    s.kind,
+                    s.name,
+                    tuple(s.inputs),
+                    refiner,
+                    dict(s.params),
+                    filter=s.filter,
+                    min_score=s.min_score,
+                )
+            )
             known.append(s.name)
         built = [build_component("projector", p) for p in chosen]
         named = len(built) > 1 or bool(steps)
@@ -574,6 +584,10 @@ def _step_table(step: ExtraStep) -> dict[str, Any]:
         table["refiner"] = step.component.model_dump()
     elif step.component is not None:
         table["refiner"] = component_spec(step.component)
+    if step.filter != "none":
+        table["filter"] = step.filter
+    if step.min_score is not None:
+        table["min_score"] = step.min_score
     if step.params:
         table["params"] = dict(step.params)
     return table

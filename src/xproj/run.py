@@ -408,6 +408,8 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
             dict(s.params),
             pool=s.pool,
             label_dataset=s.label_dataset,
+            filter=s.filter,
+            min_score=s.min_score,
             mix=tuple(x for k in range(len(s.mix)) for x in _read_mix(cfg, s, k)),
         )
         for s in cfg.steps
