@@ -305,3 +305,22 @@ def test_filter_is_a_train_step_field(tmp_path: Path) -> None:
     data["steps"][0]["filter"] = "all"
     with pytest.raises(ConfigError, match=r"steps\[0\]\.filter: .*'complete\+count'"):
         RunConfig.from_dict(data, base_dir=tmp_path)
+
+
+def test_mix_type_outside_the_train_types_names_the_entry(tmp_path: Path) -> None:
+    """MISC is mapped to O in the default mix entry; without that map, training on PER only
+    would stop deep inside training: the run stops before any stage, naming entry and type."""
+    _write_data(tmp_path)
+    data = _config(tmp_path, "unused")
+    data["steps"][0]["params"]["types"] = ["PER"]
+    from xproj.run import _read_mix
+
+    mixed = _read_mix(RunConfig.from_dict(data, base_dir=tmp_path), 0, 0)
+    assert len(mixed) == 2 and {sp.label for s in mixed for sp in s.spans} <= {"PER"}
+    data["steps"][0]["mix"][0].pop("label_map")
+    cfg = RunConfig.from_dict(data, base_dir=tmp_path)
+    with pytest.raises(
+        ConfigError, match=r"steps\[0\]\.mix\[0\] \(.*mix\.conll\): .*type\(s\) MISC"
+    ):
+        run(cfg, progress=Progress(enabled=False), plot=False)
+    assert not (tmp_path / "out" / "xx").exists()  # nothing ran

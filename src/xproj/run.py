@@ -58,8 +58,8 @@ from typing import Any
 
 from xproj._run_eval import RunSummary, evaluate, summarise
 from xproj.cache import StageCache
-from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, StepConfig, TextFile
-from xproj.errors import InputError
+from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, TextFile
+from xproj.errors import ConfigError, InputError
 from xproj.executor import Backend, DatasetState, Executor, ExtraStep, alignments_from_links
 from xproj.io._files import prepare_output
 from xproj.progress import Progress
@@ -410,9 +410,9 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
             label_dataset=s.label_dataset,
             filter=s.filter,
             min_score=s.min_score,
-            mix=tuple(x for k in range(len(s.mix)) for x in _read_mix(cfg, s, k)),
+            mix=tuple(x for k in range(len(s.mix)) for x in _read_mix(cfg, i, k)),
         )
-        for s in cfg.steps
+        for i, s in enumerate(cfg.steps)
     ]
     out_dir = cfg.output_dir
     return Executor(
@@ -426,13 +426,21 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
     )
 
 
-def _read_mix(cfg: RunConfig, step: StepConfig, k: int) -> list[LabelledSentence]:
-    """The sentences of a train step's ``mix[k]`` file: types renamed (``"O"``: removed),
-    sampled with its seed, empty sentences left out."""
+def _read_mix(cfg: RunConfig, i: int, k: int) -> list[LabelledSentence]:
+    """The sentences of train step ``steps[i]``'s ``mix[k]`` file: types renamed (``"O"``:
+    removed), sampled with its seed, empty sentences left out.
+
+    Raises
+    ------
+    ConfigError
+        The step's ``params.types`` is set and a sentence of the file (after its
+        ``label_map``) has another type: training would stop on it, after the flow's stages.
+    """
     import random
 
     from xproj.io.conll import read_conll
 
+    step = cfg.steps[i]
     ref = step.mix[k]
     path = cfg.resolve(ref.path)
     label_map = {a: (None if b == "O" else b) for a, b in ref.label_map.items()} or None
@@ -442,7 +450,19 @@ def _read_mix(cfg: RunConfig, step: StepConfig, k: int) -> list[LabelledSentence
     sentences = [s for s in got if s.words]
     if ref.sample is not None and ref.sample < len(sentences):
         chosen = sorted(random.Random(ref.seed).sample(range(len(sentences)), ref.sample))
-        sentences = [sentences[i] for i in chosen]
+        sentences = [sentences[j] for j in chosen]
+    types = step.params.get("types")
+    if types is not None:
+        found = {sp.label for s in got for sp in s.spans}
+        alien = sorted(found - set(types))
+        if alien:
+            removes = ", ".join(f'{t} = "O"' for t in alien)
+            raise ConfigError(
+                f"steps[{i}].mix[{k}] ({path}): has entity type(s) {', '.join(alien)}, not "
+                f"among the step's types ({', '.join(types)}); map them in the mix entry's "
+                f"label_map (label_map = {{ {removes} }} removes them) or add them to "
+                "params.types"
+            )
     return sentences
 
 
