@@ -75,6 +75,9 @@ from xproj._config_files import (
     TextFile,
     TrainFile,
     _path_str,
+    param_path,
+    param_paths,
+    resolve_params,
 )
 from xproj._config_io import (
     _import_plugins,
@@ -587,8 +590,55 @@ class RunConfig(BaseModel):
             out += [(f"steps[{k}].mix[{j}]", ref) for j, ref in enumerate(step.mix)]
         return out
 
+    def params_at(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every component's parameters the config gives, as ``(config key, params)``."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        for slot in ("translator", "labeller", "aligner"):
+            spec = getattr(self.stages, slot)
+            if spec is not None:
+                out.append((f"stages.{slot}.params", spec.params))
+        out += [
+            (f"stages.projectors[{k}].params", p.params)
+            for k, p in enumerate(self.stages.projectors)
+        ]
+        for k, step in enumerate(self.steps):
+            out.append((f"steps[{k}].params", step.params))
+            for field in ("refiner", "labeller"):
+                spec = getattr(step, field)
+                if spec is not None:
+                    out.append((f"steps[{k}].{field}.params", spec.params))
+        return out
+
+    def resolve_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` as a component gets them: path-like values (a ``model`` folder) with
+        ``${VAR}`` expanded and made absolute against :attr:`base_dir`, as data paths are; a
+        name such as a hub model is passed as written (:func:`xproj._config_files.param_path`
+        has the rule)."""
+        return resolve_params(dict(params), self._base_dir)  # type: ignore[no-any-return]
+
+    def resolve_spec(self, spec: StageSpec) -> StageSpec:
+        """``spec`` with :meth:`resolve_params` applied to its parameters."""
+        return spec.model_copy(update={"params": self.resolve_params(spec.params)})
+
     def check_files(self) -> None:
-        """Raise :class:`ConfigError` naming the first data file that does not exist."""
+        """Raise :class:`ConfigError` naming the first data file, or path in a component's
+        parameters (:func:`xproj._config_files.param_path`), that does not exist."""
+        self._check_data_files()
+        for at, params in self.params_at():
+            for where, value in param_paths(params, at):
+                try:
+                    _, path = param_path(value, self._base_dir)
+                except ConfigError as e:
+                    raise ConfigError(f"{where}: {e}") from None
+                if path is not None and not path.exists():
+                    raise ConfigError(
+                        f"{where}: {path} does not exist (from {value!r}, relative to "
+                        f"{self._base_dir}); a path in params is relative to the config's folder "
+                        "(a name without ./ or ../ that exists nowhere there is taken as a "
+                        "model name)"
+                    )
+
+    def _check_data_files(self) -> None:
         for where, ref in self.data_files():
             try:
                 p = self.resolve(ref.path)

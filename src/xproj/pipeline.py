@@ -547,7 +547,9 @@ class Pipeline(Component):
             refiner = (
                 None
                 if s.refiner is None
-                else build_component("refiner", s.refiner, where=f"steps[{k}].refiner")
+                else build_component(
+                    "refiner", cfg.resolve_spec(s.refiner), where=f"steps[{k}].refiner"
+                )
             )
             steps.append(
                 ExtraStep(
@@ -555,22 +557,25 @@ class Pipeline(Component):
                     s.name,
                     tuple(s.inputs),
                     refiner,
-                    dict(s.params),
+                    cfg.resolve_params(s.params),
                     filter=s.filter,
                     min_score=s.min_score,
                 )
             )
             known.append(s.name)
-        built = [build_component("projector", p) for p in chosen]
+        built = [build_component("projector", cfg.resolve_spec(p)) for p in chosen]
         named = len(built) > 1 or bool(steps)
         st = cfg.stages
+
+        def stage(slot: str) -> Any:
+            spec = getattr(st, slot)
+            return None if spec is None else build_component(slot, cfg.resolve_spec(spec))
+
         return cls(
             projector={p.display_name: b for p, b in zip(chosen, built)} if named else built[0],
-            aligner=None if st.aligner is None else build_component("aligner", st.aligner),
-            translator=None
-            if st.translator is None
-            else build_component("translator", st.translator),
-            labeller=None if st.labeller is None else build_component("labeller", st.labeller),
+            aligner=stage("aligner"),
+            translator=stage("translator"),
+            labeller=stage("labeller"),
             steps=tuple(steps),
         )
 

@@ -265,7 +265,7 @@ class _Stages(Backend):
         return WorkerSpec(
             slot=slot,
             backend=component.backend,
-            params=dict(component.params),
+            params=self.cfg.resolve_params(component.params),
             batch_size=self.cfg.runner.resources(slot).batch_size,
             plugins=tuple(self.cfg.plugins),
             base_dir=str(self.cfg.base_dir),
@@ -405,7 +405,7 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
             s.name,
             tuple(s.inputs),
             s.refiner if s.kind == "refine" else (s.labeller or st.labeller),
-            dict(s.params),
+            cfg.resolve_params(s.params),
             pool=s.pool,
             label_dataset=s.label_dataset,
             filter=s.filter,
