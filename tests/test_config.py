@@ -103,7 +103,8 @@ def test_a_valid_config_builds_and_resolves_paths(tmp_path: Path) -> None:
         (
             {"datasets__0__gld": "x.conll"},
             "datasets[0].gld: unknown field. Allowed here: name, lang, src_lang, source, input, "
-            "source_text, translations, labels, alignments, gold, heldout, limit",
+            "source_text, translations, labels, alignments, gold, heldout, drop_heldout, "
+            "sample, seed, limit",
         ),
         (
             {"datasets__0__source": {"path": "x", "format": "tabb"}},
@@ -423,3 +424,29 @@ def test_dump_elsewhere_rebases_model_paths_but_not_names(tmp_path: Path) -> Non
     assert moved.stages.labeller.params["model"] == "Davlan/xlm-roberta-base-ner-hrl"
     assert moved.steps[0].params["model"] == "./configs/ner"
     assert moved.resolve_params(moved.steps[0].params) == cfg.resolve_params(cfg.steps[0].params)
+
+
+def test_dataset_file_lists_round_trip_and_rebase(tmp_path: Path) -> None:
+    data = _with(
+        datasets__0__source=["data/en.conll", {"path": "data/en2.conll", "format": "tab"}],
+        datasets__0__translations=["data/de.txt", "data/de2.txt"],
+        datasets__0__gold=["data/de.conll", "data/de2.conll"],
+        datasets__0__sample=100,
+        datasets__0__seed=3,
+    )
+    cfg = RunConfig.from_dict(data, base_dir=tmp_path)
+    d = cfg.datasets[0]
+    assert d.parts == 2 and [f.format for f in d.files("source")] == ["auto", "tab"]
+    assert [w for w, _ in cfg.data_files()][:2] == [
+        "datasets[0].source[0]",
+        "datasets[0].source[1]",
+    ]
+    (tmp_path / "sub").mkdir()
+    cfg.dump(tmp_path / "sub" / "copy.toml")
+    moved = load_config(tmp_path / "sub" / "copy.toml")
+    assert [f.path for f in moved.datasets[0].files("translations")] == [
+        "../data/de.txt",
+        "../data/de2.txt",
+    ]
+    assert moved.datasets[0].files("source")[1].format == "tab" and moved.datasets[0].seed == 3
+    assert 'source = "data/en.conll"' in RunConfig.from_dict(BASE).dump()  # one file: as before

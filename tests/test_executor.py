@@ -324,3 +324,84 @@ def test_mix_type_outside_the_train_types_names_the_entry(tmp_path: Path) -> Non
     ):
         run(cfg, progress=Progress(enabled=False), plot=False)
     assert not (tmp_path / "out" / "xx").exists()  # nothing ran
+
+
+EN2 = ["Max reads", "Tom runs far"]
+XX2 = ["Max liest", "Tom läuft weit"]
+
+
+def _parts_config(tmp_path: Path, **xx: Any) -> dict[str, Any]:
+    """Two parts for xx (en.txt + en2.txt), no steps: only reading, labelling, projecting."""
+    _write_data(tmp_path)
+    (tmp_path / "en2.txt").write_text("\n".join(EN2) + "\n")
+    (tmp_path / "xx2.txt").write_text("\n".join(XX2) + "\n")
+    data = _config(tmp_path, "unused")
+    data["steps"] = []
+    data["datasets"][0].update(
+        {"source_text": ["en.txt", "en2.txt"], "translations": ["xx.txt", "xx2.txt"], **xx}
+    )
+    return data
+
+
+def test_dataset_reads_several_files_drops_heldout_then_samples(tmp_path: Path) -> None:
+    import random
+
+    data = _parts_config(tmp_path, drop_heldout=True, sample=3, seed=0)
+    result = run(RunConfig.from_dict(data, base_dir=tmp_path), progress=Progress(enabled=False))
+    xx, yy = result.datasets
+    # 6 pairs in two files; "Bob trifft Carl hier" is in the dev gold (as "bob trifft carl
+    # hier"), so 3 of the other 5 are drawn, as random.Random(0).shuffle orders them
+    usable = [0, 1, 3, 4, 5]
+    random.Random(0).shuffle(usable)
+    chosen = sorted(usable[:3])
+    pairs = list(zip([*EN, *EN2], [*XX, *XX2]))
+    assert [(" ".join(s.words), t.text) for s, t in zip(xx.sources, xx.targets)] == [
+        pairs[i] for i in chosen
+    ]
+    assert xx.origins == [(0, i) if i < 4 else (1, i - 4) for i in chosen]
+    assert xx.reports["read"] == {
+        "sentences": 6,
+        "heldout_dropped": 1,
+        "not_sampled": 2,
+        "used": 3,
+    }
+    assert "read" not in yy.reports and yy.origins == []  # one file, nothing chosen: as before
+    # a sample larger than the usable pairs keeps them all; limit then cuts
+    data = _parts_config(tmp_path, drop_heldout=True, sample=10, limit=4)
+    xx = run(
+        RunConfig.from_dict(data, base_dir=tmp_path), progress=Progress(enabled=False)
+    ).datasets[0]
+    assert [t.text for t in xx.targets] == [XX[0], XX[1], XX[3], XX2[0]]
+    assert xx.reports["read"] == {
+        "sentences": 6,
+        "heldout_dropped": 1,
+        "not_sampled": 0,
+        "beyond_limit": 1,
+        "used": 4,
+    }
+
+
+def test_dataset_parts_must_line_up(tmp_path: Path) -> None:
+    from xproj.errors import InputError
+
+    data = _parts_config(tmp_path)
+    (tmp_path / "xx2.txt").write_text(XX2[0] + "\n")
+    cfg = RunConfig.from_dict(data, base_dir=tmp_path)
+    with pytest.raises(
+        InputError, match=r"xx2\.txt.*has 1 sentences but the source text .*en2\.txt"
+    ):
+        run(cfg, progress=Progress(enabled=False))
+    data["datasets"][0]["translations"] = "xx.txt"
+    with pytest.raises(ConfigError, match=r"datasets\[0\]: .*source_text 2, translations 1"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+    data = _parts_config(tmp_path, source_text=[])
+    with pytest.raises(ConfigError, match=r"datasets\[0\]\.source_text: .*at least 1 item"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+    data = _parts_config(tmp_path, drop_heldout=True)
+    data["datasets"][0].pop("heldout")
+    with pytest.raises(ConfigError, match=r"datasets\[0\]: drop_heldout needs held-out gold"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+    data = _parts_config(tmp_path)
+    data["datasets"][0]["translations"][1] = "missing.txt"
+    with pytest.raises(ConfigError, match=r"datasets\[0\]\.translations\[1\]: file not found"):
+        RunConfig.from_dict(data, base_dir=tmp_path).check_files()

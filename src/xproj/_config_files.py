@@ -7,16 +7,28 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "AlignmentFile",
+    "AlignmentFiles",
     "ConllFile",
+    "ConllFiles",
     "HeldoutFile",
     "TextFile",
+    "TextFiles",
     "TrainFile",
+    "files_of",
     "is_path_key",
     "map_param_paths",
     "param_path",
@@ -139,6 +151,43 @@ class AlignmentFile(_File):
     """
 
     one_based: bool = False
+
+
+# ---------------------------------------------------------------------- one file or several
+
+#: The union branches' tags; :func:`xproj._config_io._loc_str` leaves them out of messages.
+FILE_TAGS = ("<file>", "<files>")
+
+
+def _one_or_many(value: Any) -> str:
+    return FILE_TAGS[1] if isinstance(value, list) else FILE_TAGS[0]
+
+
+#: A dataset's file field: one file, or a list of files read one after the other (the parts
+#: of a corpus, e.g. its dev and test splits); file k of each field lines up with file k of
+#: the others.
+ConllFiles = Annotated[
+    Annotated[ConllFile, Tag(FILE_TAGS[0])]
+    | Annotated[list[ConllFile], Tag(FILE_TAGS[1]), Field(min_length=1)],
+    Discriminator(_one_or_many),
+]
+TextFiles = Annotated[
+    Annotated[TextFile, Tag(FILE_TAGS[0])]
+    | Annotated[list[TextFile], Tag(FILE_TAGS[1]), Field(min_length=1)],
+    Discriminator(_one_or_many),
+]
+AlignmentFiles = Annotated[
+    Annotated[AlignmentFile, Tag(FILE_TAGS[0])]
+    | Annotated[list[AlignmentFile], Tag(FILE_TAGS[1]), Field(min_length=1)],
+    Discriminator(_one_or_many),
+]
+
+
+def files_of(value: Any) -> list[Any]:
+    """A file field's files as a list: none, the one file, or the list given."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
 # ---------------------------------------------------------------------- paths in parameters

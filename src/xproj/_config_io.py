@@ -179,6 +179,8 @@ def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
         ]
 
     def rebase_ref(ref: Any) -> Any:
+        if isinstance(ref, list):  # a dataset field's several files
+            return [rebase_ref(r) for r in ref]
         return rebase(ref) if isinstance(ref, str) else {**ref, "path": rebase(ref["path"])}
 
     sets = []
@@ -256,8 +258,8 @@ def _loc_str(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif "[" in str(part) and "(" in str(part):
-            continue  # pydantic's names for union/validator branches
+        elif ("[" in str(part) and "(" in str(part)) or str(part) in ("<file>", "<files>"):
+            continue  # pydantic's names for union/validator branches, ours for file fields
         else:
             out += f".{part}" if out else str(part)
     return out

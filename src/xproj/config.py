@@ -70,11 +70,15 @@ from pydantic import (
 
 from xproj._config_files import (
     AlignmentFile,
+    AlignmentFiles,
     ConllFile,
+    ConllFiles,
     HeldoutFile,
     TextFile,
+    TextFiles,
     TrainFile,
     _path_str,
+    files_of,
     param_path,
     param_paths,
     resolve_params,
@@ -134,6 +138,8 @@ TEXT_FORMATS = ("text", "raw")
 _CONLL_FORMATS = ("auto", "tab", "space", "conll2003", "panx", "masakhaner")
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
+#: A dataset's file fields, each one file or a list of files.
+FILE_FIELDS = ("source", "input", "source_text", "translations", "labels", "alignments", "gold")
 
 
 def _usable_name(v: str) -> str:
@@ -302,23 +308,65 @@ class DatasetConfig(BaseModel):
         Other labelled sentences of the language by split name (``{dev = ..., test = ...}``,
         :class:`HeldoutFile`): scored by ``evaluate`` steps; a training sentence of a
         ``train`` step equal to one of them (ignoring case and whitespace) is left out.
+    drop_heldout
+        Leave out, when reading, every sentence (pair) whose side projected onto (the
+        translations; translate-test: the input) occurs in ``heldout`` (ignoring case and
+        whitespace), before ``sample`` and ``limit``, so that they choose among usable
+        sentences; counted in the dataset's ``read`` report. False (default): only ``train``
+        steps leave them out, after projection.
+    sample
+        Use this many sentences drawn at random (without replacement, kept in file order;
+        all when there are fewer); None: all.
+    seed
+        The seed of that draw (Python's ``random.Random(seed).shuffle`` of the sentence
+        indices, the first ``sample`` of them taken).
     limit
-        Use only the first ``limit`` sentences.
+        Use only the first ``limit`` sentences (of the sample, when there is one).
+
+    Each file field (``source``, ``input``, ``source_text``, ``translations``, ``labels``,
+    ``alignments``, ``gold``) takes one file or a list of files read one after the other (a
+    corpus's parts, e.g. ``["dev.en", "test.en"]``); every field given as a list has the same
+    number of files, and file k of each lines up with file k of the others.
     """
 
     model_config = _FROZEN
     name: str
     lang: str
     src_lang: str | None = None
-    source: ConllFile | None = None
-    input: TextFile | None = None
-    source_text: TextFile | None = None
-    translations: TextFile | None = None
-    labels: ConllFile | None = None
-    alignments: AlignmentFile | None = None
-    gold: ConllFile | None = None
+    source: ConllFiles | None = None
+    input: TextFiles | None = None
+    source_text: TextFiles | None = None
+    translations: TextFiles | None = None
+    labels: ConllFiles | None = None
+    alignments: AlignmentFiles | None = None
+    gold: ConllFiles | None = None
     heldout: dict[str, HeldoutFile] = Field(default_factory=dict)
+    drop_heldout: bool = False
+    sample: int | None = Field(default=None, ge=1)
+    seed: int = 0
     limit: int | None = Field(default=None, ge=1)
+
+    def files(self, field: str) -> list[Any]:
+        """The files of field ``field`` (``"source_text"``, ...) as a list (empty: not given)."""
+        return files_of(getattr(self, field))
+
+    @property
+    def parts(self) -> int:
+        """How many files each given file field has (1 unless they are lists)."""
+        return max((len(self.files(f)) for f in FILE_FIELDS), default=1) or 1
+
+    @model_validator(mode="after")
+    def _same_parts(self) -> DatasetConfig:
+        counts = {f: len(self.files(f)) for f in FILE_FIELDS if getattr(self, f) is not None}
+        if len(set(counts.values())) > 1:
+            listed = ", ".join(f"{f} {n}" for f, n in counts.items())
+            raise ValueError(
+                f"its file fields list different numbers of files ({listed}); give each the "
+                "same number, file k of each the k-th part of the corpus"
+            )
+        if self.drop_heldout and not self.heldout:
+            raise ValueError("drop_heldout needs held-out gold (heldout = {dev = ..., ...})")
+        return self
 
     @field_validator("heldout")
     @classmethod
@@ -580,10 +628,11 @@ class RunConfig(BaseModel):
         """Every data file the config names, as ``(config key, file reference)``."""
         out: list[tuple[str, Any]] = []
         for k, d in enumerate(self.datasets):
-            fields = ("source", "input", "source_text", "translations", "labels", "alignments")
-            for fname in (*fields, "gold"):
+            for fname in FILE_FIELDS:
                 ref = getattr(d, fname)
-                if ref is not None:
+                if isinstance(ref, list):
+                    out += [(f"datasets[{k}].{fname}[{j}]", r) for j, r in enumerate(ref)]
+                elif ref is not None:
                     out.append((f"datasets[{k}].{fname}", ref))
             out += [(f"datasets[{k}].heldout.{s}", ref) for s, ref in d.heldout.items()]
         for k, step in enumerate(self.steps):

@@ -141,6 +141,9 @@ class DatasetState:
         their training sets.
     evaluations
         ``evaluate`` step name -> split -> the held-out sentences as its model labelled them.
+    origins
+        ``(file number, pair index in that file)`` of each sentence when they were read from
+        several files or chosen from them (``xproj run``'s ``sample``); empty otherwise.
     """
 
     name: str
@@ -154,6 +157,7 @@ class DatasetState:
     src_lang: str = ""
     heldout: dict[str, list[LabelledSentence]] = field(default_factory=dict)
     evaluations: dict[str, dict[str, list[LabelledSentence]]] = field(default_factory=dict)
+    origins: list[tuple[int, int]] = field(default_factory=list)
 
     def column(self, name: str) -> list[Any]:
         value = self.columns[name]
@@ -571,10 +575,17 @@ def _check_parallel(d: DatasetState, a: str, b: str) -> None:
 
 
 def alignments_from_links(
-    path: Any, links: Sequence[Sequence[tuple[int, int]]], src: str, tgt: str
+    path: Any,
+    links: Sequence[Sequence[tuple[int, int]]],
+    src: str,
+    tgt: str,
+    *,
+    origins: Sequence[tuple[Any, int]] | None = None,
 ) -> Callable[[DatasetState], list[Alignment]]:
     """A deferred ``alignments`` column: the links of a file, checked against the sentences
-    of columns ``src`` and ``tgt`` when first read."""
+    of columns ``src`` and ``tgt`` when first read. An error names ``path`` and the link's
+    line (its position), or, with ``origins``, each link's own ``(file, line)`` (links
+    sampled from several files)."""
     from xproj.errors import InputError
 
     def resolve(d: DatasetState) -> list[Alignment]:
@@ -583,7 +594,8 @@ def alignments_from_links(
             try:
                 out.append(Alignment(len(s), len(t), tuple(pairs)))
             except InputError as e:
-                raise e.at(path=path, line=k + 1, sentence=k) from None
+                at, line = origins[k] if origins is not None else (path, k + 1)
+                raise e.at(path=at, line=line, sentence=k) from None
         return out
 
     return resolve

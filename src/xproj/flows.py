@@ -265,6 +265,13 @@ def check_datasets(flow: Flow, datasets: Sequence[Any], stages: Any) -> None:
                         f"{flow.entry} (+ {reads})"
                     )
         given = {c for c in flow.columns if getattr(d, c) is not None}
+        target = flow.steps[-1].reads[1]
+        if getattr(d, "drop_heldout", False) and target not in given:
+            raise ValueError(
+                f"{at}.drop_heldout: compares the {target} with the held-out gold when reading, "
+                f"so {flow.name} needs them given as a file ({at}.{target}); or leave "
+                "drop_heldout out (train steps still leave held-out sentences out)"
+            )
         for step in plan(flow, given):
             slot = STEP_KINDS[step.kind].stage
             if slot is None or getattr(stages, slot) is not None:

@@ -104,6 +104,10 @@ class DatasetResult:
         The dataset's held-out gold by split (``datasets[i].heldout``).
     evaluations
         Per evaluate step and split, the held-out sentences as its model labelled them.
+    origins
+        Where each sentence came from, ``(file number, pair index in that file)``, when the
+        dataset's sentences were read from several files or chosen (``drop_heldout``,
+        ``sample``); empty otherwise (sentence k is the file's sentence k).
     """
 
     name: str
@@ -120,6 +124,7 @@ class DatasetResult:
     models: dict[str, str] = field(default_factory=dict)
     heldout: dict[str, list[LabelledSentence]] = field(default_factory=dict)
     evaluations: dict[str, dict[str, list[LabelledSentence]]] = field(default_factory=dict)
+    origins: list[tuple[int, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -192,10 +197,54 @@ def _load_dataset(
     cfg: RunConfig, d: DatasetConfig
 ) -> tuple[DatasetState, list[LabelledSentence] | None]:
     """Read what a dataset's files give: the flow's columns (checked to have one entry per
-    sentence) and the gold labels."""
+    sentence) and the gold labels, part by part (a file field may list several files), then
+    choose the sentences used (:func:`_select`: ``drop_heldout``, ``sample``, ``limit``)."""
+    flow = cfg.flow_def
+    heldout = {
+        split: _read_labelled(ref, cfg.resolve(ref.path), d.lang)[: ref.limit]
+        for split, ref in d.heldout.items()
+    }
+    full: dict[str, list[Any]] = {}
+    links: list[Any] = []
+    lines: list[tuple[Path, int]] = []  # each alignment's file and line, for its errors
+    sizes: list[int] = []  # sentences per part
+    gold_all: list[LabelledSentence] | None = [] if d.gold is not None else None
+    for k in range(d.parts):
+        part, part_links, part_gold = _read_part(cfg, d, k)
+        sizes.append(len(part[flow.entry]))
+        for col, got in part.items():
+            full.setdefault(col, []).extend(got)
+        if part_links is not None:
+            links += part_links[1]
+            lines += [(part_links[0], line + 1) for line in range(len(part_links[1]))]
+        if gold_all is not None and part_gold is not None:
+            gold_all += part_gold
+    indices, counts = _select(d, flow, full, heldout)
+    origins = [(k, i) for k, n in enumerate(sizes) for i in range(n)]
+    columns: dict[str, Any] = {col: [got[i] for i in indices] for col, got in full.items()}
+    if d.alignments is not None:
+        src, tgt = flow.steps[-1].reads[:2]
+        chosen = [links[i] for i in indices]
+        where = [lines[i] for i in indices]
+        columns["alignments"] = alignments_from_links(None, chosen, src, tgt, origins=where)
+    gold = None if gold_all is None else [gold_all[i] for i in indices]
+    given = frozenset(c for c in flow.columns if getattr(d, c) is not None)
+    state = DatasetState(d.name, d.lang, columns, given, src_lang=d.src_lang or "")
+    state.heldout.update(heldout)
+    if counts:
+        state.reports["read"] = counts
+        state.origins = [origins[i] for i in indices]
+    return state, gold
+
+
+def _read_part(
+    cfg: RunConfig, d: DatasetConfig, k: int
+) -> tuple[dict[str, list[Any]], tuple[Path, list[Any]] | None, list[LabelledSentence] | None]:
+    """The columns, alignment links (with their file) and gold of file k of each of the
+    dataset's file fields, each checked to have one entry per sentence of the entry file."""
     flow = cfg.flow_def
     src_lang = d.src_lang or cfg.src_lang
-    entry_ref = getattr(d, flow.entry)
+    entry_ref = d.files(flow.entry)[k]
     entry_path = cfg.resolve(entry_ref.path)
     if flow.entry == "source":
         entry: list[Any] = _read_labelled(entry_ref, entry_path, src_lang)
@@ -207,14 +256,13 @@ def _load_dataset(
         entry = read_sentences(entry_ref, entry_path, d.lang)
         what = f"the input {entry_path}"
     n_full = len(entry)
-    columns: dict[str, Any] = {flow.entry: entry[: d.limit]}
-    full: dict[str, Any] = {flow.entry: entry}  # unlimited, to line a gold up with the targets
+    full: dict[str, list[Any]] = {flow.entry: entry}
     # translations are in the dataset's language when the entry is the source side
     tr_lang = d.lang if flow.entry != "input" else src_lang
     for col in flow.columns[1:]:
-        ref = getattr(d, col)
-        if ref is None or col == "alignments":
+        if getattr(d, col) is None or col == "alignments":
             continue
+        ref = d.files(col)[k]
         path = cfg.resolve(ref.path)
         if col == "labels":
             got: list[Any] = _read_labelled(ref, path, src_lang)
@@ -224,29 +272,68 @@ def _load_dataset(
             conll = [entry_path] if flow.entry == "source" else []
         _same_count(len(got), col, path, n_full, what, conll=conll)
         full[col] = got
-        columns[col] = got[: d.limit]
+    links = None
     if d.alignments is not None:
         from xproj.io.pharaoh import read_pharaoh_links
 
-        ap = cfg.resolve(d.alignments.path)
-        links = read_pharaoh_links(ap, one_based=d.alignments.one_based)
-        _same_count(len(links), "the alignment file", ap, n_full, "the dataset")
-        src, tgt = flow.steps[-1].reads[:2]
-        columns["alignments"] = alignments_from_links(ap, links[: d.limit], src, tgt)
+        aref = d.files("alignments")[k]
+        ap = cfg.resolve(aref.path)
+        got_links = read_pharaoh_links(ap, one_based=aref.one_based)
+        _same_count(len(got_links), "the alignment file", ap, n_full, "the dataset")
+        links = (ap, list(got_links))
     gold = None
     if d.gold is not None:
-        gp = cfg.resolve(d.gold.path)
-        gold_all = _read_labelled(d.gold, gp, d.lang)
+        gref = d.files("gold")[k]
+        gp = cfg.resolve(gref.path)
+        gold = _read_labelled(gref, gp, d.lang)
         targets = full.get(flow.steps[-1].reads[1])  # the side projected onto, when given
         if targets is not None:
-            gold_all = _gold_for_targets(gold_all, targets, d.lang)
-        _same_count(len(gold_all), "gold", gp, n_full, "the dataset", conll=[gp])
-        gold = gold_all[: d.limit]
-    given = frozenset(c for c in flow.columns if getattr(d, c) is not None)
-    state = DatasetState(d.name, d.lang, columns, given, src_lang=d.src_lang or "")
-    for split, ref in d.heldout.items():
-        state.heldout[split] = _read_labelled(ref, cfg.resolve(ref.path), d.lang)[: ref.limit]
-    return state, gold
+            gold = _gold_for_targets(gold, targets, d.lang)
+        _same_count(len(gold), "gold", gp, n_full, "the dataset", conll=[gp])
+    return full, links, gold
+
+
+def _select(
+    d: DatasetConfig,
+    flow: Any,
+    full: dict[str, list[Any]],
+    heldout: dict[str, list[LabelledSentence]],
+) -> tuple[list[int], dict[str, int]]:
+    """The indices of the sentences a dataset uses, and how many each choice left out.
+
+    In order: ``drop_heldout`` leaves out the sentences whose side projected onto occurs in
+    the held-out gold (:func:`xproj.executor.match_key`); ``sample`` draws that many of the
+    rest (``random.Random(seed).shuffle`` of their indices, the first ``sample`` taken, kept in
+    file order); ``limit`` keeps the first ``limit``. The counts (only when one of
+    ``drop_heldout``, ``sample`` or several files is set, so other runs report as before) add
+    up: ``sentences`` = ``heldout_dropped`` + ``not_sampled`` + ``beyond_limit`` + ``used``.
+    """
+    import random
+
+    from xproj.executor import match_key
+
+    n = len(full[flow.entry])
+    indices = list(range(n))
+    counts: dict[str, int] = {"sentences": n}
+    if d.drop_heldout:
+        keys = {match_key(s.words) for split in heldout.values() for s in split}
+        side = full[flow.steps[-1].reads[1]]  # given: flows.check_datasets checks it
+        indices = [i for i in indices if match_key(side[i].words) not in keys]
+        counts["heldout_dropped"] = n - len(indices)
+    if d.sample is not None:
+        before = len(indices)
+        if d.sample < before:
+            order = list(indices)
+            random.Random(d.seed).shuffle(order)
+            indices = sorted(order[: d.sample])
+        counts["not_sampled"] = before - len(indices)
+    if d.limit is not None:
+        counts["beyond_limit"] = max(0, len(indices) - d.limit)
+        indices = indices[: d.limit]
+    counts["used"] = len(indices)
+    if not (d.drop_heldout or d.sample is not None or d.parts > 1):
+        return indices, {}
+    return indices, counts
 
 
 # ---------------------------------------------------------------------- running
@@ -485,6 +572,7 @@ def _execute(cfg: RunConfig, backend: _Stages) -> list[DatasetResult]:
         r.reports = d.reports
         r.heldout = d.heldout
         r.evaluations = d.evaluations
+        r.origins = d.origins
         results.append(r)
     return results
 
