@@ -768,12 +768,25 @@ def test_gold_for_other_sentences_is_an_error_naming_its_line(tmp_path: Path) ->
 
 
 @pytest.mark.data
-def test_masakhaner2_config_checks(shared_data: Path) -> None:
-    """All 20 MasakhaNER 2.0 languages, each with MAFAND-MT parallel text and held-out gold."""
+def test_masakhaner2_config_checks(
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """All 20 MasakhaNER 2.0 languages, each with MAFAND-MT parallel text and held-out gold,
+    sampled as benchmarks/masakhaner.py samples; --check names the English model until it
+    is trained."""
     from xproj.cli import main
 
     path = EXAMPLES / "masakhaner2.toml"
-    assert main(["run", str(path), "--check"]) == 0
+    monkeypatch.delenv("XPROJ_ENGLISH_NER", raising=False)
+    if not (EXAMPLES.parent / "bench-results" / "english-ner").exists():
+        assert main(["run", str(path), "--check", "-o", str(tmp_path / "out")]) != 0
+        err = capsys.readouterr().err
+        assert "stages.labeller.params.model: " in err and "bench-results/english-ner" in err
+    monkeypatch.setenv("XPROJ_ENGLISH_NER", str(tmp_path))  # any existing folder
+    assert main(["run", str(path), "--check", "-o", str(tmp_path / "out")]) == 0
     cfg = load_config(path)
     assert len(cfg.datasets) == 20 and cfg.flow == "label-project"
     assert {d.name for d in cfg.datasets if d.src_lang == "fr"} == {
@@ -792,6 +805,15 @@ def test_masakhaner2_config_checks(shared_data: Path) -> None:
         ("evaluate", "transfer"),
         ("evaluate", "proj-multi"),
     ]
+    assert cfg.steps[0].filter == "complete" and cfg.steps[0].params["max_entity_free"] == 0.3
+    assert all(
+        d.drop_heldout and (d.sample, d.seed, d.limit) == (1000, 0, None) for d in cfg.datasets
+    )
+    # the pairs without a MAFAND-MT train split read its dev and test
+    for d in cfg.datasets:
+        paths = [f.path.rsplit("/", 1)[1] for f in d.files("translations")]
+        no_train = d.name in ("kin", "nya", "sna", "xho")
+        assert paths == ([f"dev.{d.name}", f"test.{d.name}"] if no_train else [f"train.{d.name}"])
 
 
 @pytest.mark.data
@@ -839,9 +861,17 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     assert bam.sources[0].lang == "fr" and hau.sources[0].lang == "en"
     trained = hau.reports["train multi"]
     assert trained["pooled"] == ["bam", "hau"] and trained["mixed_sentences"] == 10
+    # 8 pairs drawn per language after the held-out matches (drop_heldout); the train step
+    # accounts for each: none in the held-out gold any more, some incompletely projected
+    for d, lines in ((bam, 3013), (hau, 3098)):
+        read = d.reports["read"]
+        assert read["used"] == 8 and read["beyond_limit"] == 992 and read["sentences"] == lines
+        assert sum(read[k] for k in ("heldout_dropped", "not_sampled", "beyond_limit")) == lines - 8
     kept = [d.reports["train multi"]["dataset_sentences"] for d in (bam, hau)]
-    dropped = [d.reports["train multi"]["heldout_overlap_dropped"] for d in (bam, hau)]
-    assert [k + x for k, x in zip(kept, dropped)] == [8, 8]
+    for d, k in zip((bam, hau), kept):
+        rep = d.reports["train multi"]
+        assert rep["projected_sentences"] == 8 and rep["heldout_overlap_dropped"] == 0
+        assert k + rep["filter_dropped"]["unprojected_entity"] == 8
     assert trained["sentences"] == sum(kept) + 10
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     for split in ("dev", "test"):

@@ -680,11 +680,12 @@ class RunConfig(BaseModel):
                 except ConfigError as e:
                     raise ConfigError(f"{where}: {e}") from None
                 if path is not None and not path.exists():
+                    hint = ""
+                    if "${" in value:
+                        hint = "; set the environment variable it names, or edit the path"
                     raise ConfigError(
                         f"{where}: {path} does not exist (from {value!r}, relative to "
-                        f"{self._base_dir}); a path in params is relative to the config's folder "
-                        "(a name without ./ or ../ that exists nowhere there is taken as a "
-                        "model name)"
+                        f"{self._base_dir}){hint}"
                     )
 
     def _check_data_files(self) -> None:
