@@ -13,8 +13,10 @@ from xproj import Pipeline
 from xproj._config_io import _toml_module
 from xproj.config import (
     ConfigError,
+    ConllFile,
     RunConfig,
     StageSpec,
+    TextFile,
     build_component,
     dumps_toml,
     load_config,
@@ -71,8 +73,8 @@ def test_a_valid_config_builds_and_resolves_paths(tmp_path: Path) -> None:
     assert cfg.flow == "translate-train"
     assert [p.display_name for p in cfg.stages.projectors] == ["heuristic", "greedy-2"]
     d = cfg.datasets[0]
-    assert d.source is not None and d.source.format == "auto"
-    assert d.translations is not None and d.translations.format == "tab"
+    assert isinstance(d.source, ConllFile) and d.source.format == "auto"
+    assert isinstance(d.translations, TextFile) and d.translations.format == "tab"
     assert cfg.resolve(d.source.path) == tmp_path.resolve() / "data" / "en.conll"
     assert cfg.output_dir == tmp_path.resolve() / "out"
     assert cfg.runner.kind == "local" and cfg.runner.resources("aligner").workers == 1
@@ -220,8 +222,8 @@ def test_dump_elsewhere_rebases_relative_paths(tmp_path: Path) -> None:
     cfg.dump(tmp_path / "sub" / "copy.toml")
     moved = load_config(tmp_path / "sub" / "copy.toml")
     d0, d1 = cfg.datasets[0], moved.datasets[0]
-    assert d1.source is not None and d1.source.path == "../data/en.conll"
-    assert d0.source is not None
+    assert isinstance(d1.source, ConllFile) and d1.source.path == "../data/en.conll"
+    assert isinstance(d0.source, ConllFile)
     assert moved.resolve(d1.source.path) == cfg.resolve(d0.source.path)
     assert moved.output_dir == cfg.output_dir
 
@@ -248,7 +250,7 @@ def test_env_variables_in_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     data = _with(datasets__0__source="${XPROJ_TEST_DATA:-fallback}/en.conll")
     cfg = RunConfig.from_dict(data, base_dir=tmp_path)
     d = cfg.datasets[0]
-    assert d.source is not None
+    assert isinstance(d.source, ConllFile)
     assert cfg.resolve(d.source.path) == tmp_path.resolve() / "fallback" / "en.conll"
     monkeypatch.setenv("XPROJ_TEST_DATA", "/elsewhere")
     assert cfg.resolve(d.source.path) == Path("/elsewhere/en.conll")
@@ -396,7 +398,7 @@ def test_model_paths_in_params_are_relative_to_the_config(
     # Pipeline.from_config reads the same paths
     cfg = _with_model_params(tmp_path, "./ner", "../models/en")
     pipe = Pipeline.from_config(cfg)
-    assert pipe.labeller is not None and pipe.labeller.model == str(ner.resolve())
+    assert pipe.labeller is not None and pipe.labeller.get_params()["model"] == str(ner.resolve())
     assert pipe.steps[0].params == {"model": str(en.resolve())}
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from _demo_train import demo_train_config
 from xproj import InputError
-from xproj.config import ConfigError, RunConfig, load_config
+from xproj.config import ConfigError, ConllFile, RunConfig, TextFile, load_config
 from xproj.errors import OutputError
 from xproj.progress import Progress
 from xproj.run import run
@@ -566,7 +566,11 @@ def test_europarl_config_finds_its_data(shared_data: Path) -> None:
         ("europarl-it", "it"),
     ]
     d = cfg.datasets[0]
-    assert d.source is not None and d.translations is not None and d.gold is not None
+    assert (
+        isinstance(d.source, ConllFile)
+        and isinstance(d.translations, TextFile)
+        and isinstance(d.gold, ConllFile)
+    )
     # resolve() follows links: ../shared may be one
     expected = (shared_data / "europarl_ner/en-europarl.test.conll02").resolve()
     assert cfg.resolve(d.source.path).resolve() == expected
@@ -799,7 +803,7 @@ def test_masakhaner2_config_checks(
     }
     assert all(set(d.heldout) == {"dev", "test"} for d in cfg.datasets)
     luo = next(d for d in cfg.datasets if d.name == "luo")
-    assert luo.source_text is not None and "/en_luo/train.en" in luo.source_text.path
+    assert isinstance(luo.source_text, TextFile) and "/en_luo/train.en" in luo.source_text.path
     assert [(s.kind, s.name) for s in cfg.steps] == [
         ("train", "multi"),
         ("evaluate", "transfer"),
@@ -863,10 +867,12 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     assert trained["pooled"] == ["bam", "hau"] and trained["mixed_sentences"] == 10
     # 8 pairs drawn per language after the held-out matches (drop_heldout); the train step
     # accounts for each: none in the held-out gold any more, some incompletely projected
-    for d, lines in ((bam, 3013), (hau, 3098)):
-        read = d.reports["read"]
-        assert read["used"] == 8 and read["beyond_limit"] == 992 and read["sentences"] == lines
-        assert sum(read[k] for k in ("heldout_dropped", "not_sampled", "beyond_limit")) == lines - 8
+    for ds, n_pairs in ((bam, 3013), (hau, 3098)):
+        read = ds.reports["read"]
+        assert read["used"] == 8 and read["beyond_limit"] == 992 and read["sentences"] == n_pairs
+        assert (
+            sum(read[k] for k in ("heldout_dropped", "not_sampled", "beyond_limit")) == n_pairs - 8
+        )
     kept = [d.reports["train multi"]["dataset_sentences"] for d in (bam, hau)]
     for d, k in zip((bam, hau), kept):
         rep = d.reports["train multi"]
