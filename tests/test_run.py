@@ -821,6 +821,44 @@ def test_masakhaner2_config_checks(
 
 
 @pytest.mark.data
+def test_masakhaner2_config_draws_pairs_as_the_benchmark_script(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example reads the pairs benchmarks/masakhaner.py reads, drops the same held-out
+    matches and draws as it does: Bambara, the script's first language, gets the script's
+    very 1,000 pairs (later languages differ: the script draws them all with one generator)."""
+    import random
+
+    from xproj.run import _load_dataset
+
+    monkeypatch.syspath_prepend(str(EXAMPLES.parent / "benchmarks"))
+    import masakhaner as script
+
+    cfg = load_config(EXAMPLES / "masakhaner2.toml")
+    for d in cfg.datasets:
+        if d.name not in ("bam", "twi"):
+            continue
+        gold = [
+            s for split in ("dev", "test") for s in script.read_gold(shared_data, d.name, split)
+        ]
+        par = script.read_parallel(shared_data, d.name, {script._key(s.words) for s in gold})
+        state, _ = _load_dataset(cfg, d)
+        assert state.reports["read"] == {
+            "sentences": par.lines,
+            "heldout_dropped": par.leaked,
+            "not_sampled": len(par.sources) - 1000,
+            "used": 1000,
+        }
+        if d.name == "bam":
+            order = list(range(len(par.sources)))
+            random.Random(0).shuffle(order)  # the script's generator, first language
+            expected = [(par.sources[i].words, par.targets[i].words) for i in sorted(order[:1000])]
+            got = zip(state.column("source_text"), state.column("translations"))
+            assert [(s.words, t.words) for s, t in got] == expected
+    assert par.leaked == 1426  # twi: the count docs/benchmarks.md gives
+
+
+@pytest.mark.data
 def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     shared_data: Path, tmp_path: Path
 ) -> None:
