@@ -213,6 +213,12 @@ def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
         _step_pipeline(steps=[ExtraStep("train", "m", ("copy",), params={"epoch": 1})])
     with pytest.raises(ParameterError, match="not a usable name"):
         _step_pipeline(steps=[ExtraStep("train", "../m", ("copy",))])
+    with pytest.raises(ParameterError, match=r"filter: 'full' is not one of none, complete"):
+        _step_pipeline(steps=[ExtraStep("train", "m", ("copy",), filter="full")])
+    with pytest.raises(ParameterError, match="only a train step has filter and min_score"):
+        _step_pipeline(
+            steps=[ExtraStep("vote", "v", ("copy",), params={"min_votes": 1}, min_score=0.5)]
+        )
     # what depends on the run: the flow, the model folder
     bt = ExtraStep("refine", "bt", ("copy",), StageSpec(backend="backtranslation"))
     with pytest.raises(ParameterError, match="refine works on translate-test"):

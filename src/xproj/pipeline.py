@@ -218,6 +218,7 @@ class Pipeline(Component):
 
         from xproj.backtranslate import Refiner
         from xproj.config import StageSpec, _usable_name
+        from xproj.executor import FILTERS
         from xproj.flows import _TRAIN_FIXED
         from xproj.label.train import train_labeller
 
@@ -268,6 +269,12 @@ class Pipeline(Component):
                         f"{at}.params: a vote step takes min_votes, an int in [1, "
                         f"{len(step.inputs)}] (the number of its inputs); got {dict(step.params)}"
                     )
+            if step.kind != "train" and (step.filter != "none" or step.min_score is not None):
+                raise ParameterError(f"{at}: only a train step has filter and min_score")
+            if step.kind == "train" and step.filter not in FILTERS:
+                raise ParameterError(
+                    f"{at}.filter: {step.filter!r} is not one of {', '.join(FILTERS)}"
+                )
             if step.kind == "train":
                 bad = sorted(set(step.params) - set(trainable))
                 if bad or not one:
