@@ -13,8 +13,10 @@ from xproj import Pipeline
 from xproj._config_io import _toml_module
 from xproj.config import (
     ConfigError,
+    ConllFile,
     RunConfig,
     StageSpec,
+    TextFile,
     build_component,
     dumps_toml,
     load_config,
@@ -71,8 +73,8 @@ def test_a_valid_config_builds_and_resolves_paths(tmp_path: Path) -> None:
     assert cfg.flow == "translate-train"
     assert [p.display_name for p in cfg.stages.projectors] == ["heuristic", "greedy-2"]
     d = cfg.datasets[0]
-    assert d.source is not None and d.source.format == "auto"
-    assert d.translations is not None and d.translations.format == "tab"
+    assert isinstance(d.source, ConllFile) and d.source.format == "auto"
+    assert isinstance(d.translations, TextFile) and d.translations.format == "tab"
     assert cfg.resolve(d.source.path) == tmp_path.resolve() / "data" / "en.conll"
     assert cfg.output_dir == tmp_path.resolve() / "out"
     assert cfg.runner.kind == "local" and cfg.runner.resources("aligner").workers == 1
@@ -103,7 +105,8 @@ def test_a_valid_config_builds_and_resolves_paths(tmp_path: Path) -> None:
         (
             {"datasets__0__gld": "x.conll"},
             "datasets[0].gld: unknown field. Allowed here: name, lang, src_lang, source, input, "
-            "source_text, translations, labels, alignments, gold, heldout, limit",
+            "source_text, translations, labels, alignments, gold, heldout, drop_heldout, "
+            "sample, seed, limit",
         ),
         (
             {"datasets__0__source": {"path": "x", "format": "tabb"}},
@@ -219,8 +222,8 @@ def test_dump_elsewhere_rebases_relative_paths(tmp_path: Path) -> None:
     cfg.dump(tmp_path / "sub" / "copy.toml")
     moved = load_config(tmp_path / "sub" / "copy.toml")
     d0, d1 = cfg.datasets[0], moved.datasets[0]
-    assert d1.source is not None and d1.source.path == "../data/en.conll"
-    assert d0.source is not None
+    assert isinstance(d1.source, ConllFile) and d1.source.path == "../data/en.conll"
+    assert isinstance(d0.source, ConllFile)
     assert moved.resolve(d1.source.path) == cfg.resolve(d0.source.path)
     assert moved.output_dir == cfg.output_dir
 
@@ -247,7 +250,7 @@ def test_env_variables_in_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     data = _with(datasets__0__source="${XPROJ_TEST_DATA:-fallback}/en.conll")
     cfg = RunConfig.from_dict(data, base_dir=tmp_path)
     d = cfg.datasets[0]
-    assert d.source is not None
+    assert isinstance(d.source, ConllFile)
     assert cfg.resolve(d.source.path) == tmp_path.resolve() / "fallback" / "en.conll"
     monkeypatch.setenv("XPROJ_TEST_DATA", "/elsewhere")
     assert cfg.resolve(d.source.path) == Path("/elsewhere/en.conll")
@@ -338,3 +341,114 @@ def test_unregistered_components_cannot_be_written() -> None:
     cfg = pipe.to_config(BASE["datasets"])
     assert cfg.stages.aligner is not None
     assert cfg.stages.aligner.params == {"links": [[[0, 0]]]}
+
+
+def _with_model_params(tmp_path: Path, labeller: str, train: str) -> RunConfig:
+    """BASE with a labeller's and a train step's model (a label-project flow's stages)."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    for name in ("en.txt", "de.txt"):
+        (tmp_path / "data" / name).write_text("a\n")
+    data = {
+        "flow": "label-project",
+        "stages": {
+            "labeller": {"backend": "transformers", "params": {"model": labeller}},
+            "aligner": BASE["stages"]["aligner"],
+            "projectors": [{"backend": "heuristic"}],
+        },
+        "datasets": [
+            {
+                "name": "d",
+                "lang": "de",
+                "source_text": "../data/en.txt",
+                "translations": "../data/de.txt",
+            }
+        ],
+        "steps": [
+            {"kind": "train", "name": "m", "inputs": ["heuristic"], "params": {"model": train}}
+        ],
+    }
+    return RunConfig.from_dict(data, base_dir=tmp_path / "configs")
+
+
+def test_model_paths_in_params_are_relative_to_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path in params (./, ../, absolute, or existing next to the config) is rebased like a
+    data path and ${VAR} is expanded; a hub name is passed on as written."""
+    from xproj.run import _Stages
+
+    (tmp_path / "configs" / "ner").mkdir(parents=True)
+    (tmp_path / "models" / "en").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    cfg = _with_model_params(tmp_path, "${XPROJ_TEST_MODELS:-../models}/en", "ner")
+    ner, en = tmp_path / "configs" / "ner", tmp_path / "models" / "en"
+    assert cfg.stages.labeller is not None and cfg.stages.labeller.params["model"].startswith("$")
+    spec = _Stages(cfg, None, None, None).spec("labeller", cfg.stages.labeller)  # type: ignore[arg-type]
+    assert spec.params["model"] == str(en.resolve())
+    assert cfg.resolve_params(cfg.steps[0].params) == {"model": str(ner.resolve())}
+    monkeypatch.setenv("XPROJ_TEST_MODELS", str(tmp_path / "models"))
+    assert cfg.resolve_params(cfg.stages.labeller.params)["model"] == str(en)
+    cfg.check_files()  # both exist
+    # names: a hub model with or without an owner, and a path relative to the current folder
+    # that does not exist next to the config, are passed on as written (as before)
+    for name in ("xlm-roberta-base", "Davlan/xlm-roberta-base-ner-hrl", "models/en"):
+        cfg = _with_model_params(tmp_path, name, name)
+        assert cfg.resolve_params(cfg.steps[0].params) == {"model": name}
+        cfg.check_files()  # a name cannot be checked
+    # Pipeline.from_config reads the same paths
+    cfg = _with_model_params(tmp_path, "./ner", "../models/en")
+    pipe = Pipeline.from_config(cfg)
+    assert pipe.labeller is not None and pipe.labeller.get_params()["model"] == str(ner.resolve())
+    assert pipe.steps[0].params == {"model": str(en.resolve())}
+
+
+def test_check_names_a_missing_model_path(tmp_path: Path) -> None:
+    cfg = _with_model_params(tmp_path, "xlm-roberta-base", "../bench-results/english-ner")
+    with pytest.raises(
+        ConfigError,
+        match=r"steps\[0\]\.params\.model: .*bench-results/english-ner does not exist \(from "
+        r"'\.\./bench-results/english-ner', relative to .*configs\)",
+    ):
+        cfg.check_files()
+    cfg = _with_model_params(tmp_path, "${XPROJ_TEST_UNSET_VAR}/en", "xlm-roberta-base")
+    with pytest.raises(
+        ConfigError, match=r"stages\.labeller\.params\.model: .*XPROJ_TEST_UNSET_VAR is not set"
+    ):
+        cfg.check_files()
+
+
+def test_dump_elsewhere_rebases_model_paths_but_not_names(tmp_path: Path) -> None:
+    (tmp_path / "configs" / "ner").mkdir(parents=True)
+    cfg = _with_model_params(tmp_path, "Davlan/xlm-roberta-base-ner-hrl", "ner")
+    cfg.dump(tmp_path / "copy.toml")
+    moved = load_config(tmp_path / "copy.toml")
+    assert moved.stages.labeller is not None
+    assert moved.stages.labeller.params["model"] == "Davlan/xlm-roberta-base-ner-hrl"
+    assert moved.steps[0].params["model"] == "./configs/ner"
+    assert moved.resolve_params(moved.steps[0].params) == cfg.resolve_params(cfg.steps[0].params)
+
+
+def test_dataset_file_lists_round_trip_and_rebase(tmp_path: Path) -> None:
+    data = _with(
+        datasets__0__source=["data/en.conll", {"path": "data/en2.conll", "format": "tab"}],
+        datasets__0__translations=["data/de.txt", "data/de2.txt"],
+        datasets__0__gold=["data/de.conll", "data/de2.conll"],
+        datasets__0__sample=100,
+        datasets__0__seed=3,
+    )
+    cfg = RunConfig.from_dict(data, base_dir=tmp_path)
+    d = cfg.datasets[0]
+    assert d.parts == 2 and [f.format for f in d.files("source")] == ["auto", "tab"]
+    assert [w for w, _ in cfg.data_files()][:2] == [
+        "datasets[0].source[0]",
+        "datasets[0].source[1]",
+    ]
+    (tmp_path / "sub").mkdir()
+    cfg.dump(tmp_path / "sub" / "copy.toml")
+    moved = load_config(tmp_path / "sub" / "copy.toml")
+    assert [f.path for f in moved.datasets[0].files("translations")] == [
+        "../data/de.txt",
+        "../data/de2.txt",
+    ]
+    assert moved.datasets[0].files("source")[1].format == "tab" and moved.datasets[0].seed == 3
+    assert 'source = "data/en.conll"' in RunConfig.from_dict(BASE).dump()  # one file: as before

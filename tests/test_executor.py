@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from xproj.config import RunConfig
+from xproj.config import ConfigError, RunConfig
 from xproj.executor import match_key
 from xproj.progress import Progress
 from xproj.run import run
@@ -224,3 +224,184 @@ def test_match_key_ignores_case_spacing_and_tokenisation() -> None:
     assert match_key(["Bob", "trifft", "Carl"]) == match_key(["bob", "trifft", "carl"])
     assert match_key(["New", "York", "."]) == match_key(["NewYork."])
     assert match_key(["Bob", "trifft"]) != match_key(["Bob", "trifft", "Carl"])
+
+
+def _projection(words: str, spans: list[tuple[int, int, int, float | None]], n_source: int) -> Any:
+    """A projection onto ``words``: spans as (start, end, source entity, score)."""
+    from xproj.types import ProjectedSpan, Projection
+
+    return Projection.build(
+        words.split(), [ProjectedSpan(a, b, "PER", src, sc) for a, b, src, sc in spans], n_source
+    )
+
+
+def _filtered(filter: str, min_score: float | None, projections: list[Any]) -> Any:
+    from xproj.executor import DatasetState, ExtraStep, _training_set
+    from xproj.types import LabelledSentence
+
+    d = DatasetState("xx", "xx", {}, frozenset(), methods={"heuristic": projections})
+    d.heldout["dev"] = [LabelledSentence(("held", "out"), ())]
+    step = ExtraStep("train", "m", ("heuristic",), filter=filter, min_score=min_score)
+    return _training_set(d, step)
+
+
+def test_train_filters_count_every_sentence_under_its_first_reason() -> None:
+    projections = [
+        _projection("Ann sings", [(0, 1, 0, 1.0)], 1),  # complete
+        _projection("Ann and Bo", [(0, 1, 0, 1.0)], 2),  # Bo unprojected
+        _projection("Ann Lee sings", [(0, 1, 0, 1.0), (1, 2, 0, 1.0)], 1),  # one entity split
+        _projection("Held out", [], 0),  # in the held-out gold
+        _projection("Ann Lee sings", [(0, 2, 0, 0.5)], 1),  # half of it aligned
+        _projection("rain falls", [], 0),  # no entity: complete
+    ]
+    kept, counts = _filtered("none", None, projections)
+    assert len(kept) == 5 and counts == {"heldout_overlap_dropped": 1}  # as before: no filter
+    kept, counts = _filtered("complete", None, projections)
+    assert kept == [projections[k].target for k in (0, 2, 4, 5)]
+    assert counts == {
+        "projected_sentences": 6,
+        "heldout_overlap_dropped": 1,
+        "filter_dropped": {"unprojected_entity": 1},
+        "dataset_sentences": 4,
+    }
+    kept, counts = _filtered("complete+count", 0.6, projections)
+    assert [s.words for s in kept] == [("Ann", "sings"), ("rain", "falls")]
+    assert counts["filter_dropped"] == {"unprojected_entity": 1, "span_count": 1, "low_score": 1}
+    total = counts["heldout_overlap_dropped"] + sum(counts["filter_dropped"].values())
+    assert total + counts["dataset_sentences"] == counts["projected_sentences"]
+
+
+def test_train_min_score_needs_scored_spans() -> None:
+    unscored = [_projection("Ann sings", [(0, 1, 0, None)], 1)]
+    with pytest.raises(ValueError, match=r"dataset xx, sentence 0: .* has no score .*min_score"):
+        _filtered("none", 0.5, unscored)
+    with pytest.raises(ValueError, match="no filter named 'all'"):
+        _filtered("all", None, unscored)
+
+
+def test_pooled_train_filter_reports_each_dataset(tmp_path: Path, tiny_model: str) -> None:
+    _write_data(tmp_path)
+    # yy's third translation lost "Carl": that sentence has an unprojected entity
+    (tmp_path / "yy.txt").write_text("\n".join([*YY[:2], "Bob voit", YY[3]]) + "\n")
+    data = _config(tmp_path, tiny_model)
+    data["steps"][0].update(filter="complete", min_score=0.9, label_dataset=False)
+    data["steps"] = data["steps"][:1]
+    result = run(RunConfig.from_dict(data, base_dir=tmp_path), progress=Progress(enabled=False))
+    xx, yy = (d.reports["train multi"] for d in result.datasets)
+    assert xx["heldout_overlap_dropped"] == 1 and xx["dataset_sentences"] == 3
+    assert xx["filter_dropped"] == {"unprojected_entity": 0, "low_score": 0}
+    assert yy["filter_dropped"] == {"unprojected_entity": 1, "low_score": 0}
+    assert yy["projected_sentences"] == 4 and yy["dataset_sentences"] == 3
+    assert xx["sentences"] == 3 + 3 + 2  # both datasets' kept sentences and the mix
+
+
+def test_filter_is_a_train_step_field(tmp_path: Path) -> None:
+    _write_data(tmp_path)
+    data = _config(tmp_path, "unused")
+    data["steps"][1]["filter"] = "complete"
+    with pytest.raises(ConfigError, match=r"steps\[1\]: only a train step has .*filter"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+    data["steps"][1].pop("filter")
+    data["steps"][0]["filter"] = "all"
+    with pytest.raises(ConfigError, match=r"steps\[0\]\.filter: .*'complete\+count'"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+
+
+def test_mix_type_outside_the_train_types_names_the_entry(tmp_path: Path) -> None:
+    """MISC is mapped to O in the default mix entry; without that map, training on PER only
+    would stop deep inside training: the run stops before any stage, naming entry and type."""
+    _write_data(tmp_path)
+    data = _config(tmp_path, "unused")
+    data["steps"][0]["params"]["types"] = ["PER"]
+    from xproj.run import _read_mix
+
+    mixed = _read_mix(RunConfig.from_dict(data, base_dir=tmp_path), 0, 0)
+    assert len(mixed) == 2 and {sp.label for s in mixed for sp in s.spans} <= {"PER"}
+    data["steps"][0]["mix"][0].pop("label_map")
+    cfg = RunConfig.from_dict(data, base_dir=tmp_path)
+    with pytest.raises(
+        ConfigError, match=r"steps\[0\]\.mix\[0\] \(.*mix\.conll\): .*type\(s\) MISC"
+    ):
+        run(cfg, progress=Progress(enabled=False), plot=False)
+    assert not (tmp_path / "out" / "xx").exists()  # nothing ran
+
+
+EN2 = ["Max reads", "Tom runs far"]
+XX2 = ["Max liest", "Tom läuft weit"]
+
+
+def _parts_config(tmp_path: Path, **xx: Any) -> dict[str, Any]:
+    """Two parts for xx (en.txt + en2.txt), no steps: only reading, labelling, projecting."""
+    _write_data(tmp_path)
+    (tmp_path / "en2.txt").write_text("\n".join(EN2) + "\n")
+    (tmp_path / "xx2.txt").write_text("\n".join(XX2) + "\n")
+    data = _config(tmp_path, "unused")
+    data["steps"] = []
+    data["datasets"][0].update(
+        {"source_text": ["en.txt", "en2.txt"], "translations": ["xx.txt", "xx2.txt"], **xx}
+    )
+    return data
+
+
+def test_dataset_reads_several_files_drops_heldout_then_samples(tmp_path: Path) -> None:
+    import random
+
+    data = _parts_config(tmp_path, drop_heldout=True, sample=3, seed=0)
+    result = run(RunConfig.from_dict(data, base_dir=tmp_path), progress=Progress(enabled=False))
+    xx, yy = result.datasets
+    # 6 pairs in two files; "Bob trifft Carl hier" is in the dev gold (as "bob trifft carl
+    # hier"), so 3 of the other 5 are drawn, as random.Random(0).shuffle orders them
+    usable = [0, 1, 3, 4, 5]
+    random.Random(0).shuffle(usable)
+    chosen = sorted(usable[:3])
+    pairs = list(zip([*EN, *EN2], [*XX, *XX2]))
+    assert [(" ".join(s.words), t.text) for s, t in zip(xx.sources, xx.targets)] == [
+        pairs[i] for i in chosen
+    ]
+    assert xx.origins == [(0, i) if i < 4 else (1, i - 4) for i in chosen]
+    assert xx.reports["read"] == {
+        "sentences": 6,
+        "heldout_dropped": 1,
+        "not_sampled": 2,
+        "used": 3,
+    }
+    assert "read" not in yy.reports and yy.origins == []  # one file, nothing chosen: as before
+    # a sample larger than the usable pairs keeps them all; limit then cuts
+    data = _parts_config(tmp_path, drop_heldout=True, sample=10, limit=4)
+    xx = run(
+        RunConfig.from_dict(data, base_dir=tmp_path), progress=Progress(enabled=False)
+    ).datasets[0]
+    assert [t.text for t in xx.targets] == [XX[0], XX[1], XX[3], XX2[0]]
+    assert xx.reports["read"] == {
+        "sentences": 6,
+        "heldout_dropped": 1,
+        "not_sampled": 0,
+        "beyond_limit": 1,
+        "used": 4,
+    }
+
+
+def test_dataset_parts_must_line_up(tmp_path: Path) -> None:
+    from xproj.errors import InputError
+
+    data = _parts_config(tmp_path)
+    (tmp_path / "xx2.txt").write_text(XX2[0] + "\n")
+    cfg = RunConfig.from_dict(data, base_dir=tmp_path)
+    with pytest.raises(
+        InputError, match=r"xx2\.txt.*has 1 sentences but the source text .*en2\.txt"
+    ):
+        run(cfg, progress=Progress(enabled=False))
+    data["datasets"][0]["translations"] = "xx.txt"
+    with pytest.raises(ConfigError, match=r"datasets\[0\]: .*source_text 2, translations 1"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+    data = _parts_config(tmp_path, source_text=[])
+    with pytest.raises(ConfigError, match=r"datasets\[0\]\.source_text: .*at least 1 item"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+    data = _parts_config(tmp_path, drop_heldout=True)
+    data["datasets"][0].pop("heldout")
+    with pytest.raises(ConfigError, match=r"datasets\[0\]: drop_heldout needs held-out gold"):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+    data = _parts_config(tmp_path)
+    data["datasets"][0]["translations"][1] = "missing.txt"
+    with pytest.raises(ConfigError, match=r"datasets\[0\]\.translations\[1\]: file not found"):
+        RunConfig.from_dict(data, base_dir=tmp_path).check_files()

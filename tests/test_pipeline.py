@@ -8,7 +8,7 @@ import pytest
 from xproj import InputError, LabelledSentence, ParameterError, Pipeline, Sentence, Span
 from xproj.align.base import Aligner
 from xproj.align.precomputed import PrecomputedAligner
-from xproj.config import ConfigError, RunConfig, StageSpec
+from xproj.config import ConfigError, ConllFile, RunConfig, StageSpec, TextFile
 from xproj.executor import ExtraStep
 from xproj.label.base import Labeller
 from xproj.pipeline import PipelineResult
@@ -213,6 +213,12 @@ def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
         _step_pipeline(steps=[ExtraStep("train", "m", ("copy",), params={"epoch": 1})])
     with pytest.raises(ParameterError, match="not a usable name"):
         _step_pipeline(steps=[ExtraStep("train", "../m", ("copy",))])
+    with pytest.raises(ParameterError, match=r"filter: 'full' is not one of none, complete"):
+        _step_pipeline(steps=[ExtraStep("train", "m", ("copy",), filter="full")])
+    with pytest.raises(ParameterError, match="only a train step has filter and min_score"):
+        _step_pipeline(
+            steps=[ExtraStep("vote", "v", ("copy",), params={"min_votes": 1}, min_score=0.5)]
+        )
     # what depends on the run: the flow, the model folder
     bt = ExtraStep("refine", "bt", ("copy",), StageSpec(backend="backtranslation"))
     with pytest.raises(ParameterError, match="refine works on translate-test"):
@@ -279,7 +285,7 @@ def test_refine_and_vote_config_gives_what_xproj_run_gives(tmp_path: Path) -> No
     pipe = Pipeline.from_config(cfg)
     assert isinstance(pipe.projector, dict) and list(pipe.projector) == ["heuristic", "greedy"]
     d = cfg.datasets[0]
-    assert d.input is not None
+    assert isinstance(d.input, TextFile)
     memory = pipe.translate_test(read_sentences(d.input, cfg.resolve(d.input.path), d.lang))
     _same_methods(memory, ds)
     assert memory.reports == ds.reports
@@ -312,7 +318,7 @@ def test_train_config_gives_what_xproj_run_gives(tmp_path: Path) -> None:
     pipe = Pipeline.from_config(cfg)
     assert [s.kind for s in pipe.steps] == ["train"]
     d = cfg.datasets[0]
-    assert d.source is not None and d.translations is not None
+    assert isinstance(d.source, ConllFile) and isinstance(d.translations, TextFile)
     sources = read_conll(cfg.resolve(d.source.path), format=d.source.format, lang=cfg.src_lang)
     translations = read_sentences(d.translations, cfg.resolve(d.translations.path), d.lang)
     memory = pipe.translate_train(

@@ -20,7 +20,7 @@ import pytest
 
 from _demo_train import demo_train_config
 from xproj import InputError
-from xproj.config import ConfigError, RunConfig, load_config
+from xproj.config import ConfigError, ConllFile, RunConfig, TextFile, load_config
 from xproj.errors import OutputError
 from xproj.progress import Progress
 from xproj.run import run
@@ -566,7 +566,11 @@ def test_europarl_config_finds_its_data(shared_data: Path) -> None:
         ("europarl-it", "it"),
     ]
     d = cfg.datasets[0]
-    assert d.source is not None and d.translations is not None and d.gold is not None
+    assert (
+        isinstance(d.source, ConllFile)
+        and isinstance(d.translations, TextFile)
+        and isinstance(d.gold, ConllFile)
+    )
     # resolve() follows links: ../shared may be one
     expected = (shared_data / "europarl_ner/en-europarl.test.conll02").resolve()
     assert cfg.resolve(d.source.path).resolve() == expected
@@ -768,12 +772,25 @@ def test_gold_for_other_sentences_is_an_error_naming_its_line(tmp_path: Path) ->
 
 
 @pytest.mark.data
-def test_masakhaner2_config_checks(shared_data: Path) -> None:
-    """All 20 MasakhaNER 2.0 languages, each with MAFAND-MT parallel text and held-out gold."""
+def test_masakhaner2_config_checks(
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """All 20 MasakhaNER 2.0 languages, each with MAFAND-MT parallel text and held-out gold,
+    sampled as benchmarks/masakhaner.py samples; --check names the English model until it
+    is trained."""
     from xproj.cli import main
 
     path = EXAMPLES / "masakhaner2.toml"
-    assert main(["run", str(path), "--check"]) == 0
+    monkeypatch.delenv("XPROJ_ENGLISH_NER", raising=False)
+    if not (EXAMPLES.parent / "bench-results" / "english-ner").exists():
+        assert main(["run", str(path), "--check", "-o", str(tmp_path / "out")]) != 0
+        err = capsys.readouterr().err
+        assert "stages.labeller.params.model: " in err and "bench-results/english-ner" in err
+    monkeypatch.setenv("XPROJ_ENGLISH_NER", str(tmp_path))  # any existing folder
+    assert main(["run", str(path), "--check", "-o", str(tmp_path / "out")]) == 0
     cfg = load_config(path)
     assert len(cfg.datasets) == 20 and cfg.flow == "label-project"
     assert {d.name for d in cfg.datasets if d.src_lang == "fr"} == {
@@ -786,12 +803,59 @@ def test_masakhaner2_config_checks(shared_data: Path) -> None:
     }
     assert all(set(d.heldout) == {"dev", "test"} for d in cfg.datasets)
     luo = next(d for d in cfg.datasets if d.name == "luo")
-    assert luo.source_text is not None and "/en_luo/train.en" in luo.source_text.path
+    assert isinstance(luo.source_text, TextFile) and "/en_luo/train.en" in luo.source_text.path
     assert [(s.kind, s.name) for s in cfg.steps] == [
         ("train", "multi"),
         ("evaluate", "transfer"),
         ("evaluate", "proj-multi"),
     ]
+    assert cfg.steps[0].filter == "complete" and cfg.steps[0].params["max_entity_free"] == 0.3
+    assert all(
+        d.drop_heldout and (d.sample, d.seed, d.limit) == (1000, 0, None) for d in cfg.datasets
+    )
+    # the pairs without a MAFAND-MT train split read its dev and test
+    for d in cfg.datasets:
+        paths = [f.path.rsplit("/", 1)[1] for f in d.files("translations")]
+        no_train = d.name in ("kin", "nya", "sna", "xho")
+        assert paths == ([f"dev.{d.name}", f"test.{d.name}"] if no_train else [f"train.{d.name}"])
+
+
+@pytest.mark.data
+def test_masakhaner2_config_draws_pairs_as_the_benchmark_script(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example reads the pairs benchmarks/masakhaner.py reads, drops the same held-out
+    matches and draws as it does: Bambara, the script's first language, gets the script's
+    very 1,000 pairs (later languages differ: the script draws them all with one generator)."""
+    import random
+
+    from xproj.run import _load_dataset
+
+    monkeypatch.syspath_prepend(str(EXAMPLES.parent / "benchmarks"))
+    import masakhaner as script
+
+    cfg = load_config(EXAMPLES / "masakhaner2.toml")
+    for d in cfg.datasets:
+        if d.name not in ("bam", "twi"):
+            continue
+        gold = [
+            s for split in ("dev", "test") for s in script.read_gold(shared_data, d.name, split)
+        ]
+        par = script.read_parallel(shared_data, d.name, {script._key(s.words) for s in gold})
+        state, _ = _load_dataset(cfg, d)
+        assert state.reports["read"] == {
+            "sentences": par.lines,
+            "heldout_dropped": par.leaked,
+            "not_sampled": len(par.sources) - 1000,
+            "used": 1000,
+        }
+        if d.name == "bam":
+            order = list(range(len(par.sources)))
+            random.Random(0).shuffle(order)  # the script's generator, first language
+            expected = [(par.sources[i].words, par.targets[i].words) for i in sorted(order[:1000])]
+            got = zip(state.column("source_text"), state.column("translations"))
+            assert [(s.words, t.words) for s, t in got] == expected
+    assert par.leaked == 1426  # twi: the count docs/benchmarks.md gives
 
 
 @pytest.mark.data
@@ -839,9 +903,19 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     assert bam.sources[0].lang == "fr" and hau.sources[0].lang == "en"
     trained = hau.reports["train multi"]
     assert trained["pooled"] == ["bam", "hau"] and trained["mixed_sentences"] == 10
+    # 8 pairs drawn per language after the held-out matches (drop_heldout); the train step
+    # accounts for each: none in the held-out gold any more, some incompletely projected
+    for ds, n_pairs in ((bam, 3013), (hau, 3098)):
+        read = ds.reports["read"]
+        assert read["used"] == 8 and read["beyond_limit"] == 992 and read["sentences"] == n_pairs
+        assert (
+            sum(read[k] for k in ("heldout_dropped", "not_sampled", "beyond_limit")) == n_pairs - 8
+        )
     kept = [d.reports["train multi"]["dataset_sentences"] for d in (bam, hau)]
-    dropped = [d.reports["train multi"]["heldout_overlap_dropped"] for d in (bam, hau)]
-    assert [k + x for k, x in zip(kept, dropped)] == [8, 8]
+    for d, k in zip((bam, hau), kept):
+        rep = d.reports["train multi"]
+        assert rep["projected_sentences"] == 8 and rep["heldout_overlap_dropped"] == 0
+        assert k + rep["filter_dropped"]["unprojected_entity"] == 8
     assert trained["sentences"] == sum(kept) + 10
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     for split in ("dev", "test"):

@@ -1,14 +1,41 @@
 """The data-file references of a run configuration: labelled CoNLL files, sentence files and
-Pharaoh alignment files, each given as a path string or as a table with its format options."""
+Pharaoh alignment files, each given as a path string or as a table with its format options;
+and the paths inside components' parameters (a model folder), found by :func:`param_path`."""
 
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
-__all__ = ["AlignmentFile", "ConllFile", "HeldoutFile", "TextFile", "TrainFile"]
+__all__ = [
+    "AlignmentFile",
+    "AlignmentFiles",
+    "ConllFile",
+    "ConllFiles",
+    "HeldoutFile",
+    "TextFile",
+    "TextFiles",
+    "TrainFile",
+    "files_of",
+    "is_path_key",
+    "map_param_paths",
+    "param_path",
+    "param_paths",
+    "rebase_params",
+    "resolve_params",
+]
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -124,3 +151,164 @@ class AlignmentFile(_File):
     """
 
     one_based: bool = False
+
+
+# ---------------------------------------------------------------------- one file or several
+
+#: The union branches' tags; :func:`xproj._config_io._loc_str` leaves them out of messages.
+FILE_TAGS = ("<file>", "<files>")
+
+
+def _one_or_many(value: Any) -> str:
+    return FILE_TAGS[1] if isinstance(value, list) else FILE_TAGS[0]
+
+
+#: A dataset's file field: one file, or a list of files read one after the other (the parts
+#: of a corpus, e.g. its dev and test splits); file k of each field lines up with file k of
+#: the others.
+ConllFiles = Annotated[
+    Annotated[ConllFile, Tag(FILE_TAGS[0])]
+    | Annotated[list[ConllFile], Tag(FILE_TAGS[1]), Field(min_length=1)],
+    Discriminator(_one_or_many),
+]
+TextFiles = Annotated[
+    Annotated[TextFile, Tag(FILE_TAGS[0])]
+    | Annotated[list[TextFile], Tag(FILE_TAGS[1]), Field(min_length=1)],
+    Discriminator(_one_or_many),
+]
+AlignmentFiles = Annotated[
+    Annotated[AlignmentFile, Tag(FILE_TAGS[0])]
+    | Annotated[list[AlignmentFile], Tag(FILE_TAGS[1]), Field(min_length=1)],
+    Discriminator(_one_or_many),
+]
+
+
+def files_of(value: Any) -> list[Any]:
+    """A file field's files as a list: none, the one file, or the list given."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+# ---------------------------------------------------------------------- paths in parameters
+
+#: Parameter names whose values may be paths (a model folder, a data file): these, and names
+#: ending in ``_model``, ``_path``, ``_dir`` or ``_file``.
+PATH_KEYS = ("model", "path")
+_PATH_SUFFIXES = ("_model", "_path", "_dir", "_file")
+
+
+def is_path_key(key: str) -> bool:
+    """Whether a component parameter named ``key`` may hold a path.
+
+    >>> [is_path_key(k) for k in ("model", "data_dir", "batch_size", "tgt_lang")]
+    [True, True, False, False]
+    """
+    return key in PATH_KEYS or key.endswith(_PATH_SUFFIXES)
+
+
+def param_path(value: str, base_dir: Path) -> tuple[str, Path | None]:
+    """A parameter value with ``${VAR}`` expanded, and the path it names, if it names one.
+
+    A parameter such as ``model`` holds either a path or a name (a Hugging Face hub model
+    ``"xlm-roberta-base"`` or ``"Davlan/bert-base-multilingual-cased-ner-hrl"``, a spaCy
+    package): the two cannot be told apart by their spelling, since hub names contain a
+    ``/`` too. The value (after ``${VAR}`` expansion) is a path, relative to ``base_dir`` (the
+    config file's folder) like every other path of a config, when it
+
+    - is absolute;
+    - starts with ``./`` or ``../`` (write ``"./models/ner"`` to make a folder next to the
+      config a path even before it exists);
+    - or names something that exists under ``base_dir``.
+
+    Anything else is left as written: a name, or, as before configs had this rule, a path
+    relative to the folder xproj runs in.
+
+    Raises
+    ------
+    ConfigError
+        A ``${VAR}`` without default names an unset variable.
+
+    >>> import tempfile
+    >>> base = Path(tempfile.mkdtemp())
+    >>> (base / "ner").mkdir()
+    >>> [param_path(v, base)[1] is not None for v in ("ner", "./new", "xlm-roberta-base", "a/b")]
+    [True, True, False, False]
+    """
+    from xproj._config_io import expand_env
+
+    text = expand_env(value) if "${" in value else value
+    path = Path(text)
+    if path.is_absolute():
+        return text, path
+    if text in (".", "..") or text.startswith(("./", "../", ".\\", "..\\")):
+        return text, (base_dir / path).resolve()
+    if text and (base_dir / path).exists():
+        return text, (base_dir / path).resolve()
+    return text, None
+
+
+def param_paths(params: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Every ``(config key, value)`` of a path-like name (:func:`is_path_key`) in ``params``,
+    nested component tables and lists included."""
+    if isinstance(params, dict):
+        for k, v in params.items():
+            at = f"{where}.{k}"
+            if isinstance(v, str) and is_path_key(str(k)):
+                yield at, v
+            elif isinstance(v, list) and is_path_key(str(k)):
+                for j, x in enumerate(v):
+                    if isinstance(x, str):
+                        yield f"{at}[{j}]", x
+            else:
+                yield from param_paths(v, at)
+    elif isinstance(params, list):
+        for j, x in enumerate(params):
+            yield from param_paths(x, f"{where}[{j}]")
+
+
+def map_param_paths(params: Any, fn: Callable[[str], str]) -> Any:
+    """``params`` with ``fn`` applied to every string under a path-like name
+    (:func:`is_path_key`), nested component tables and lists included."""
+    if isinstance(params, dict):
+        out: dict[Any, Any] = {}
+        for k, v in params.items():
+            if isinstance(v, str) and is_path_key(str(k)):
+                out[k] = fn(v)
+            elif isinstance(v, list) and is_path_key(str(k)):
+                out[k] = [fn(x) if isinstance(x, str) else x for x in v]
+            else:
+                out[k] = map_param_paths(v, fn)
+        return out
+    if isinstance(params, list):
+        return [map_param_paths(x, fn) for x in params]
+    return params
+
+
+def resolve_params(params: Any, base_dir: Path) -> Any:
+    """``params`` with every path-like value (:func:`param_path`) made absolute against
+    ``base_dir`` and ``${VAR}`` expanded; names and other values unchanged."""
+
+    def one(v: str) -> str:
+        text, path = param_path(v, base_dir)
+        return str(path) if path is not None else text
+
+    return map_param_paths(params, one)
+
+
+def rebase_params(params: Any, old: Path, new: Path) -> Any:
+    """``params`` written for a config in folder ``new`` instead of ``old``: a relative path
+    (:func:`param_path`) is rewritten to name the same file from ``new`` (starting with
+    ``./`` or ``../``, so that it stays a path); ``${VAR}`` values, absolute paths and names
+    are kept as they are."""
+
+    def one(v: str) -> str:
+        if "${" in v or Path(v).is_absolute():
+            return v
+        _, path = param_path(v, old)
+        if path is None:
+            return v
+        rel = os.path.relpath(path, new)
+        return rel if rel.startswith("..") else "./" + rel
+
+    return map_param_paths(params, one)

@@ -179,6 +179,8 @@ def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
         ]
 
     def rebase_ref(ref: Any) -> Any:
+        if isinstance(ref, list):  # a dataset field's several files
+            return [rebase_ref(r) for r in ref]
         return rebase(ref) if isinstance(ref, str) else {**ref, "path": rebase(ref["path"])}
 
     sets = []
@@ -195,6 +197,27 @@ def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
     if "steps" in out:
         out["steps"] = [
             {**s, "mix": [rebase_ref(ref) for ref in s["mix"]]} if "mix" in s else s
+            for s in out["steps"]
+        ]
+    # paths in components' parameters (a model folder), as _config_files.param_path finds them
+    from xproj._config_files import rebase_params
+
+    def rebase_spec(spec: Any) -> Any:
+        if not isinstance(spec, dict) or "params" not in spec:
+            return spec
+        return {**spec, "params": rebase_params(spec["params"], old, new)}
+
+    if isinstance(out.get("stages"), dict):
+        stages = {k: rebase_spec(v) for k, v in out["stages"].items() if k != "projectors"}
+        if "projectors" in out["stages"]:
+            stages["projectors"] = [rebase_spec(p) for p in out["stages"]["projectors"]]
+        out["stages"] = {k: stages[k] for k in out["stages"]}  # order kept
+    if "steps" in out:
+        out["steps"] = [
+            {
+                **rebase_spec(s),
+                **{f: rebase_spec(s[f]) for f in ("refiner", "labeller") if f in s},
+            }
             for s in out["steps"]
         ]
     return out
@@ -235,8 +258,8 @@ def _loc_str(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif "[" in str(part) and "(" in str(part):
-            continue  # pydantic's names for union/validator branches
+        elif ("[" in str(part) and "(" in str(part)) or str(part) in ("<file>", "<files>"):
+            continue  # pydantic's names for union/validator branches, ours for file fields
         else:
             out += f".{part}" if out else str(part)
     return out

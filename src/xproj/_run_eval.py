@@ -131,12 +131,24 @@ def evaluate(
             except InputError as e:
                 if d.gold is None:
                     raise
-                gp = cfg.resolve(d.gold.path)
+                hint = (
+                    ". The gold file must label the target sentences themselves "
+                    "(e.g. the target side of a parallel corpus given as translations)"
+                )
+                if r.origins and e.sentence is not None:  # chosen from several files / sampled
+                    part, index = r.origins[e.sentence]
+                    gref = d.files("gold")[part]
+                    raise InputError(
+                        f"{e.message} (the dataset's sentence {e.sentence} is pair {index} of "
+                        f"its file {part + 1}){hint}",
+                        path=cfg.resolve(gref.path),
+                    ) from None
+                gref = d.files("gold")[0]
+                gp = cfg.resolve(gref.path)
                 raise InputError(
-                    f"{e.message}. The gold file must label the target sentences themselves "
-                    "(e.g. the target side of a parallel corpus given as translations)",
+                    f"{e.message}{hint}",
                     path=gp,
-                    line=gold_line(gp, d.gold.format, e.sentence, r.targets),
+                    line=gold_line(gp, gref.format, e.sentence, r.targets),
                     sentence=e.sentence,
                 ) from None
     heldout = _score_heldout(cfg, results, label_map)

@@ -70,11 +70,18 @@ from pydantic import (
 
 from xproj._config_files import (
     AlignmentFile,
+    AlignmentFiles,
     ConllFile,
+    ConllFiles,
     HeldoutFile,
     TextFile,
+    TextFiles,
     TrainFile,
     _path_str,
+    files_of,
+    param_path,
+    param_paths,
+    resolve_params,
 )
 from xproj._config_io import (
     _import_plugins,
@@ -131,6 +138,8 @@ TEXT_FORMATS = ("text", "raw")
 _CONLL_FORMATS = ("auto", "tab", "space", "conll2003", "panx", "masakhaner")
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
+#: A dataset's file fields, each one file or a list of files.
+FILE_FIELDS = ("source", "input", "source_text", "translations", "labels", "alignments", "gold")
 
 
 def _usable_name(v: str) -> str:
@@ -198,6 +207,15 @@ class StepConfig(BaseModel):
         ``train``: whether the trained model then labels the datasets' own sentences (a
         method, its row in the report); false saves that time where only evaluate steps score
         the model (the step is then no method later steps can read).
+    filter
+        ``train``: which projected sentences it trains on: ``"none"`` (all, the default),
+        ``"complete"`` (those whose every source entity was projected) or
+        ``"complete+count"`` (and with as many target spans as source entities); the step
+        report counts the sentences left out per reason (``filter_dropped``).
+    min_score
+        ``train``: also leave out a sentence with a projected span scored below this by its
+        projector (the heuristic projector's score is the fraction of the span's words aligned
+        to the entity); None: no score filter.
     params
         ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments;
         ``evaluate``: ``{splits = ["dev"]}``, the held-out splits scored (default: all).
@@ -212,6 +230,8 @@ class StepConfig(BaseModel):
     pool: bool = False
     mix: list[TrainFile] = Field(default_factory=list)
     label_dataset: bool = True
+    filter: Literal["none", "complete", "complete+count"] = "none"
+    min_score: float | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -288,23 +308,65 @@ class DatasetConfig(BaseModel):
         Other labelled sentences of the language by split name (``{dev = ..., test = ...}``,
         :class:`HeldoutFile`): scored by ``evaluate`` steps; a training sentence of a
         ``train`` step equal to one of them (ignoring case and whitespace) is left out.
+    drop_heldout
+        Leave out, when reading, every sentence (pair) whose side projected onto (the
+        translations; translate-test: the input) occurs in ``heldout`` (ignoring case and
+        whitespace), before ``sample`` and ``limit``, so that they choose among usable
+        sentences; counted in the dataset's ``read`` report. False (default): only ``train``
+        steps leave them out, after projection.
+    sample
+        Use this many sentences drawn at random (without replacement, kept in file order;
+        all when there are fewer); None: all.
+    seed
+        The seed of that draw (Python's ``random.Random(seed).shuffle`` of the sentence
+        indices, the first ``sample`` of them taken).
     limit
-        Use only the first ``limit`` sentences.
+        Use only the first ``limit`` sentences (of the sample, when there is one).
+
+    Each file field (``source``, ``input``, ``source_text``, ``translations``, ``labels``,
+    ``alignments``, ``gold``) takes one file or a list of files read one after the other (a
+    corpus's parts, e.g. ``["dev.en", "test.en"]``); every field given as a list has the same
+    number of files, and file k of each lines up with file k of the others.
     """
 
     model_config = _FROZEN
     name: str
     lang: str
     src_lang: str | None = None
-    source: ConllFile | None = None
-    input: TextFile | None = None
-    source_text: TextFile | None = None
-    translations: TextFile | None = None
-    labels: ConllFile | None = None
-    alignments: AlignmentFile | None = None
-    gold: ConllFile | None = None
+    source: ConllFiles | None = None
+    input: TextFiles | None = None
+    source_text: TextFiles | None = None
+    translations: TextFiles | None = None
+    labels: ConllFiles | None = None
+    alignments: AlignmentFiles | None = None
+    gold: ConllFiles | None = None
     heldout: dict[str, HeldoutFile] = Field(default_factory=dict)
+    drop_heldout: bool = False
+    sample: int | None = Field(default=None, ge=1)
+    seed: int = 0
     limit: int | None = Field(default=None, ge=1)
+
+    def files(self, field: str) -> list[Any]:
+        """The files of field ``field`` (``"source_text"``, ...) as a list (empty: not given)."""
+        return files_of(getattr(self, field))
+
+    @property
+    def parts(self) -> int:
+        """How many files each given file field has (1 unless they are lists)."""
+        return max((len(self.files(f)) for f in FILE_FIELDS), default=1) or 1
+
+    @model_validator(mode="after")
+    def _same_parts(self) -> DatasetConfig:
+        counts = {f: len(self.files(f)) for f in FILE_FIELDS if getattr(self, f) is not None}
+        if len(set(counts.values())) > 1:
+            listed = ", ".join(f"{f} {n}" for f, n in counts.items())
+            raise ValueError(
+                f"its file fields list different numbers of files ({listed}); give each the "
+                "same number, file k of each the k-th part of the corpus"
+            )
+        if self.drop_heldout and not self.heldout:
+            raise ValueError("drop_heldout needs held-out gold (heldout = {dev = ..., ...})")
+        return self
 
     @field_validator("heldout")
     @classmethod
@@ -566,18 +628,67 @@ class RunConfig(BaseModel):
         """Every data file the config names, as ``(config key, file reference)``."""
         out: list[tuple[str, Any]] = []
         for k, d in enumerate(self.datasets):
-            fields = ("source", "input", "source_text", "translations", "labels", "alignments")
-            for fname in (*fields, "gold"):
+            for fname in FILE_FIELDS:
                 ref = getattr(d, fname)
-                if ref is not None:
+                if isinstance(ref, list):
+                    out += [(f"datasets[{k}].{fname}[{j}]", r) for j, r in enumerate(ref)]
+                elif ref is not None:
                     out.append((f"datasets[{k}].{fname}", ref))
             out += [(f"datasets[{k}].heldout.{s}", ref) for s, ref in d.heldout.items()]
         for k, step in enumerate(self.steps):
             out += [(f"steps[{k}].mix[{j}]", ref) for j, ref in enumerate(step.mix)]
         return out
 
+    def params_at(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every component's parameters the config gives, as ``(config key, params)``."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        for slot in ("translator", "labeller", "aligner"):
+            spec = getattr(self.stages, slot)
+            if spec is not None:
+                out.append((f"stages.{slot}.params", spec.params))
+        out += [
+            (f"stages.projectors[{k}].params", p.params)
+            for k, p in enumerate(self.stages.projectors)
+        ]
+        for k, step in enumerate(self.steps):
+            out.append((f"steps[{k}].params", step.params))
+            for field in ("refiner", "labeller"):
+                spec = getattr(step, field)
+                if spec is not None:
+                    out.append((f"steps[{k}].{field}.params", spec.params))
+        return out
+
+    def resolve_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` as a component gets them: path-like values (a ``model`` folder) with
+        ``${VAR}`` expanded and made absolute against :attr:`base_dir`, as data paths are; a
+        name such as a hub model is passed as written (:func:`xproj._config_files.param_path`
+        has the rule)."""
+        return resolve_params(dict(params), self._base_dir)  # type: ignore[no-any-return]
+
+    def resolve_spec(self, spec: StageSpec) -> StageSpec:
+        """``spec`` with :meth:`resolve_params` applied to its parameters."""
+        return spec.model_copy(update={"params": self.resolve_params(spec.params)})
+
     def check_files(self) -> None:
-        """Raise :class:`ConfigError` naming the first data file that does not exist."""
+        """Raise :class:`ConfigError` naming the first data file, or path in a component's
+        parameters (:func:`xproj._config_files.param_path`), that does not exist."""
+        self._check_data_files()
+        for at, params in self.params_at():
+            for where, value in param_paths(params, at):
+                try:
+                    _, path = param_path(value, self._base_dir)
+                except ConfigError as e:
+                    raise ConfigError(f"{where}: {e}") from None
+                if path is not None and not path.exists():
+                    hint = ""
+                    if "${" in value:
+                        hint = "; set the environment variable it names, or edit the path"
+                    raise ConfigError(
+                        f"{where}: {path} does not exist (from {value!r}, relative to "
+                        f"{self._base_dir}){hint}"
+                    )
+
+    def _check_data_files(self) -> None:
         for where, ref in self.data_files():
             try:
                 p = self.resolve(ref.path)

@@ -32,6 +32,7 @@ from xproj.reported import Reported
 from xproj.types import Alignment, LabelledSentence, ProjectedSpan, Projection, Sentence
 
 __all__ = [
+    "FILTERS",
     "Backend",
     "DatasetState",
     "Executor",
@@ -71,6 +72,14 @@ class ExtraStep:
         ``train``: labelled sentences added to the training set (e.g. source-language gold).
     label_dataset
         ``train``: whether the trained model then labels each dataset's sentences (a method).
+    filter
+        ``train``: which projected sentences it trains on (:data:`FILTERS`): ``"none"`` (all),
+        ``"complete"`` (every source entity was projected) or ``"complete+count"`` (and as
+        many target spans as source entities).
+    min_score
+        ``train``: leave out a sentence with a projected span scored below this (the
+        projector's span score, e.g. the heuristic projector's aligned fraction); None: no
+        score filter.
     """
 
     kind: str
@@ -81,6 +90,23 @@ class ExtraStep:
     pool: bool = False
     mix: tuple[LabelledSentence, ...] = ()
     label_dataset: bool = True
+    filter: str = "none"
+    min_score: float | None = None
+
+
+#: The sentence filters of a ``train`` step, by name: the reasons a projected sentence is left
+#: out, checked in this order (a sentence is counted under the first that applies). A sentence
+#: with an unprojected entity would teach the model that entity's words as ``O``; one with more
+#: or fewer target spans than source entities had an entity split or merged. Selecting
+#: projected sentences by such quality checks and by projection scores (``min_score``) is the
+#: usual clean-up of projected training data (Ni et al., 2017, "Weakly Supervised
+#: Cross-Lingual Named Entity Recognition via Effective Annotation and Representation
+#: Projection").
+FILTERS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "complete": ("unprojected_entity",),
+    "complete+count": ("unprojected_entity", "span_count"),
+}
 
 
 @dataclass
@@ -115,6 +141,9 @@ class DatasetState:
         their training sets.
     evaluations
         ``evaluate`` step name -> split -> the held-out sentences as its model labelled them.
+    origins
+        ``(file number, pair index in that file)`` of each sentence when they were read from
+        several files or chosen from them (``xproj run``'s ``sample``); empty otherwise.
     """
 
     name: str
@@ -128,6 +157,7 @@ class DatasetState:
     src_lang: str = ""
     heldout: dict[str, list[LabelledSentence]] = field(default_factory=dict)
     evaluations: dict[str, dict[str, list[LabelledSentence]]] = field(default_factory=dict)
+    origins: list[tuple[int, int]] = field(default_factory=list)
 
     def column(self, name: str) -> list[Any]:
         value = self.columns[name]
@@ -448,20 +478,75 @@ def _training_set(
     """The dataset's projected sentences a train step learns from, and what it counted.
 
     A sentence that also occurs in the dataset's held-out gold (:func:`match_key`) is left
-    out: training on the sentences a model is scored on would inflate its score.
+    out: training on the sentences a model is scored on would inflate its score. Then the
+    step's :data:`FILTERS` and ``min_score`` leave out incompletely projected sentences; the
+    report counts each reason, so that ``projected_sentences`` = ``heldout_overlap_dropped``
+    + the ``filter_dropped`` counts + ``dataset_sentences``.
+
+    Raises
+    ------
+    ValueError
+        The filter is unknown, or ``min_score`` is set and a projected span has no score (its
+        projector does not score spans).
     """
-    sentences = [p.target for p in d.methods[step.inputs[0]]]
+    if step.filter not in FILTERS:
+        raise ValueError(
+            f"step {step.name!r}: no filter named {step.filter!r}; use one of {', '.join(FILTERS)}"
+        )
+    projections = d.methods[step.inputs[0]]
     counts: dict[str, Any] = {}
+    filtering = step.filter != "none" or step.min_score is not None
+    if filtering:
+        counts["projected_sentences"] = len(projections)
     if d.heldout:
         keys = {match_key(s.words) for split in d.heldout.values() for s in split}
-        kept = [s for s in sentences if match_key(s.words) not in keys]
-        counts["heldout_overlap_dropped"] = len(sentences) - len(kept)
-        sentences = kept
-    if step.pool or step.mix:
+        kept = [p for p in projections if match_key(p.target.words) not in keys]
+        counts["heldout_overlap_dropped"] = len(projections) - len(kept)
+        projections = kept
+    if filtering:
+        reasons = list(FILTERS[step.filter])
+        if step.min_score is not None:
+            reasons.append("low_score")
+        dropped = dict.fromkeys(reasons, 0)
+        kept = []
+        for k, p in enumerate(projections):
+            reason = _filter_reason(p, reasons, step, d.name, k)
+            if reason is None:
+                kept.append(p)
+            else:
+                dropped[reason] += 1
+        counts["filter_dropped"] = dropped
+        projections = kept
+    sentences = [p.target for p in projections]
+    if step.pool or step.mix or filtering:
         counts["dataset_sentences"] = len(sentences)
     if step.mix:
         counts["mixed_sentences"] = len(step.mix)
     return sentences, counts
+
+
+def _filter_reason(
+    p: Projection, reasons: Sequence[str], step: ExtraStep, dataset: str, k: int
+) -> str | None:
+    """The first of ``reasons`` that leaves projection ``p`` out of training, or None."""
+    for reason in reasons:
+        if reason == "unprojected_entity" and p.unprojected:
+            return reason
+        if reason == "span_count" and len(p.target.spans) != p.n_source:
+            return reason
+        if reason == "low_score":
+            assert step.min_score is not None
+            for sp in p.projected:
+                if sp.score is None:
+                    raise ValueError(
+                        f"step {step.name!r}, dataset {dataset}, sentence {k}: the projected "
+                        f"span {sp.start}-{sp.end} has no score (its projector "
+                        f"{step.inputs[0]!r} does not score spans); remove min_score or train "
+                        "on a projector that scores its spans"
+                    )
+                if sp.score < step.min_score:
+                    return reason
+    return None
 
 
 _STEPS: dict[str, Callable[[Executor, Step, list[DatasetState]], None]] = {
@@ -490,10 +575,17 @@ def _check_parallel(d: DatasetState, a: str, b: str) -> None:
 
 
 def alignments_from_links(
-    path: Any, links: Sequence[Sequence[tuple[int, int]]], src: str, tgt: str
+    path: Any,
+    links: Sequence[Sequence[tuple[int, int]]],
+    src: str,
+    tgt: str,
+    *,
+    origins: Sequence[tuple[Any, int]] | None = None,
 ) -> Callable[[DatasetState], list[Alignment]]:
     """A deferred ``alignments`` column: the links of a file, checked against the sentences
-    of columns ``src`` and ``tgt`` when first read."""
+    of columns ``src`` and ``tgt`` when first read. An error names ``path`` and the link's
+    line (its position), or, with ``origins``, each link's own ``(file, line)`` (links
+    sampled from several files)."""
     from xproj.errors import InputError
 
     def resolve(d: DatasetState) -> list[Alignment]:
@@ -502,7 +594,8 @@ def alignments_from_links(
             try:
                 out.append(Alignment(len(s), len(t), tuple(pairs)))
             except InputError as e:
-                raise e.at(path=path, line=k + 1, sentence=k) from None
+                at, line = origins[k] if origins is not None else (path, k + 1)
+                raise e.at(path=at, line=line, sentence=k) from None
         return out
 
     return resolve

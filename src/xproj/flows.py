@@ -265,6 +265,13 @@ def check_datasets(flow: Flow, datasets: Sequence[Any], stages: Any) -> None:
                         f"{flow.entry} (+ {reads})"
                     )
         given = {c for c in flow.columns if getattr(d, c) is not None}
+        target = flow.steps[-1].reads[1]
+        if getattr(d, "drop_heldout", False) and target not in given:
+            raise ValueError(
+                f"{at}.drop_heldout: compares the {target} with the held-out gold when reading, "
+                f"so {flow.name} needs them given as a file ({at}.{target}); or leave "
+                "drop_heldout out (train steps still leave held-out sentences out)"
+            )
         for step in plan(flow, given):
             slot = STEP_KINDS[step.kind].stage
             if slot is None or getattr(stages, slot) is not None:
@@ -313,8 +320,11 @@ def check_steps(config: Any) -> None:
         for field, kind in (("refiner", "refine"), ("labeller", "evaluate")):
             if getattr(step, field) is not None and step.kind != kind:
                 raise ValueError(f"{at}.{field}: only a {kind} step has a {field}")
-        if step.kind != "train" and (step.pool or step.mix or not step.label_dataset):
-            raise ValueError(f"{at}: only a train step has pool, mix and label_dataset")
+        only_train = step.pool or step.mix or not step.label_dataset or step.filter != "none"
+        if step.kind != "train" and (only_train or step.min_score is not None):
+            raise ValueError(
+                f"{at}: only a train step has pool, mix, label_dataset, filter and min_score"
+            )
         _CHECKS[step.kind](config, step, at, trained)
         if step.kind == "train":
             trained.append(step.name)

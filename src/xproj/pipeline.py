@@ -218,6 +218,7 @@ class Pipeline(Component):
 
         from xproj.backtranslate import Refiner
         from xproj.config import StageSpec, _usable_name
+        from xproj.executor import FILTERS
         from xproj.flows import _TRAIN_FIXED
         from xproj.label.train import train_labeller
 
@@ -268,6 +269,12 @@ class Pipeline(Component):
                         f"{at}.params: a vote step takes min_votes, an int in [1, "
                         f"{len(step.inputs)}] (the number of its inputs); got {dict(step.params)}"
                     )
+            if step.kind != "train" and (step.filter != "none" or step.min_score is not None):
+                raise ParameterError(f"{at}: only a train step has filter and min_score")
+            if step.kind == "train" and step.filter not in FILTERS:
+                raise ParameterError(
+                    f"{at}.filter: {step.filter!r} is not one of {', '.join(FILTERS)}"
+                )
             if step.kind == "train":
                 bad = sorted(set(step.params) - set(trainable))
                 if bad or not one:
@@ -547,20 +554,35 @@ class Pipeline(Component):
             refiner = (
                 None
                 if s.refiner is None
-                else build_component("refiner", s.refiner, where=f"steps[{k}].refiner")
+                else build_component(
+                    "refiner", cfg.resolve_spec(s.refiner), where=f"steps[{k}].refiner"
+                )
             )
-            steps.append(ExtraStep(s.kind, s.name, tuple(s.inputs), refiner, dict(s.params)))
+            steps.append(
+                ExtraStep(
+                    s.kind,
+                    s.name,
+                    tuple(s.inputs),
+                    refiner,
+                    cfg.resolve_params(s.params),
+                    filter=s.filter,
+                    min_score=s.min_score,
+                )
+            )
             known.append(s.name)
-        built = [build_component("projector", p) for p in chosen]
+        built = [build_component("projector", cfg.resolve_spec(p)) for p in chosen]
         named = len(built) > 1 or bool(steps)
         st = cfg.stages
+
+        def stage(slot: str) -> Any:
+            spec = getattr(st, slot)
+            return None if spec is None else build_component(slot, cfg.resolve_spec(spec))
+
         return cls(
             projector={p.display_name: b for p, b in zip(chosen, built)} if named else built[0],
-            aligner=None if st.aligner is None else build_component("aligner", st.aligner),
-            translator=None
-            if st.translator is None
-            else build_component("translator", st.translator),
-            labeller=None if st.labeller is None else build_component("labeller", st.labeller),
+            aligner=stage("aligner"),
+            translator=stage("translator"),
+            labeller=stage("labeller"),
             steps=tuple(steps),
         )
 
@@ -574,6 +596,10 @@ def _step_table(step: ExtraStep) -> dict[str, Any]:
         table["refiner"] = step.component.model_dump()
     elif step.component is not None:
         table["refiner"] = component_spec(step.component)
+    if step.filter != "none":
+        table["filter"] = step.filter
+    if step.min_score is not None:
+        table["min_score"] = step.min_score
     if step.params:
         table["params"] = dict(step.params)
     return table

@@ -58,8 +58,8 @@ from typing import Any
 
 from xproj._run_eval import RunSummary, evaluate, summarise
 from xproj.cache import StageCache
-from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, StepConfig, TextFile
-from xproj.errors import InputError
+from xproj.config import ConllFile, DatasetConfig, RunConfig, StageSpec, TextFile
+from xproj.errors import ConfigError, InputError
 from xproj.executor import Backend, DatasetState, Executor, ExtraStep, alignments_from_links
 from xproj.io._files import prepare_output
 from xproj.progress import Progress
@@ -104,6 +104,10 @@ class DatasetResult:
         The dataset's held-out gold by split (``datasets[i].heldout``).
     evaluations
         Per evaluate step and split, the held-out sentences as its model labelled them.
+    origins
+        Where each sentence came from, ``(file number, pair index in that file)``, when the
+        dataset's sentences were read from several files or chosen (``drop_heldout``,
+        ``sample``); empty otherwise (sentence k is the file's sentence k).
     """
 
     name: str
@@ -120,6 +124,7 @@ class DatasetResult:
     models: dict[str, str] = field(default_factory=dict)
     heldout: dict[str, list[LabelledSentence]] = field(default_factory=dict)
     evaluations: dict[str, dict[str, list[LabelledSentence]]] = field(default_factory=dict)
+    origins: list[tuple[int, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -192,10 +197,54 @@ def _load_dataset(
     cfg: RunConfig, d: DatasetConfig
 ) -> tuple[DatasetState, list[LabelledSentence] | None]:
     """Read what a dataset's files give: the flow's columns (checked to have one entry per
-    sentence) and the gold labels."""
+    sentence) and the gold labels, part by part (a file field may list several files), then
+    choose the sentences used (:func:`_select`: ``drop_heldout``, ``sample``, ``limit``)."""
+    flow = cfg.flow_def
+    heldout = {
+        split: _read_labelled(ref, cfg.resolve(ref.path), d.lang)[: ref.limit]
+        for split, ref in d.heldout.items()
+    }
+    full: dict[str, list[Any]] = {}
+    links: list[Any] = []
+    lines: list[tuple[Path, int]] = []  # each alignment's file and line, for its errors
+    sizes: list[int] = []  # sentences per part
+    gold_all: list[LabelledSentence] | None = [] if d.gold is not None else None
+    for k in range(d.parts):
+        part, part_links, part_gold = _read_part(cfg, d, k)
+        sizes.append(len(part[flow.entry]))
+        for col, got in part.items():
+            full.setdefault(col, []).extend(got)
+        if part_links is not None:
+            links += part_links[1]
+            lines += [(part_links[0], line + 1) for line in range(len(part_links[1]))]
+        if gold_all is not None and part_gold is not None:
+            gold_all += part_gold
+    indices, counts = _select(d, flow, full, heldout)
+    origins = [(k, i) for k, n in enumerate(sizes) for i in range(n)]
+    columns: dict[str, Any] = {col: [got[i] for i in indices] for col, got in full.items()}
+    if d.alignments is not None:
+        src, tgt = flow.steps[-1].reads[:2]
+        chosen = [links[i] for i in indices]
+        where = [lines[i] for i in indices]
+        columns["alignments"] = alignments_from_links(None, chosen, src, tgt, origins=where)
+    gold = None if gold_all is None else [gold_all[i] for i in indices]
+    given = frozenset(c for c in flow.columns if getattr(d, c) is not None)
+    state = DatasetState(d.name, d.lang, columns, given, src_lang=d.src_lang or "")
+    state.heldout.update(heldout)
+    if counts:
+        state.reports["read"] = counts
+        state.origins = [origins[i] for i in indices]
+    return state, gold
+
+
+def _read_part(
+    cfg: RunConfig, d: DatasetConfig, k: int
+) -> tuple[dict[str, list[Any]], tuple[Path, list[Any]] | None, list[LabelledSentence] | None]:
+    """The columns, alignment links (with their file) and gold of file k of each of the
+    dataset's file fields, each checked to have one entry per sentence of the entry file."""
     flow = cfg.flow_def
     src_lang = d.src_lang or cfg.src_lang
-    entry_ref = getattr(d, flow.entry)
+    entry_ref = d.files(flow.entry)[k]
     entry_path = cfg.resolve(entry_ref.path)
     if flow.entry == "source":
         entry: list[Any] = _read_labelled(entry_ref, entry_path, src_lang)
@@ -207,14 +256,13 @@ def _load_dataset(
         entry = read_sentences(entry_ref, entry_path, d.lang)
         what = f"the input {entry_path}"
     n_full = len(entry)
-    columns: dict[str, Any] = {flow.entry: entry[: d.limit]}
-    full: dict[str, Any] = {flow.entry: entry}  # unlimited, to line a gold up with the targets
+    full: dict[str, list[Any]] = {flow.entry: entry}
     # translations are in the dataset's language when the entry is the source side
     tr_lang = d.lang if flow.entry != "input" else src_lang
     for col in flow.columns[1:]:
-        ref = getattr(d, col)
-        if ref is None or col == "alignments":
+        if getattr(d, col) is None or col == "alignments":
             continue
+        ref = d.files(col)[k]
         path = cfg.resolve(ref.path)
         if col == "labels":
             got: list[Any] = _read_labelled(ref, path, src_lang)
@@ -224,29 +272,68 @@ def _load_dataset(
             conll = [entry_path] if flow.entry == "source" else []
         _same_count(len(got), col, path, n_full, what, conll=conll)
         full[col] = got
-        columns[col] = got[: d.limit]
+    links = None
     if d.alignments is not None:
         from xproj.io.pharaoh import read_pharaoh_links
 
-        ap = cfg.resolve(d.alignments.path)
-        links = read_pharaoh_links(ap, one_based=d.alignments.one_based)
-        _same_count(len(links), "the alignment file", ap, n_full, "the dataset")
-        src, tgt = flow.steps[-1].reads[:2]
-        columns["alignments"] = alignments_from_links(ap, links[: d.limit], src, tgt)
+        aref = d.files("alignments")[k]
+        ap = cfg.resolve(aref.path)
+        got_links = read_pharaoh_links(ap, one_based=aref.one_based)
+        _same_count(len(got_links), "the alignment file", ap, n_full, "the dataset")
+        links = (ap, list(got_links))
     gold = None
     if d.gold is not None:
-        gp = cfg.resolve(d.gold.path)
-        gold_all = _read_labelled(d.gold, gp, d.lang)
+        gref = d.files("gold")[k]
+        gp = cfg.resolve(gref.path)
+        gold = _read_labelled(gref, gp, d.lang)
         targets = full.get(flow.steps[-1].reads[1])  # the side projected onto, when given
         if targets is not None:
-            gold_all = _gold_for_targets(gold_all, targets, d.lang)
-        _same_count(len(gold_all), "gold", gp, n_full, "the dataset", conll=[gp])
-        gold = gold_all[: d.limit]
-    given = frozenset(c for c in flow.columns if getattr(d, c) is not None)
-    state = DatasetState(d.name, d.lang, columns, given, src_lang=d.src_lang or "")
-    for split, ref in d.heldout.items():
-        state.heldout[split] = _read_labelled(ref, cfg.resolve(ref.path), d.lang)[: ref.limit]
-    return state, gold
+            gold = _gold_for_targets(gold, targets, d.lang)
+        _same_count(len(gold), "gold", gp, n_full, "the dataset", conll=[gp])
+    return full, links, gold
+
+
+def _select(
+    d: DatasetConfig,
+    flow: Any,
+    full: dict[str, list[Any]],
+    heldout: dict[str, list[LabelledSentence]],
+) -> tuple[list[int], dict[str, int]]:
+    """The indices of the sentences a dataset uses, and how many each choice left out.
+
+    In order: ``drop_heldout`` leaves out the sentences whose side projected onto occurs in
+    the held-out gold (:func:`xproj.executor.match_key`); ``sample`` draws that many of the
+    rest (``random.Random(seed).shuffle`` of their indices, the first ``sample`` taken, kept in
+    file order); ``limit`` keeps the first ``limit``. The counts (only when one of
+    ``drop_heldout``, ``sample`` or several files is set, so other runs report as before) add
+    up: ``sentences`` = ``heldout_dropped`` + ``not_sampled`` + ``beyond_limit`` + ``used``.
+    """
+    import random
+
+    from xproj.executor import match_key
+
+    n = len(full[flow.entry])
+    indices = list(range(n))
+    counts: dict[str, int] = {"sentences": n}
+    if d.drop_heldout:
+        keys = {match_key(s.words) for split in heldout.values() for s in split}
+        side = full[flow.steps[-1].reads[1]]  # given: flows.check_datasets checks it
+        indices = [i for i in indices if match_key(side[i].words) not in keys]
+        counts["heldout_dropped"] = n - len(indices)
+    if d.sample is not None:
+        before = len(indices)
+        if d.sample < before:
+            order = list(indices)
+            random.Random(d.seed).shuffle(order)
+            indices = sorted(order[: d.sample])
+        counts["not_sampled"] = before - len(indices)
+    if d.limit is not None:
+        counts["beyond_limit"] = max(0, len(indices) - d.limit)
+        indices = indices[: d.limit]
+    counts["used"] = len(indices)
+    if not (d.drop_heldout or d.sample is not None or d.parts > 1):
+        return indices, {}
+    return indices, counts
 
 
 # ---------------------------------------------------------------------- running
@@ -265,7 +352,7 @@ class _Stages(Backend):
         return WorkerSpec(
             slot=slot,
             backend=component.backend,
-            params=dict(component.params),
+            params=self.cfg.resolve_params(component.params),
             batch_size=self.cfg.runner.resources(slot).batch_size,
             plugins=tuple(self.cfg.plugins),
             base_dir=str(self.cfg.base_dir),
@@ -405,12 +492,14 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
             s.name,
             tuple(s.inputs),
             s.refiner if s.kind == "refine" else (s.labeller or st.labeller),
-            dict(s.params),
+            cfg.resolve_params(s.params),
             pool=s.pool,
             label_dataset=s.label_dataset,
-            mix=tuple(x for k in range(len(s.mix)) for x in _read_mix(cfg, s, k)),
+            filter=s.filter,
+            min_score=s.min_score,
+            mix=tuple(x for k in range(len(s.mix)) for x in _read_mix(cfg, i, k)),
         )
-        for s in cfg.steps
+        for i, s in enumerate(cfg.steps)
     ]
     out_dir = cfg.output_dir
     return Executor(
@@ -424,13 +513,21 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
     )
 
 
-def _read_mix(cfg: RunConfig, step: StepConfig, k: int) -> list[LabelledSentence]:
-    """The sentences of a train step's ``mix[k]`` file: types renamed (``"O"``: removed),
-    sampled with its seed, empty sentences left out."""
+def _read_mix(cfg: RunConfig, i: int, k: int) -> list[LabelledSentence]:
+    """The sentences of train step ``steps[i]``'s ``mix[k]`` file: types renamed (``"O"``:
+    removed), sampled with its seed, empty sentences left out.
+
+    Raises
+    ------
+    ConfigError
+        The step's ``params.types`` is set and a sentence of the file (after its
+        ``label_map``) has another type: training would stop on it, after the flow's stages.
+    """
     import random
 
     from xproj.io.conll import read_conll
 
+    step = cfg.steps[i]
     ref = step.mix[k]
     path = cfg.resolve(ref.path)
     label_map = {a: (None if b == "O" else b) for a, b in ref.label_map.items()} or None
@@ -440,7 +537,19 @@ def _read_mix(cfg: RunConfig, step: StepConfig, k: int) -> list[LabelledSentence
     sentences = [s for s in got if s.words]
     if ref.sample is not None and ref.sample < len(sentences):
         chosen = sorted(random.Random(ref.seed).sample(range(len(sentences)), ref.sample))
-        sentences = [sentences[i] for i in chosen]
+        sentences = [sentences[j] for j in chosen]
+    types = step.params.get("types")
+    if types is not None:
+        found = {sp.label for s in got for sp in s.spans}
+        alien = sorted(found - set(types))
+        if alien:
+            removes = ", ".join(f'{t} = "O"' for t in alien)
+            raise ConfigError(
+                f"steps[{i}].mix[{k}] ({path}): has entity type(s) {', '.join(alien)}, not "
+                f"among the step's types ({', '.join(types)}); map them in the mix entry's "
+                f"label_map (label_map = {{ {removes} }} removes them) or add them to "
+                "params.types"
+            )
     return sentences
 
 
@@ -463,6 +572,7 @@ def _execute(cfg: RunConfig, backend: _Stages) -> list[DatasetResult]:
         r.reports = d.reports
         r.heldout = d.heldout
         r.evaluations = d.evaluations
+        r.origins = d.origins
         results.append(r)
     return results
 
