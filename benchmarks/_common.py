@@ -1,5 +1,5 @@
 """Helpers shared by the benchmarks: thread setup, machine and load facts, timing, tables, and
-an aligner that shares encoder states between variants.
+a step kept in xproj's stage cache (:func:`cached`).
 
 Benchmarks import this module as ``from _common import ...`` (Python puts the script's own
 folder first on ``sys.path``), so it is not part of the installed package.
@@ -24,14 +24,17 @@ import datetime as _dt
 import os
 import platform
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from xproj.cache import StageCache
+
 __all__ = [
     "Stopwatch",
     "blas_threads",
+    "cached",
     "format_table",
     "load_average",
     "machine_info",
@@ -146,3 +149,40 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def cached(
+    cache: StageCache,
+    stage: str,
+    fingerprint: str,
+    inputs: Any,
+    compute: Callable[[], dict[str, Any]],
+) -> tuple[dict[str, Any], bool]:
+    """``compute()``'s JSON-ready value, from ``cache`` when the same step ran before.
+
+    The entry's key is :meth:`xproj.cache.StageCache.key` of ``stage``, ``fingerprint`` (the
+    step's configuration, e.g. :func:`xproj.cache.stage_fingerprint` of an aligner's full
+    parameters) and ``inputs`` (e.g. the words of every sentence pair), so a changed parameter or
+    sentence computes anew. A disabled cache (``StageCache(None)``) always computes.
+
+    Returns
+    -------
+    tuple
+        The value and whether it came from the cache.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = StageCache(tempfile.mkdtemp())
+    >>> cached(cache, "align", "cfg", [["a"]], lambda: {"items": [1]})
+    ({'items': [1]}, False)
+    >>> cached(cache, "align", "cfg", [["a"]], lambda: {"items": [2]})
+    ({'items': [1]}, True)
+    """
+    key = cache.key(stage, fingerprint, inputs)
+    hit = cache.get(stage, key)
+    if isinstance(hit, dict):
+        return hit, True
+    value = compute()
+    cache.put(stage, key, value)
+    return value, False

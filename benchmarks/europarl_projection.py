@@ -7,11 +7,20 @@ multilingual-e5-small), projects the English *gold* entities with every projecto
 the same alignments, and scores each projection against the target language's gold with
 seqeval (:func:`xproj.eval.ner.evaluate_ner`, strict exact-span micro F1, MISC included).
 
+Every projection runs through xproj's flow engine: for each method and language an
+:class:`xproj.Pipeline` holding the method's projector runs the translate-train flow in memory
+(:meth:`~xproj.Pipeline.translate_train`) on the English gold sentences, with the target
+sentences as given translations and the computed alignments as given alignments, exactly as
+``xproj run`` would project them.
+
 Methods named ``PROJECTOR@VARIANT`` use the links of an aligner variant (e.g. ``itermax``:
 the same aligner with ``method="itermax"``). A variant differs from the default aligner only
 after the encoder, so it extracts its links from the similarity matrices of the default run
-(:meth:`~xproj.align.simalign.SimAlignAligner.similarity`); its extra time is the link
-extraction alone and is reported as ``timing.variants``.
+(:meth:`~xproj.align.simalign.SimAlignAligner.similarity`, then ``postprocess``); its extra time
+is the link extraction alone and is reported as ``timing.variants``. The flow engine has no way
+to share one aligner's encoder states with another aligner, so the alignments are computed here,
+not by the Pipeline's own align step (which would run the encoder once per variant); they are
+exactly what ``SimAlignAligner(...).align`` returns.
 
 Usage::
 
@@ -20,15 +29,19 @@ Usage::
 The JSON holds ``{"f1": {LANG: {METHOD: F1}}, "best": {"method", "avg_f1", "per_lang",
 "meets_goal"}, "timing": {"align_s", "project_s", "pairs", "align_pairs_per_s",
 "project_share", ...}, "methods": {METHOD: description}, "machine": {...}, "aligner": {...}}``.
-``timing.align_s`` is the wall time of the default aligner's ``align`` over all pairs (model
-loading excluded, matching included); ``timing.project_s`` is the wall time of the best method's
-``projector.project`` over all pairs, and ``project_share`` their ratio. Per-method projection
-times are in ``timing.project_s_by_method``. Wall times on a shared machine include waiting for
-other processes: the CPU seconds and the load average before and after are recorded with them.
+``timing.align_s`` is the wall time of the default aligner over all pairs (similarities and link
+extraction, as ``align`` does them; model loading excluded); ``timing.project_s`` is the wall
+time of the best method's Pipeline run over all pairs, and ``project_share`` their ratio.
+Per-method projection times are in ``timing.project_s_by_method``. Wall times on a shared
+machine include waiting for other processes: the CPU seconds and the load average before and
+after are recorded with them.
 
-``--save-alignments DIR`` writes the alignments (one JSON line per pair, with scores) and their
-timing; ``--load-alignments DIR`` reuses them, so that projectors can be compared without
-re-running the encoder (the timing then reports the run that made them).
+``--cache DIR`` keeps the alignments (default and variants, with link scores and the timing of
+the run that made them) in xproj's stage cache (:class:`xproj.cache.StageCache`, under
+``DIR/stages``), keyed by the aligner's full parameters, the variants and the sentence pairs; a
+later run with the same aligner and data reuses them, so that projectors can be compared without
+re-running the encoder (the timing then reports the run that made them; ``timing.alignments``
+says ``cached``). The former ``--save-alignments``/``--load-alignments`` folders are gone.
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,18 +59,21 @@ import xproj
 from _common import (
     Stopwatch,
     blas_threads,
+    cached,
     format_table,
     load_average,
     machine_info,
     set_torch_threads,
 )
+from xproj import Pipeline
 from xproj.align.simalign import SimAlignAligner
+from xproj.cache import StageCache, stage_fingerprint
 from xproj.eval.ner import evaluate_ner
 from xproj.io.conll import read_conll
 from xproj.project.base import Projector
 from xproj.project.candidates import AlignedMerges
 from xproj.project.heuristic import HeuristicProjector
-from xproj.types import Alignment, LabelledSentence
+from xproj.types import Alignment, LabelledSentence, Sentence
 
 LANGS = ("de", "es", "it")
 #: The best published F1 per language (the goal: at or above each, average >= GOAL_AVG).
@@ -157,36 +174,46 @@ def read_corpus(data: Path, langs: tuple[str, ...]) -> dict[str, list[LabelledSe
     return corpus
 
 
-def _stem(lang: str, variant: str) -> str:
-    return f"en-{lang}" + (f".{variant}" if variant else "")
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    """Aligner parameters as JSON values (enums by their value)."""
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in params.items()}
 
 
-def save_alignments(
-    folder: Path, lang: str, alignments: list[Alignment], timing: dict[str, Any], variant: str = ""
-) -> None:
-    """Write one JSON line per alignment, and the timing of the run that made them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = _stem(lang, variant)
-    with open(folder / f"{stem}.jsonl", "w", encoding="utf-8") as f:
-        for a in alignments:
-            f.write(json.dumps(a.to_dict()) + "\n")
-    (folder / f"{stem}.timing.json").write_text(json.dumps(timing) + "\n", encoding="utf-8")
+def align_language(
+    aligner: SimAlignAligner,
+    variant_aligners: dict[str, SimAlignAligner],
+    sources: list[Sentence],
+    targets: list[Sentence],
+) -> dict[str, Any]:
+    """The default aligner's and each variant's alignments of one language, and their timing.
 
-
-def load_alignments(
-    folder: Path, lang: str, n: int, variant: str = ""
-) -> tuple[list[Alignment], dict[str, Any]]:
-    """Read what :func:`save_alignments` wrote."""
-    stem = _stem(lang, variant)
-    path = folder / f"{stem}.jsonl"
-    if not path.is_file():
-        raise SystemExit(f"{path} not found; make it with --save-alignments {folder}")
-    with open(path, encoding="utf-8") as f:
-        alignments = [Alignment.from_dict(json.loads(line)) for line in f if line.strip()]
-    if len(alignments) != n:
-        raise SystemExit(f"{path} holds {len(alignments)} alignments for {n} sentence pairs")
-    timing = json.loads((folder / f"{stem}.timing.json").read_text(encoding="utf-8"))
-    return alignments, timing
+    The variants' links come from the default run's similarity matrices (see the module
+    docstring). The value is JSON-ready, as the stage cache keeps it: ``{"alignments":
+    {VARIANT: [alignment dicts]}, "timing": {...}, "variant_timing": {VARIANT: {...}}}``
+    (variant ``""`` is the default aligner).
+    """
+    with blas_threads(1), Stopwatch() as sw:  # what aligner.align does, keeping the matrices
+        sims = aligner.similarity(sources, targets)
+        default = [aligner.postprocess(x.matrix, **x.word_maps()) for x in sims]
+    out: dict[str, Any] = {
+        "alignments": {"": [a.to_dict() for a in default]},
+        "timing": {
+            "align_s": round(sw.wall_s, 3),
+            "cpu_s": round(sw.cpu_s, 3),
+            "pairs": len(sources),
+        },
+        "variant_timing": {},
+    }
+    for v, va in variant_aligners.items():
+        with blas_threads(1), Stopwatch() as sw_v:
+            links = [va.postprocess(x.matrix, **x.word_maps()) for x in sims]
+        out["alignments"][v] = [a.to_dict() for a in links]
+        out["variant_timing"][v] = {
+            "match_s": round(sw_v.wall_s, 3),
+            "cpu_s": round(sw_v.cpu_s, 3),
+            "pairs": len(sources),
+        }
+    return out
 
 
 def parse_aligner_params(items: list[str]) -> dict[str, Any]:
@@ -220,9 +247,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--limit", type=int, help="only the first N sentence pairs (a smoke test, not a result)"
     )
-    ap.add_argument("--save-alignments", type=Path, metavar="DIR")
-    ap.add_argument("--load-alignments", type=Path, metavar="DIR")
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep the alignments in xproj's stage cache under DIR/stages and reuse them",
+    )
+    for removed in ("--save-alignments", "--load-alignments"):
+        ap.add_argument(removed, metavar="DIR", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.save_alignments is not None or args.load_alignments is not None:
+        raise SystemExit(
+            "--save-alignments and --load-alignments were removed: pass --cache DIR instead "
+            "(the alignments are kept in xproj's stage cache under DIR/stages and reused by "
+            "any later run with the same aligner and data)"
+        )
     langs = tuple(args.langs)
 
     corpus = read_corpus(args.data, langs)
@@ -240,78 +279,68 @@ def main(argv: list[str] | None = None) -> int:
         all_methods = [m for m in all_methods if m.name in args.methods]
 
     load_before = load_average()
-    aligner: Any = None
-    threads = None
     variants = sorted({m.alignment for m in all_methods} - {""})
+    params = parse_aligner_params(args.aligner_param)
+    xproj.aligners.get_class("simalign")  # the registered class must still be SimAlign's
+    aligner = SimAlignAligner(**params)
+    variant_aligners = {v: SimAlignAligner(**{**params, **ALIGNER_VARIANTS[v]}) for v in variants}
+    fingerprint = stage_fingerprint(
+        "simalign",
+        _plain(aligner.get_params()),
+        variants={v: _plain(variant_aligners[v].get_params()) for v in variants},
+    )
+    cache = StageCache(None if args.cache is None else args.cache / "stages")
+    threads: int | None = None
+    load_s = 0.0
     # alignments[variant][lang]; variant "" is the default aligner
     alignments: dict[str, dict[str, list[Alignment]]] = {v: {} for v in ("", *variants)}
     align_timing: dict[str, dict[str, Any]] = {}
     variant_timing: dict[str, dict[str, Any]] = {v: {} for v in variants}
-    load_s = 0.0
-    if args.load_alignments is None:
-        threads = set_torch_threads(args.threads)
-        params = parse_aligner_params(args.aligner_param)
-        xproj.aligners.get_class("simalign")  # the registered class must still be SimAlign's
-        aligner = SimAlignAligner(**params)
-        variant_aligners = {
-            v: SimAlignAligner(**{**params, **ALIGNER_VARIANTS[v]}) for v in variants
-        }
-        with Stopwatch() as sw_load:
-            aligner.align([english[0].sentence], [english[0].sentence])  # loads the model
-        load_s = sw_load.wall_s
+    from_cache: list[str] = []
+
+    def compute(sources: list[Sentence], targets: list[Sentence]) -> dict[str, Any]:
+        nonlocal threads, load_s
+        if threads is None:
+            threads = set_torch_threads(args.threads)
+            with Stopwatch() as sw_load:
+                aligner.align([sources[0]], [sources[0]])  # loads the model
+            load_s = sw_load.wall_s
+        return align_language(aligner, variant_aligners, sources, targets)
+
     for lang in langs:
-        if args.load_alignments is not None:
-            for v in ("", *variants):
-                alignments[v][lang], timing_v = load_alignments(
-                    args.load_alignments, lang, len(english), v
-                )
-                (align_timing if not v else variant_timing[v])[lang] = timing_v
-            continue
         sources = [s.sentence for s in english]
         targets = [s.sentence for s in corpus[lang]]
-        with blas_threads(1), Stopwatch() as sw:  # what aligner.align does, keeping the matrices
-            sims = aligner.similarity(sources, targets)
-            alignments[""][lang] = [aligner.postprocess(x.matrix, **x.word_maps()) for x in sims]
-        align_timing[lang] = {
-            "align_s": round(sw.wall_s, 3),
-            "cpu_s": round(sw.cpu_s, 3),
-            "pairs": len(sources),
-        }
+        inputs = [[list(s.words), list(t.words)] for s, t in zip(sources, targets)]
+        entry, hit = cached(cache, "align", fingerprint, inputs, partial(compute, sources, targets))
+        for v in ("", *variants):
+            alignments[v][lang] = [Alignment.from_dict(d) for d in entry["alignments"][v]]
+        align_timing[lang] = entry["timing"]
+        for v in variants:
+            variant_timing[v][lang] = entry["variant_timing"][v]
+        if hit:
+            from_cache.append(lang)
+        t = align_timing[lang]
         print(
-            f"aligned en-{lang}: {len(sources)} pairs in {sw.wall_s:.1f} s wall, "
-            f"{sw.cpu_s:.1f} s CPU ({len(sources) / sw.wall_s:.1f} pairs/s); "
-            f"load {load_average()}",
+            f"aligned en-{lang}: {t['pairs']} pairs in {t['align_s']:.1f} s wall, "
+            f"{t['cpu_s']:.1f} s CPU ({t['pairs'] / t['align_s']:.1f} pairs/s)"
+            + (" (from the cache)" if hit else f"; load {load_average()}"),
             flush=True,
         )
-        for v in variants:
-            with blas_threads(1), Stopwatch() as sw_v:
-                va = variant_aligners[v]
-                alignments[v][lang] = [va.postprocess(x.matrix, **x.word_maps()) for x in sims]
-            variant_timing[v][lang] = {
-                "match_s": round(sw_v.wall_s, 3),
-                "cpu_s": round(sw_v.cpu_s, 3),
-                "pairs": len(sources),
-            }
-        del sims
-        if args.save_alignments is not None:
-            save_alignments(args.save_alignments, lang, alignments[""][lang], align_timing[lang])
-            for v in variants:
-                save_alignments(
-                    args.save_alignments, lang, alignments[v][lang], variant_timing[v][lang], v
-                )
     load_after = load_average()
 
     f1: dict[str, dict[str, float]] = {lang: {} for lang in langs}
     project_s: dict[str, float] = {}
     for m in all_methods:
-        projector = m.build()
+        pipe = Pipeline(projector=m.build())
         total = 0.0
         for lang in langs:
             targets = [s.sentence for s in corpus[lang]]
             with Stopwatch() as sw:
-                projections = projector.project(english, targets, alignments[m.alignment][lang])
+                result = pipe.translate_train(
+                    english, lang, translations=targets, alignments=alignments[m.alignment][lang]
+                )
             total += sw.wall_s
-            f1[lang][m.name] = round(evaluate_ner(corpus[lang], projections).f1, 4)
+            f1[lang][m.name] = round(evaluate_ner(corpus[lang], list(result.projections)).f1, 4)
         project_s[m.name] = round(total, 4)
 
     def avg(name: str) -> float:
@@ -350,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         "model_load_s": round(load_s, 3),
         "load_average_before": load_before,
         "load_average_after": load_after,
-        "alignments": "computed" if args.load_alignments is None else str(args.load_alignments),
+        "alignments": (
+            f"cached in {cache.root} ({', '.join(from_cache)})" if from_cache else "computed"
+        ),
         "goal_pairs_per_s": GOAL_PAIRS_PER_S,
         "goal_project_share": GOAL_PROJECT_SHARE,
         "meets_speed_goal": bool(align_s and pairs / align_s >= GOAL_PAIRS_PER_S),
@@ -364,11 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'n/a' if share is None else f'{100 * share:.2f}%'} of alignment; "
         f"load average {load_before} before, {load_after} after"
     )
-    aligner_config: dict[str, Any] = {}
-    if aligner is not None:
-        aligner_config = {
-            k: (v.value if hasattr(v, "value") else v) for k, v in aligner.get_params().items()
-        }
+    aligner_config: dict[str, Any] = _plain(aligner.get_params())
     aligner_config["variants"] = ALIGNER_VARIANTS
     out = {
         "f1": f1,
