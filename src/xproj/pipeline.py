@@ -216,8 +216,9 @@ class Pipeline(Component):
             return
         import inspect
 
+        from xproj._config_schema import _usable_name
         from xproj.backtranslate import Refiner
-        from xproj.config import StageSpec, _usable_name
+        from xproj.config import StageSpec
         from xproj.executor import FILTERS
         from xproj.flows import _TRAIN_FIXED
         from xproj.label.train import train_labeller
