@@ -56,7 +56,9 @@ from pathlib import Path
 from typing import Any
 
 from xproj._run_eval import RunSummary, evaluate, summarise
-from xproj._run_read import _load_dataset, _read_mix, read_sentences
+from xproj._run_read import _load_dataset as _load_dataset
+from xproj._run_read import _read_mix as _read_mix
+from xproj._run_read import read_sentences
 from xproj.cache import StageCache
 from xproj.config import RunConfig, StageSpec
 from xproj.executor import Backend, Executor, ExtraStep
