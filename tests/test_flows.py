@@ -109,6 +109,20 @@ def test_a_valid_config_round_trips_with_its_new_fields(tmp_path: Path) -> None:
             },
             "steps[1].inputs: no method named 't' before this step; known: heuristic",
         ),
+        (  # a bool is no vote count (one check shared with Pipeline's steps)
+            {
+                "steps": [
+                    {"kind": "train", "name": "t", "inputs": ["heuristic"]},
+                    {
+                        "kind": "vote",
+                        "name": "v",
+                        "inputs": ["heuristic", "t"],
+                        "params": {"min_votes": True},
+                    },
+                ]
+            },
+            "steps[1].params: a vote step takes min_votes, an int in [1, 2]",
+        ),
         (
             {"steps": [{"kind": "train", "name": "t", "inputs": []}]},
             "steps[0].inputs: a train step reads at least one method",

@@ -201,6 +201,9 @@ def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
     vote = ExtraStep("vote", "v", ("copy",), params={"min_votes": 2})
     with pytest.raises(ParameterError, match=r"min_votes, an int in \[1, 1\]"):
         _step_pipeline(steps=[vote])
+    bool_vote = ExtraStep("vote", "v", ("copy",), params={"min_votes": True})
+    with pytest.raises(ParameterError, match=r"min_votes, an int in \[1, 1\]"):
+        _step_pipeline(steps=[bool_vote])
     with pytest.raises(ParameterError, match="'nope' is no method before this step.*copy"):
         _step_pipeline(steps=[ExtraStep("vote", "v", ("copy", "nope"))])
     with pytest.raises(ParameterError, match="name the projector"):

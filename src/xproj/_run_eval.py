@@ -226,8 +226,9 @@ def heldout_summary(heldout: HeldoutScores) -> dict[str, Any]:
 def gold_line(path: Path, fmt: str, k: int | None, targets: Sequence[Sentence]) -> int | None:
     """The line of the gold file where the gold of target sentence ``k`` starts, if known.
 
-    The file holds no sentence for an empty target (see :func:`xproj.run._gold_for_targets`), so the
-    file's sentence index is ``k`` less the empty targets before it.
+    The file holds no sentence for an empty target (see
+    :func:`xproj._run_read._gold_for_targets`), so the file's sentence index is ``k`` less the
+    empty targets before it.
     """
     if k is None or k >= len(targets) or not targets[k].words:
         return None

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -70,15 +69,11 @@ from pydantic import (
 
 from xproj._config_files import (
     AlignmentFile,
-    AlignmentFiles,
     ConllFile,
-    ConllFiles,
     HeldoutFile,
     TextFile,
-    TextFiles,
     TrainFile,
     _path_str,
-    files_of,
     param_path,
     param_paths,
     resolve_params,
@@ -94,6 +89,16 @@ from xproj._config_io import (
     import_plugins,
     load_config,
 )
+from xproj._config_schema import (
+    FILE_FIELDS,
+    DatasetConfig,
+    EvaluationConfig,
+    FlowStep,
+    ProjectorSpec,
+    StagesConfig,
+    StageSpec,
+    StepConfig,
+)
 from xproj.errors import ConfigError
 from xproj.io._files import not_a_file
 from xproj.registry import component_params, component_spec, registry
@@ -107,6 +112,7 @@ __all__ = [
     "ConllFile",
     "DatasetConfig",
     "EvaluationConfig",
+    "FlowStep",
     "HeldoutFile",
     "ProjectorSpec",
     "RunConfig",
@@ -114,6 +120,7 @@ __all__ = [
     "StageResources",
     "StageSpec",
     "StagesConfig",
+    "StepConfig",
     "TextFile",
     "TrainFile",
     "build_component",
@@ -138,273 +145,6 @@ TEXT_FORMATS = ("text", "raw")
 _CONLL_FORMATS = ("auto", "tab", "space", "conll2003", "panx", "masakhaner")
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
-#: A dataset's file fields, each one file or a list of files.
-FILE_FIELDS = ("source", "input", "source_text", "translations", "labels", "alignments", "gold")
-
-
-def _usable_name(v: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", v):
-        raise ValueError(
-            f"{v!r} is not a usable name: use letters, digits and _ . + - (it names output files)"
-        )
-    return v
-
-
-class StageSpec(BaseModel):
-    """One stage: a backend name from the stage's registry and its constructor parameters."""
-
-    model_config = _FROZEN
-    backend: str
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
-class ProjectorSpec(StageSpec):
-    """A projector to compare, with the name its results are shown under (default: backend)."""
-
-    name: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str | None) -> str | None:
-        return v if v is None else _usable_name(v)
-
-    @property
-    def display_name(self) -> str:
-        """The name results are reported and files are written under."""
-        return self.name or self.backend
-
-
-class StepConfig(BaseModel):
-    """A step after the flow's own (``[[steps]]``): refine, vote, train or evaluate.
-
-    Attributes
-    ----------
-    kind
-        ``refine`` (translate-test: a refiner, e.g. back-translation, improves one projector's
-        output), ``vote`` (the spans at least ``params.min_votes`` of ``inputs`` agree on),
-        ``train`` (a labeller trained on one projector's output with
-        :func:`xproj.label.train.train_labeller`, whose keyword arguments ``params`` gives;
-        it then labels the dataset's target sentences for the report) or ``evaluate`` (a
-        model labels each dataset's held-out gold sentences, ``datasets[i].heldout``, and is
-        scored on them).
-    name
-        The method its output is reported under (and, for ``train``, the model's folder in
-        the dataset's output folder; with ``pool``, ``<output>/_pooled/<name>``).
-    inputs
-        The methods (projector names, earlier steps' names) it reads. ``evaluate``: the
-        ``train`` step whose model is scored, or none for a labeller (model transfer).
-    refiner
-        ``refine``: the refiner's registry name and parameters.
-    labeller
-        ``evaluate`` without inputs: the labeller scored; None: ``[stages.labeller]``.
-    pool
-        ``train``: one model on every dataset's sentences together (a multilingual model)
-        instead of one model per dataset.
-    mix
-        ``train``: labelled files whose sentences are added to the training set
-        (:class:`TrainFile`: optionally sampled, types renamed).
-    label_dataset
-        ``train``: whether the trained model then labels the datasets' own sentences (a
-        method, its row in the report); false saves that time where only evaluate steps score
-        the model (the step is then no method later steps can read).
-    filter
-        ``train``: which projected sentences it trains on: ``"none"`` (all, the default),
-        ``"complete"`` (those whose every source entity was projected) or
-        ``"complete+count"`` (and with as many target spans as source entities); the step
-        report counts the sentences left out per reason (``filter_dropped``).
-    min_score
-        ``train``: also leave out a sentence with a projected span scored below this by its
-        projector (the heuristic projector's score is the fraction of the span's words aligned
-        to the entity); None: no score filter.
-    params
-        ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments;
-        ``evaluate``: ``{splits = ["dev"]}``, the held-out splits scored (default: all).
-    """
-
-    model_config = _FROZEN
-    kind: Literal["refine", "vote", "train", "evaluate"]
-    name: str
-    inputs: list[str] = Field(default_factory=list)
-    refiner: StageSpec | None = None
-    labeller: StageSpec | None = None
-    pool: bool = False
-    mix: list[TrainFile] = Field(default_factory=list)
-    label_dataset: bool = True
-    filter: Literal["none", "complete", "complete+count"] = "none"
-    min_score: float | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return _usable_name(v)
-
-
-class FlowStep(BaseModel):
-    """One step of a config's own flow: ``{kind = "align", reads = ["labels", "input"],
-    writes = "alignments"}`` (``into``, for translate: ``"target"`` or ``"source"``)."""
-
-    model_config = _FROZEN
-    kind: Literal["translate", "label", "align", "project"]
-    reads: list[str] = Field(min_length=1)
-    writes: str
-    into: Literal["", "target", "source"] = ""
-
-
-class StagesConfig(BaseModel):
-    """The stages of the pipeline. Stages whose input every dataset provides may be left out."""
-
-    model_config = _FROZEN
-    translator: StageSpec | None = None
-    labeller: StageSpec | None = None
-    aligner: StageSpec | None = None
-    projectors: list[ProjectorSpec] = Field(min_length=1)
-
-    @field_validator("projectors")
-    @classmethod
-    def _unique(cls, v: list[ProjectorSpec]) -> list[ProjectorSpec]:
-        seen: set[str] = set()
-        for k, p in enumerate(v):
-            if p.display_name in seen:
-                raise ValueError(
-                    f"projectors[{k}] is named {p.display_name!r} like an earlier one; give each "
-                    "projector a distinct name = ..."
-                )
-            seen.add(p.display_name)
-        return v
-
-
-class DatasetConfig(BaseModel):
-    """One dataset: a language to project into (translate-train) or to label (translate-test).
-
-    Attributes
-    ----------
-    name
-        Names the dataset's output folder and its row in the report.
-    lang
-        The target language code.
-    src_lang
-        The language of the dataset's source side when it is not the run's ``src_lang``
-        (e.g. French for a French-Bambara parallel corpus in an English-source run).
-    source
-        translate-train: the labelled source-language file.
-    input
-        translate-test: the target-language sentences to label (a :class:`TextFile`).
-    source_text
-        label-project: the unlabelled source-language side of a parallel corpus (a
-        :class:`TextFile`), labelled by ``[stages.labeller]``.
-    translations
-        Existing translations instead of the translator: of ``source`` / ``source_text``
-        into ``lang`` (translate-train, label-project) or of ``input`` into the source language
-        (translate-test).
-    labels
-        translate-test: existing labelled translations instead of translator and labeller;
-        label-project: the labelled ``source_text`` instead of the labeller.
-    alignments
-        Existing source-to-target alignments (Pharaoh) instead of the aligner.
-    gold
-        Gold labels of the target sentences, for the report.
-    heldout
-        Other labelled sentences of the language by split name (``{dev = ..., test = ...}``,
-        :class:`HeldoutFile`): scored by ``evaluate`` steps; a training sentence of a
-        ``train`` step equal to one of them (ignoring case and whitespace) is left out.
-    drop_heldout
-        Leave out, when reading, every sentence (pair) whose side projected onto (the
-        translations; translate-test: the input) occurs in ``heldout`` (ignoring case and
-        whitespace), before ``sample`` and ``limit``, so that they choose among usable
-        sentences; counted in the dataset's ``read`` report. False (default): only ``train``
-        steps leave them out, after projection.
-    sample
-        Use this many sentences drawn at random (without replacement, kept in file order;
-        all when there are fewer); None: all.
-    seed
-        The seed of that draw (Python's ``random.Random(seed).shuffle`` of the sentence
-        indices, the first ``sample`` of them taken).
-    limit
-        Use only the first ``limit`` sentences (of the sample, when there is one).
-
-    Each file field (``source``, ``input``, ``source_text``, ``translations``, ``labels``,
-    ``alignments``, ``gold``) takes one file or a list of files read one after the other (a
-    corpus's parts, e.g. ``["dev.en", "test.en"]``); every field given as a list has the same
-    number of files, and file k of each lines up with file k of the others.
-    """
-
-    model_config = _FROZEN
-    name: str
-    lang: str
-    src_lang: str | None = None
-    source: ConllFiles | None = None
-    input: TextFiles | None = None
-    source_text: TextFiles | None = None
-    translations: TextFiles | None = None
-    labels: ConllFiles | None = None
-    alignments: AlignmentFiles | None = None
-    gold: ConllFiles | None = None
-    heldout: dict[str, HeldoutFile] = Field(default_factory=dict)
-    drop_heldout: bool = False
-    sample: int | None = Field(default=None, ge=1)
-    seed: int = 0
-    limit: int | None = Field(default=None, ge=1)
-
-    def files(self, field: str) -> list[Any]:
-        """The files of field ``field`` (``"source_text"``, ...) as a list (empty: not given)."""
-        return files_of(getattr(self, field))
-
-    @property
-    def parts(self) -> int:
-        """How many files each given file field has (1 unless they are lists)."""
-        return max((len(self.files(f)) for f in FILE_FIELDS), default=1) or 1
-
-    @model_validator(mode="after")
-    def _same_parts(self) -> DatasetConfig:
-        counts = {f: len(self.files(f)) for f in FILE_FIELDS if getattr(self, f) is not None}
-        if len(set(counts.values())) > 1:
-            listed = ", ".join(f"{f} {n}" for f, n in counts.items())
-            raise ValueError(
-                f"its file fields list different numbers of files ({listed}); give each the "
-                "same number, file k of each the k-th part of the corpus"
-            )
-        if self.drop_heldout and not self.heldout:
-            raise ValueError("drop_heldout needs held-out gold (heldout = {dev = ..., ...})")
-        return self
-
-    @field_validator("heldout")
-    @classmethod
-    def _splits(cls, v: dict[str, HeldoutFile]) -> dict[str, HeldoutFile]:
-        for split in v:
-            _usable_name(split)
-        return v
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", v):
-            raise ValueError(
-                f"{v!r} is not a usable dataset name: use letters, digits and _ . + - "
-                "(it names the output folder)"
-            )
-        return v
-
-    @field_validator("lang", "src_lang")
-    @classmethod
-    def _lang(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]+)*", v):
-            raise ValueError(f"{v!r} is not a language code such as 'de' or 'deu_Latn'")
-        return v
-
-
-class EvaluationConfig(BaseModel):
-    """How predictions are scored against gold.
-
-    Attributes
-    ----------
-    label_map
-        Entity types renamed (or removed, mapped to ``"O"``) on both sides before scoring, e.g.
-        ``{MISC = "O"}`` when the gold has no MISC type.
-    """
-
-    model_config = _FROZEN
-    label_map: dict[str, str] = Field(default_factory=dict)
 
 
 class StageResources(BaseModel):

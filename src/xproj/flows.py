@@ -32,6 +32,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from xproj.errors import ParameterError
+
 __all__ = [
     "FLOWS",
     "STEP_KINDS",
@@ -39,6 +41,7 @@ __all__ = [
     "Step",
     "StepKind",
     "check_datasets",
+    "check_pipeline_steps",
     "check_steps",
     "plan",
 ]
@@ -293,6 +296,23 @@ def check_datasets(flow: Flow, datasets: Sequence[Any], stages: Any) -> None:
 _TRAIN_FIXED = ("train", "output_dir", "overwrite")
 
 
+def _train_params() -> list[str]:
+    """The keyword arguments of ``train_labeller`` a ``train`` step may set."""
+    import inspect
+
+    from xproj.label.train import train_labeller
+
+    return [p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED]
+
+
+def _votes_ok(params: Any, n_inputs: int) -> bool:
+    """Whether a vote step's ``params`` is ``{min_votes = k}`` (or empty: 2) with an int k
+    (not a bool) in [1, n_inputs]."""
+    votes = params.get("min_votes", 2)
+    ok = isinstance(votes, int) and not isinstance(votes, bool)
+    return not (set(params) - {"min_votes"}) and ok and 1 <= votes <= n_inputs
+
+
 def check_steps(config: Any) -> None:
     """Raise ValueError naming the first ``[[steps]]`` entry of a RunConfig that cannot run.
 
@@ -343,9 +363,7 @@ def _check_refine(config: Any, step: Any, at: str, trained: list[str]) -> None:
 
 
 def _check_vote(config: Any, step: Any, at: str, trained: list[str]) -> None:
-    extra = set(step.params) - {"min_votes"}
-    votes = step.params.get("min_votes", 2)
-    if extra or not isinstance(votes, int) or not 1 <= votes <= len(step.inputs):
+    if not _votes_ok(step.params, len(step.inputs)):
         raise ValueError(
             f"{at}.params: a vote step takes min_votes, an int in [1, "
             f"{len(step.inputs)}] (the number of inputs); got {dict(step.params)}"
@@ -353,11 +371,7 @@ def _check_vote(config: Any, step: Any, at: str, trained: list[str]) -> None:
 
 
 def _check_train(config: Any, step: Any, at: str, trained: list[str]) -> None:
-    import inspect
-
-    from xproj.label.train import train_labeller
-
-    allowed = [p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED]
+    allowed = _train_params()
     unknown = sorted(set(step.params) - set(allowed))
     if unknown or len(step.inputs) != 1:
         raise ValueError(
@@ -411,3 +425,78 @@ _CHECKS = {
     "train": _check_train,
     "evaluate": _check_evaluate,
 }
+
+
+def check_pipeline_steps(
+    steps: Sequence[Any], projectors: Sequence[str], entry: str | None = None
+) -> None:
+    """Raise ParameterError naming the first of a :class:`~xproj.pipeline.Pipeline`'s steps
+    (:class:`~xproj.executor.ExtraStep` objects) that cannot run.
+
+    What it rejects: an unknown kind, a name already taken or unusable as a file name, an input
+    that is no method before it (``projectors``: the projectors' method names, ``""`` for an
+    unnamed one), a refine step without a refiner, a vote's ``min_votes`` outside [1, inputs]
+    (the check :func:`check_steps` makes of a config's vote steps), a train parameter
+    ``train_labeller`` does not take (likewise); with the flow's ``entry`` column, a refine
+    step outside translate-test.
+    """
+    if not steps:
+        return
+    from xproj._config_schema import _usable_name
+    from xproj.backtranslate import Refiner
+    from xproj.config import StageSpec
+    from xproj.executor import FILTERS
+
+    known = [name for name in projectors if name]
+    if not known:
+        raise ParameterError(
+            "steps read methods by name: name the projector, e.g. "
+            "Pipeline(projector={'greedy': projector}, steps=...)"
+        )
+    trainable = _train_params()
+    for k, step in enumerate(steps):
+        at = f"steps[{k}] ({step.kind} {step.name!r})"
+        if step.kind not in ("refine", "vote", "train"):
+            raise ParameterError(f"{at}: kind must be 'refine', 'vote' or 'train'")
+        try:
+            _usable_name(step.name)
+        except ValueError as e:
+            raise ParameterError(f"{at}.name: {e}") from None
+        if step.name in known:
+            raise ParameterError(f"{at}.name: already a method; choose another name")
+        unknown = [m for m in step.inputs if m not in known]
+        if unknown or not step.inputs:
+            what = f"{unknown[0]!r} is no method before this step" if unknown else "none"
+            raise ParameterError(f"{at}.inputs: {what}; the methods before it: {', '.join(known)}")
+        one = len(step.inputs) == 1
+        if step.kind == "refine":
+            if not one or not isinstance(step.component, (Refiner, StageSpec)):
+                raise ParameterError(
+                    f"{at}: a refine step reads one method and has a refiner "
+                    "(component=a Refiner or its StageSpec)"
+                )
+            if entry is not None and entry != "input":
+                raise ParameterError(
+                    f"{at}: refine works on translate-test (it refines with the labelled "
+                    "translations); run translate_test, or drop the step"
+                )
+        elif step.component is not None:
+            raise ParameterError(f"{at}.component: only a refine step has a component")
+        if step.kind == "vote" and not _votes_ok(step.params, len(step.inputs)):
+            raise ParameterError(
+                f"{at}.params: a vote step takes min_votes, an int in [1, "
+                f"{len(step.inputs)}] (the number of its inputs); got {dict(step.params)}"
+            )
+        if step.kind != "train" and (step.filter != "none" or step.min_score is not None):
+            raise ParameterError(f"{at}: only a train step has filter and min_score")
+        if step.kind == "train" and step.filter not in FILTERS:
+            raise ParameterError(f"{at}.filter: {step.filter!r} is not one of {', '.join(FILTERS)}")
+        if step.kind == "train":
+            bad = sorted(set(step.params) - set(trainable))
+            if bad or not one:
+                raise ParameterError(
+                    f"{at}: a train step reads one method and takes train_labeller's "
+                    f"parameters ({', '.join(trainable)}); got inputs {list(step.inputs)}"
+                    + (f" and unknown parameters {bad}" if bad else "")
+                )
+        known.append(step.name)

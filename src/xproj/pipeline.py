@@ -207,83 +207,11 @@ class Pipeline(Component):
         return list(self.projector.items())
 
     def _check_steps(self, entry: str | None = None) -> None:
-        """Raise ParameterError naming the first step that cannot run: an unknown kind, a name
-        already taken or unusable as a file name, an input that is no method before it, a
-        refine step without a refiner, a vote's ``min_votes`` outside [1, inputs], a train
-        parameter ``train_labeller`` does not take; with the flow's ``entry`` column, a refine
-        step outside translate-test."""
-        if not self.steps:
-            return
-        import inspect
+        """Raise ParameterError naming the first step that cannot run
+        (:func:`xproj.flows.check_pipeline_steps`)."""
+        from xproj.flows import check_pipeline_steps
 
-        from xproj.backtranslate import Refiner
-        from xproj.config import StageSpec, _usable_name
-        from xproj.executor import FILTERS
-        from xproj.flows import _TRAIN_FIXED
-        from xproj.label.train import train_labeller
-
-        known = [name for name, _ in self._projectors() if name]
-        if not known:
-            raise ParameterError(
-                "steps read methods by name: name the projector, e.g. "
-                "Pipeline(projector={'greedy': projector}, steps=...)"
-            )
-        trainable = [
-            p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED
-        ]
-        for k, step in enumerate(self.steps):
-            at = f"steps[{k}] ({step.kind} {step.name!r})"
-            if step.kind not in ("refine", "vote", "train"):
-                raise ParameterError(f"{at}: kind must be 'refine', 'vote' or 'train'")
-            try:
-                _usable_name(step.name)
-            except ValueError as e:
-                raise ParameterError(f"{at}.name: {e}") from None
-            if step.name in known:
-                raise ParameterError(f"{at}.name: already a method; choose another name")
-            unknown = [m for m in step.inputs if m not in known]
-            if unknown or not step.inputs:
-                what = f"{unknown[0]!r} is no method before this step" if unknown else "none"
-                raise ParameterError(
-                    f"{at}.inputs: {what}; the methods before it: {', '.join(known)}"
-                )
-            one = len(step.inputs) == 1
-            if step.kind == "refine":
-                if not one or not isinstance(step.component, (Refiner, StageSpec)):
-                    raise ParameterError(
-                        f"{at}: a refine step reads one method and has a refiner "
-                        "(component=a Refiner or its StageSpec)"
-                    )
-                if entry is not None and entry != "input":
-                    raise ParameterError(
-                        f"{at}: refine works on translate-test (it refines with the labelled "
-                        "translations); run translate_test, or drop the step"
-                    )
-            elif step.component is not None:
-                raise ParameterError(f"{at}.component: only a refine step has a component")
-            if step.kind == "vote":
-                votes = step.params.get("min_votes", 2)
-                ok = isinstance(votes, int) and not isinstance(votes, bool)
-                if set(step.params) - {"min_votes"} or not ok or not 1 <= votes <= len(step.inputs):
-                    raise ParameterError(
-                        f"{at}.params: a vote step takes min_votes, an int in [1, "
-                        f"{len(step.inputs)}] (the number of its inputs); got {dict(step.params)}"
-                    )
-            if step.kind != "train" and (step.filter != "none" or step.min_score is not None):
-                raise ParameterError(f"{at}: only a train step has filter and min_score")
-            if step.kind == "train" and step.filter not in FILTERS:
-                raise ParameterError(
-                    f"{at}.filter: {step.filter!r} is not one of {', '.join(FILTERS)}"
-                )
-            if step.kind == "train":
-                bad = sorted(set(step.params) - set(trainable))
-                if bad or not one:
-                    raise ParameterError(
-                        f"{at}: a train step reads one method and takes train_labeller's "
-                        f"parameters ({', '.join(trainable)}); got inputs {list(step.inputs)}"
-                        + (f" and unknown parameters {bad}" if bad else "")
-                    )
-            known.append(step.name)
+        check_pipeline_steps(self.steps, [name for name, _ in self._projectors()], entry)
 
     def _run(
         self,
