@@ -599,6 +599,18 @@ def test_translate_test_es_config_checks_and_round_trips(shared_data: Path) -> N
     assert type(pipe.translator).__name__ == "NameProtectingTranslator"
     assert type(pipe.labeller).__name__ == "HidingLabeller"
     assert [s.name for s in pipe.steps] == ["greedy+bt", "vote"]
+    # back-translation projects with the direct projectors' Spanish span normalisation and name
+    # completion (without them the refined projection keeps the forms of address they drop)
+    from xproj.project.normalised import NormalisingProjector
+
+    back = pipe.steps[0].component.projector
+    assert isinstance(back, NormalisingProjector)
+    assert isinstance(pipe.projector, dict)
+    direct = pipe.projector["greedy"]
+    assert isinstance(direct, NormalisingProjector)
+    assert back.complete_names
+    assert back.normaliser is not None and back.normaliser.lang == "es"
+    assert back.normaliser == direct.normaliser
     again = pipe.to_config(
         [d.model_dump(exclude_none=True) for d in cfg.datasets], flow="translate-test"
     )
