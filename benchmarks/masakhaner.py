@@ -354,7 +354,7 @@ def probabilities(
 
     def run() -> list[Any]:
         t0 = time.perf_counter()
-        out = labeller(model, batch_size).label_with_probs(sentences)
+        out: list[Any] = labeller(model, batch_size).label_with_probs(sentences)
         timing.add("label", time.perf_counter() - t0, len(sentences))
         return out
 

@@ -319,6 +319,9 @@ def test_pipeline_round_trips_through_a_config_file(tmp_path: Path) -> None:
     assert again.get_params(deep=False).keys() == pipe.get_params(deep=False).keys()
     assert again.aligner is not None and pipe.aligner is not None
     assert again.aligner.get_params() == pipe.aligner.get_params()
+    from xproj.project.base import Projector
+
+    assert isinstance(again.projector, Projector)
     assert again.projector.get_params(deep=False)["n_proj"] == 2
     with pytest.raises(ConfigError, match="no projector named 'nope'; it has exact"):
         Pipeline.from_config(path, projector="nope")

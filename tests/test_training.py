@@ -90,6 +90,11 @@ def test_loop_trains_records_and_calls_back_per_pass(
 
     passes: list[int] = []
     batches = length_sorted_batches([1] * 24, batch_size=5)  # 5 batches, the last of 4
+
+    def after_epoch(step: int) -> None:
+        passes.append(step)
+        net.eval()
+
     with caplog.at_level(logging.INFO, logger="test"):
         curve = train_loop(
             net,
@@ -101,7 +106,7 @@ def test_loop_trains_records_and_calls_back_per_pass(
             order=order,
             log=logging.getLogger("test"),
             warmup_steps=3,
-            after_epoch=lambda step: (passes.append(step), net.eval()),
+            after_epoch=after_epoch,
         )
     assert len(curve.losses) == 60 and sorted(curve.metrics["size"][:5]) == [4, 5, 5, 5, 5]
     assert sum(curve.losses[-10:]) < 0.7 * sum(curve.losses[:10])
