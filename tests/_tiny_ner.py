@@ -49,6 +49,24 @@ def _bert(path: Path) -> Path:
     return _classifier("BertForTokenClassification", config, 0, path)
 
 
+def _bert_encoder(path: Path) -> Path:
+    """The encoder of :func:`_bert` saved alone (a ``BertModel``, no classifier): a model
+    that ``train_labeller`` gives a newly initialised classifier."""
+    import torch
+    import transformers
+
+    fast = wordpiece_tokenizer(
+        CORPUS * 5, vocab_size=120, model_max_length=128, fast_class="BertTokenizerFast"
+    )
+    config = encoder_config(
+        "BertConfig", vocab_size=len(fast), layers=2, positions=128, pad_token_id=0
+    )
+    fast.save_pretrained(path)
+    torch.manual_seed(0)
+    transformers.BertModel(config, add_pooling_layer=False).save_pretrained(path)
+    return path
+
+
 def _xlmr(path: Path) -> Path:
     fast = unigram_tokenizer(CORPUS * 5, vocab_size=150, model_max_length=64, nfkc=False)
     config = encoder_config(

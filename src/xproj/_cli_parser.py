@@ -367,6 +367,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=float, default=2.0, help="passes over the data (default: 2)")
     p.add_argument("--batch-size", type=int, default=32, help="sentences per step (default: 32)")
     p.add_argument("--lr", type=float, default=5e-5, help="peak learning rate (default: 5e-5)")
+    p.add_argument(
+        "--head-lr",
+        type=float,
+        default=1e-2,
+        help="peak learning rate of a new classifier (default: 1e-2)",
+    )
+    p.add_argument(
+        "--types",
+        nargs="+",
+        metavar="TYPE",
+        help="entity types the model predicts (default: those in the training file)",
+    )
+    p.add_argument(
+        "--o-weight",
+        type=float,
+        default=1.0,
+        help="weight of the O tag in the loss (default: 1.0, the plain loss)",
+    )
+    p.add_argument(
+        "--max-entity-free",
+        type=float,
+        help="largest share of entity-free sentences kept (default: all kept)",
+    )
     p.add_argument("--max-length", type=int, default=128, help="subwords per window (default: 128)")
     p.add_argument("--seed", type=int, default=0, help="batch order, head and dropout seed")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: cpu)")

@@ -7,13 +7,20 @@ from pathlib import Path
 import pytest
 
 from _tiny import require
-from _tiny_ner import CORPUS, _bert, _xlmr
+from _tiny_ner import CORPUS, _bert, _bert_encoder, _xlmr
 
 
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require("torch", "transformers", "tokenizers")
     return _bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BERT encoder without a classifier (training it gives a new classifier)."""
+    require("torch", "transformers", "tokenizers")
+    return _bert_encoder(tmp_path_factory.mktemp("tiny-bert-encoder"))
 
 
 @pytest.fixture(scope="session")
