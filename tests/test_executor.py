@@ -203,6 +203,26 @@ def test_label_project_pooled_train_and_heldout_evaluation(tmp_path: Path, tiny_
     assert again.summary.heldout == result.summary.heldout
 
 
+def test_a_changed_trainer_default_trains_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A train step's cache key holds every train_labeller parameter in effect: a model trained
+    under an old default is not returned once the default changes; a parameter the step sets
+    itself is not affected by the default."""
+    from xproj.executor import _train_key
+    from xproj.label.train import train_labeller
+
+    payload = {"train": [], "output_dir": "m", "params": {"epochs": 1.0}}
+    before = _train_key(payload)
+    assert before["params"]["epochs"] == 1.0 and "head_learning_rate" in before["params"]
+    assert "output_dir" not in before["params"] and "overwrite" not in before["params"]
+    defaults = dict(train_labeller.__kwdefaults__ or {})
+    monkeypatch.setattr(
+        train_labeller, "__kwdefaults__", {**defaults, "head_learning_rate": 0.5, "epochs": 9.0}
+    )
+    after = _train_key(payload)
+    assert after["params"]["head_learning_rate"] == 0.5 != before["params"]["head_learning_rate"]
+    assert after["params"]["epochs"] == 1.0
+
+
 def test_per_dataset_train_leaves_heldout_sentences_out(tmp_path: Path, tiny_model: str) -> None:
     _write_data(tmp_path)
     data = _config(tmp_path, tiny_model)

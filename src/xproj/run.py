@@ -61,7 +61,7 @@ from xproj._run_read import _read_mix as _read_mix
 from xproj._run_read import read_sentences
 from xproj.cache import StageCache
 from xproj.config import RunConfig, StageSpec
-from xproj.executor import Backend, Executor, ExtraStep
+from xproj.executor import WHOLE_KEYS, Backend, Executor, ExtraStep
 from xproj.io._files import prepare_output
 from xproj.progress import Progress
 from xproj.report import Report, write_report
@@ -203,7 +203,7 @@ class _Stages(Backend):
         whole payload (the model folder must still be there for a cached entry to count)."""
         from xproj.label.train import INFO_FILE
 
-        key = self.cache.key(task, "whole-dataset", payload)
+        key = self.cache.key(task, "whole-dataset", WHOLE_KEYS.get(task, dict)(payload))
         n = len(payload.get("train", ()))
         with self.progress.stage(f"{title} ({dataset})", chunks=1, sentences=n) as bar:
             got = self.cache.get(task, key)
