@@ -23,6 +23,9 @@ language's MAFAND-MT news parallel text (Adelani et al., 2022b), and
    reference paper), with model transfer (the English model applied to the target text) as the
    baseline.
 
+The English model's F1 on PAN-X dev in English and in French (``source_side`` in the JSON)
+says how well it labels the French side of the fr-* pairs.
+
 Parallel sentences that also occur in MasakhaNER 2.0 dev or test (exact match after removing
 whitespace and case) are counted and left out. Every step is cached (``--cache``; model folders
 by a fingerprint of their whole training input, labels and alignments in
@@ -186,6 +189,22 @@ def read_gold(data: Path, lang: str, split: str) -> list[LabelledSentence]:
     if not path.exists():
         raise InputError(f"{path} is missing: every benchmark language needs its gold {split}")
     return read_conll(path, lang=lang, label_map=GOLD_MAP, repair="fix")  # hau test has I- after O
+
+
+def source_side_scores(
+    data: Path, cache: StageCache, english: Path, timing: Timing, batch_size: int, n: int = 1000
+) -> dict[str, float]:
+    """The English model's F1 on PAN-X dev (WikiANN; the first ``n`` sentences) in English and
+    in French: how well it labels the French side of the fr-* pairs, next to its own language.
+    Empty when the PAN-X files are absent."""
+    scores: dict[str, float] = {}
+    for lang in ("en", "fr"):
+        path = data / "wikiann_panx_dev" / f"dev-{lang}.tsv"
+        if path.exists():
+            gold = read_conll(path, lang=lang, format="tab")[:n]
+            predicted = predict(cache, english, [g.sentence for g in gold], timing, batch_size)
+            scores[f"panx_dev_{lang}"] = f1(gold, predicted)
+    return scores
 
 
 # ----------------------------------------------------------------------------- caching
@@ -488,6 +507,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     english_s = time.perf_counter() - t0
     if args.english_only:
         return 0
+    source_side = source_side_scores(args.data, cache, english, timing, args.batch_size)
+    log.info("the English model on PAN-X dev (English, French): %s", source_side)
 
     # 2-3. parallel text: read, check, label, align, project
     heldout: dict[str, set[str]] = {}
@@ -598,6 +619,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if main_split == "test" and "dev" in scores:
         result["dev"] = {"f1": scores["dev"], **summarise(scores["dev"])}
     result["leakage"] = {lang: data_counts[lang]["leaked_pairs_dropped"] for lang in args.langs}
+    result["source_side"] = source_side
     result["data"] = data_counts
     result["per_language_models"] = per_language
     result["timing"] = {
