@@ -192,7 +192,13 @@ def read_gold(data: Path, lang: str, split: str) -> list[LabelledSentence]:
 
 
 def source_side_scores(
-    data: Path, cache: StageCache, english: Path, timing: Timing, batch_size: int, n: int = 1000
+    data: Path,
+    cache: StageCache,
+    english: Path,
+    timing: Timing,
+    batch_size: int,
+    device: str = "cpu",
+    n: int = 1000,
 ) -> dict[str, float]:
     """The English model's F1 on PAN-X dev (WikiANN; the first ``n`` sentences) in English and
     in French: how well it labels the French side of the fr-* pairs, next to its own language.
@@ -202,7 +208,8 @@ def source_side_scores(
         path = data / "wikiann_panx_dev" / f"dev-{lang}.tsv"
         if path.exists():
             gold = read_conll(path, lang=lang, format="tab")[:n]
-            predicted = predict(cache, english, [g.sentence for g in gold], timing, batch_size)
+            sents = [g.sentence for g in gold]
+            predicted = predict(cache, english, sents, timing, batch_size, device)
             scores[f"panx_dev_{lang}"] = f1(gold, predicted)
     return scores
 
@@ -261,8 +268,10 @@ def train_model(
     train: Sequence[LabelledSentence],
     params: dict[str, Any],
     timing: Timing | None,
+    device: str = "cpu",
 ) -> tuple[Path, dict[str, Any]]:
-    """A model folder trained on ``train`` with ``params``, reused when trained before."""
+    """A model folder trained on ``train`` with ``params`` on ``device``, reused when trained
+    before (the device is not part of the key: a model trained on a GPU serves a CPU run)."""
     from xproj.label.train import INFO_FILE, train_labeller
 
     # the starting model is keyed by its absolute path: "--cache x" and "--cache /abs/x" are one
@@ -276,7 +285,7 @@ def train_model(
     shutil.rmtree(tmp, ignore_errors=True)
     log.info("%s: training on %d sentences", name, len(train))
     t0 = time.perf_counter()
-    result = train_labeller(train, output_dir=tmp, overwrite=True, **params)
+    result = train_labeller(train, output_dir=tmp, overwrite=True, device=device, **params)
     seconds = time.perf_counter() - t0
     if timing is not None:
         timing.add("train", seconds, result.windows * max(1, round(params.get("epochs", 1))))
@@ -286,11 +295,11 @@ def train_model(
     return out, info
 
 
-def labeller(model: Path, batch_size: int) -> Any:
+def labeller(model: Path, batch_size: int, device: str = "cpu") -> Any:
     from xproj.label.transformers import TransformersLabeller
 
     return TransformersLabeller(
-        model=str(model), label_map=EN_MAP, batch_size=batch_size, device="cpu"
+        model=str(model), label_map=EN_MAP, batch_size=batch_size, device=device
     )
 
 
@@ -300,10 +309,11 @@ def predict(
     sentences: Sequence[Sentence],
     timing: Timing,
     batch_size: int,
+    device: str = "cpu",
 ) -> list[LabelledSentence]:
     def run() -> list[LabelledSentence]:
         t0 = time.perf_counter()
-        out = labeller(model, batch_size).label(sentences)
+        out = labeller(model, batch_size, device).label(sentences)
         timing.add("label", time.perf_counter() - t0, len(sentences))
         return list(out)
 
@@ -341,13 +351,17 @@ FILTERS: dict[str, Callable[[LabelledSentence, Projection], bool]] = {
 
 
 def align(
-    cache: StageCache, sources: Sequence[Sentence], targets: Sequence[Sentence], timing: Timing
+    cache: StageCache,
+    sources: Sequence[Sentence],
+    targets: Sequence[Sentence],
+    timing: Timing,
+    device: str = "cpu",
 ) -> list[Alignment]:
     import xproj
 
     def run() -> list[Alignment]:
         t0 = time.perf_counter()
-        out = xproj.aligners.get("simalign").align(sources, targets)
+        out = xproj.aligners.get("simalign", device=device).align(sources, targets)
         timing.add("align", time.perf_counter() - t0, len(sources))
         return list(out)
 
@@ -364,7 +378,12 @@ def heuristic() -> Any:
 
 
 def probabilities(
-    cache: StageCache, model: Path, sentences: Sequence[Sentence], timing: Timing, batch_size: int
+    cache: StageCache,
+    model: Path,
+    sentences: Sequence[Sentence],
+    timing: Timing,
+    batch_size: int,
+    device: str = "cpu",
 ) -> Any:
     """A labeller that answers ``label`` and ``label_with_probs`` for ``sentences`` from one
     forward pass of ``model`` over them, kept in the stage cache (so a rerun resumes)."""
@@ -373,7 +392,7 @@ def probabilities(
 
     def run() -> list[Any]:
         t0 = time.perf_counter()
-        out: list[Any] = labeller(model, batch_size).label_with_probs(sentences)
+        out: list[Any] = labeller(model, batch_size, device).label_with_probs(sentences)
         timing.add("label", time.perf_counter() - t0, len(sentences))
         return out
 
@@ -486,6 +505,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--split", nargs="+", default=["dev", "test"], choices=("dev", "test"))
     ap.add_argument("--batch-size", type=int, default=64, help="labelling batch size")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device for training, labelling and alignment ('auto': CUDA when present)",
+    )
     ap.add_argument("--english-only", action="store_true", help="train the English model, stop")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -502,12 +526,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     en_train = read_conll(conll / "train.txt")
     t0 = time.perf_counter()
     english, en_info = train_model(
-        args.cache, "english", [s for s in en_train if s.words], en_params, None
+        args.cache, "english", [s for s in en_train if s.words], en_params, None, args.device
     )
     english_s = time.perf_counter() - t0
     if args.english_only:
         return 0
-    source_side = source_side_scores(args.data, cache, english, timing, args.batch_size)
+    source_side = source_side_scores(
+        args.data, cache, english, timing, args.batch_size, args.device
+    )
     log.info("the English model on PAN-X dev (English, French): %s", source_side)
 
     # 2-3. parallel text: read, check, label, align, project
@@ -527,9 +553,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sources = [par.sources[i] for i in chosen]
         targets = [par.targets[i] for i in chosen]
         labelled = [
-            keep_types(s) for s in predict(cache, english, sources, timing, args.batch_size)
+            keep_types(s)
+            for s in predict(cache, english, sources, timing, args.batch_size, args.device)
         ]
-        links = align(cache, sources, targets, timing)
+        links = align(cache, sources, targets, timing, args.device)
         proj = heuristic().project(labelled, targets, links)
         projected[lang] = list(zip(labelled, proj))
         data_counts[lang] = {
@@ -558,7 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     models: dict[str, Path] = {}
     multi_train = [s for lang in args.langs for s in training_set(projected[lang])]
     models["proj-multi"], _ = train_model(
-        args.cache, "multi", [*multi_train, *en_mix], tgt_params, timing
+        args.cache, "multi", [*multi_train, *en_mix], tgt_params, timing, args.device
     )
     if args.rounds == 2:
         round2: list[LabelledSentence] = []
@@ -566,15 +593,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             labelled_l = [src for src, _ in projected[lang]]
             targets_l = [p.target.sentence for _, p in projected[lang]]
             matcher = ner_matching(
-                probabilities(cache, models["proj-multi"], targets_l, timing, args.batch_size)
+                probabilities(
+                    cache, models["proj-multi"], targets_l, timing, args.batch_size, args.device
+                )
             )
-            links = align(cache, [s.sentence for s in labelled_l], targets_l, timing)
+            links = align(cache, [s.sentence for s in labelled_l], targets_l, timing, args.device)
             t0 = time.perf_counter()
             proj2 = matcher.project(labelled_l, targets_l, links)
             timing.add("reproject", time.perf_counter() - t0, len(targets_l))
             round2 += training_set(list(zip(labelled_l, proj2)))
         models["proj-multi-r2"], _ = train_model(
-            args.cache, "multi-r2", [*round2, *en_mix], tgt_params, timing
+            args.cache, "multi-r2", [*round2, *en_mix], tgt_params, timing, args.device
         )
     per_language: dict[str, dict[str, Any]] = {}
     for lang in args.per_language:
@@ -585,6 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             [*training_set(projected[lang]), *en_mix[:300]],
             tgt_params,
             timing,
+            args.device,
         )
         per_language[lang] = {"model": str(path), "train_seconds": info.get("seconds")}
 
@@ -595,19 +625,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             sents = [s.sentence for s in gold[lang][split]]
             row = {
                 "transfer": f1(
-                    gold[lang][split], predict(cache, english, sents, timing, args.batch_size)
+                    gold[lang][split],
+                    predict(cache, english, sents, timing, args.batch_size, args.device),
                 )
             }
             for name, path in models.items():
                 if args.score and name not in args.score:
                     continue
                 row[name] = f1(
-                    gold[lang][split], predict(cache, path, sents, timing, args.batch_size)
+                    gold[lang][split],
+                    predict(cache, path, sents, timing, args.batch_size, args.device),
                 )
             if lang in per_language:
                 single = Path(per_language[lang]["model"])
                 row["proj-single"] = f1(
-                    gold[lang][split], predict(cache, single, sents, timing, args.batch_size)
+                    gold[lang][split],
+                    predict(cache, single, sents, timing, args.batch_size, args.device),
                 )
             scores[split][lang] = row
             log.info("%s %s: %s", split, lang, row)
