@@ -16,51 +16,11 @@ from typing import Any
 
 import pytest
 
+from _doubles import PLUGIN, unregister_doubles
 from xproj.config import ConfigError, RunConfig
 from xproj.executor import match_key
 from xproj.progress import Progress
 from xproj.run import run
-
-PLUGIN = '''
-from dataclasses import dataclass
-
-import xproj
-from xproj.align.base import Aligner
-from xproj.label.base import Labeller
-from xproj.types import Alignment, LabelledSentence, Span
-
-
-@dataclass(kw_only=True)
-class DiagonalAligner(Aligner):
-    def _align(self, sources, targets):
-        return [
-            Alignment(len(s), len(t), tuple((i, i) for i in range(min(len(s), len(t)))))
-            for s, t in zip(sources, targets)
-        ]
-
-
-@dataclass(kw_only=True)
-class CapsLabeller(Labeller):
-    """Every word starting with a capital letter is a one-word PER."""
-
-    def _label(self, sentences):
-        return [
-            LabelledSentence(
-                s.words,
-                tuple(Span(i, i + 1, "PER") for i, w in enumerate(s.words) if w[:1].isupper()),
-                s.lang,
-            )
-            for s in sentences
-        ]
-
-
-for reg, name, cls in [
-    (xproj.aligners, "exec-diagonal", DiagonalAligner),
-    (xproj.labellers, "exec-caps", CapsLabeller),
-]:
-    if name not in reg.names():
-        reg.register(name, cls)
-'''
 
 # English side (not labelled) and its word-for-word "translation" per dataset
 EN = ["Anna sings today", "the dog sleeps", "Bob meets Carl here", "rain falls now"]
@@ -81,11 +41,7 @@ MIX = "Zoe\tB-PER\nreads\tO\n\nThe\tO\nEuro\tB-MISC\nfalls\tO\n\nTom\tB-PER\nrun
 def _no_leaked_registration() -> Iterator[None]:
     """The plugin registers into the process-wide registries: take it out after each test."""
     yield
-    import xproj
-
-    for reg, name in ((xproj.aligners, "exec-diagonal"), (xproj.labellers, "exec-caps")):
-        if name in reg.names():
-            reg.unregister(name)
+    unregister_doubles()
 
 
 def _write_data(tmp_path: Path) -> None:
@@ -104,8 +60,8 @@ def _config(tmp_path: Path, model: str, **changes: Any) -> dict[str, Any]:
         "plugins": ["doubles.py"],
         "output": "out",
         "stages": {
-            "labeller": {"backend": "exec-caps"},
-            "aligner": {"backend": "exec-diagonal"},
+            "labeller": {"backend": "test-caps"},
+            "aligner": {"backend": "test-diagonal"},
             "projectors": [{"backend": "heuristic"}],
         },
         "datasets": [

@@ -233,7 +233,7 @@ def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
 
 def _refine_vote_config(tmp_path: Path) -> RunConfig:
     """test_run's translate-test run on test doubles, with a refine and a vote step."""
-    from test_run import PLUGIN, TEST_STAGES
+    from _doubles import PLUGIN, TEST_STAGES
 
     (tmp_path / "doubles.py").write_text(PLUGIN)
     (tmp_path / "input.txt").write_text("Anna met Bob\nno names here\nthe End\n")

@@ -13,12 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from _demo_train import demo_train_config
+from _doubles import PLUGIN, TEST_STAGES, unregister_doubles
 from xproj import InputError
 from xproj.config import ConfigError, ConllFile, RunConfig, TextFile, load_config
 from xproj.errors import OutputError
@@ -28,71 +30,12 @@ from xproj.run import run
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DATA = EXAMPLES / "data"
 
-# Test doubles, imported by runs through `plugins = [...]`.
-PLUGIN = '''
-import os
-import time
-from dataclasses import dataclass
 
-import xproj
-from xproj.align.base import Aligner
-from xproj.errors import InputError
-from xproj.label.base import Labeller
-from xproj.translate.base import Translator
-from xproj.types import Alignment, LabelledSentence, Sentence, Span
-
-
-@dataclass(kw_only=True)
-class DiagonalAligner(Aligner):
-    """Links word i to word i; sleeps `delay` seconds per call; counts calls in `log`."""
-
-    delay: float = 0.0
-    log: str = ""
-    fail_on: str = ""
-
-    def _align(self, sources, targets):
-        for k, s in enumerate(sources):
-            if self.fail_on in s.words:
-                raise InputError(f"cannot align {self.fail_on!r}", sentence=k)
-        if self.log:
-            with open(self.log, "a") as f:
-                f.write(f"{len(sources)}\\n")
-        time.sleep(self.delay)
-        return [
-            Alignment(len(s), len(t), tuple((i, i) for i in range(min(len(s), len(t)))))
-            for s, t in zip(sources, targets)
-        ]
-
-
-@dataclass(kw_only=True)
-class UpperTranslator(Translator):
-    def _translate(self, sentences, tgt_lang):
-        return [Sentence(tuple(w.upper() for w in s.words), tgt_lang) for s in sentences]
-
-
-@dataclass(kw_only=True)
-class CapsLabeller(Labeller):
-    """Every word starting with a capital letter is a one-word PER."""
-
-    def _label(self, sentences):
-        return [
-            LabelledSentence(
-                s.words,
-                tuple(Span(i, i + 1, "PER") for i, w in enumerate(s.words) if w[:1].isupper()),
-                s.lang,
-            )
-            for s in sentences
-        ]
-
-
-for reg, name, cls in [
-    (xproj.aligners, "test-diagonal", DiagonalAligner),
-    (xproj.translators, "test-upper", UpperTranslator),
-    (xproj.labellers, "test-caps", CapsLabeller),
-]:
-    if name not in reg.names():
-        reg.register(name, cls)
-'''
+@pytest.fixture(autouse=True)
+def _no_leaked_registration() -> Iterator[None]:
+    """The plugin registers into the process-wide registries: take it out after each test."""
+    yield
+    unregister_doubles()
 
 
 def _config_text(data: Path, **aligner_params: Any) -> str:
@@ -265,12 +208,6 @@ def test_failed_cache_writes_leave_no_entry_and_the_run_completes(
 
 
 # translate-test with the test doubles: upper-casing translator, capitalised-word labeller
-TEST_STAGES = {
-    "translator": {"backend": "test-upper"},
-    "labeller": {"backend": "test-caps"},
-    "aligner": {"backend": "test-diagonal"},
-    "projectors": [{"backend": "heuristic"}],
-}
 
 
 def test_translate_test_flow_with_translator_and_labeller(tmp_path: Path) -> None:
