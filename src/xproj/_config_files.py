@@ -20,6 +20,8 @@ from pydantic import (
 )
 
 __all__ = [
+    "FILE_FIELDS",
+    "FROZEN",
     "AlignmentFile",
     "AlignmentFiles",
     "ConllFile",
@@ -37,7 +39,10 @@ __all__ = [
     "resolve_params",
 ]
 
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
+#: The model configuration of every config table: unknown keys are errors, values immutable.
+FROZEN = ConfigDict(extra="forbid", frozen=True)
+#: A dataset's file fields, each one file or a list of files.
+FILE_FIELDS = ("source", "input", "source_text", "translations", "labels", "alignments", "gold")
 
 
 def _path_str(value: Any) -> Any:
@@ -47,7 +52,7 @@ def _path_str(value: Any) -> Any:
 class _File(BaseModel):
     """Base of the file references: a path, given alone as a string or as a table."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     path: str
 
     @model_validator(mode="before")

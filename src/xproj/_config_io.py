@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from xproj._config_files import FILE_FIELDS
 from xproj.errors import ConfigError, MissingExtraError
 from xproj.io._files import not_a_file
 
@@ -161,9 +162,6 @@ def import_plugins(plugins: Sequence[str], base_dir: str | Path) -> None:
         raise ConfigError(str(e)) from None
 
 
-_PATH_FIELDS = ("source", "input", "source_text", "translations", "labels", "alignments", "gold")
-
-
 def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
     def rebase(p: str) -> str:
         if "${" in p or Path(p).is_absolute():
@@ -186,7 +184,7 @@ def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
     sets = []
     for d in out.get("datasets", []):
         d = dict(d)
-        for f in _PATH_FIELDS:
+        for f in FILE_FIELDS:
             if f in d:
                 d[f] = rebase_ref(d[f])
         if "heldout" in d:

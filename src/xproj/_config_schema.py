@@ -8,11 +8,14 @@ in :mod:`xproj._config_files`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from xproj._config_files import (
+    FILE_FIELDS,
+    FROZEN,
     AlignmentFiles,
     ConllFiles,
     HeldoutFile,
@@ -30,11 +33,24 @@ __all__ = [
     "StageSpec",
     "StagesConfig",
     "StepConfig",
+    "check_unique",
 ]
 
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
-#: A dataset's file fields, each one file or a list of files.
-FILE_FIELDS = ("source", "input", "source_text", "translations", "labels", "alignments", "gold")
+
+def check_unique(names: Sequence[str], field: str, advice: str) -> None:
+    """Raise ``ValueError`` at the first name in ``names`` that an earlier entry of the list
+    ``field`` already has, with ``advice`` on what to do.
+
+    >>> check_unique(["a", "b", "a"], "datasets", "names must differ")
+    Traceback (most recent call last):
+    ...
+    ValueError: datasets[2] is named 'a' like an earlier one; names must differ
+    """
+    seen: set[str] = set()
+    for k, name in enumerate(names):
+        if name in seen:
+            raise ValueError(f"{field}[{k}] is named {name!r} like an earlier one; {advice}")
+        seen.add(name)
 
 
 def _usable_name(v: str) -> str:
@@ -48,7 +64,7 @@ def _usable_name(v: str) -> str:
 class StageSpec(BaseModel):
     """One stage: a backend name from the stage's registry and its constructor parameters."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     backend: str
     params: dict[str, Any] = Field(default_factory=dict)
 
@@ -116,7 +132,7 @@ class StepConfig(BaseModel):
         ``evaluate``: ``{splits = ["dev"]}``, the held-out splits scored (default: all).
     """
 
-    model_config = _FROZEN
+    model_config = FROZEN
     kind: Literal["refine", "vote", "train", "evaluate"]
     name: str
     inputs: list[str] = Field(default_factory=list)
@@ -139,7 +155,7 @@ class FlowStep(BaseModel):
     """One step of a config's own flow: ``{kind = "align", reads = ["labels", "input"],
     writes = "alignments"}`` (``into``, for translate: ``"target"`` or ``"source"``)."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     kind: Literal["translate", "label", "align", "project"]
     reads: list[str] = Field(min_length=1)
     writes: str
@@ -149,7 +165,7 @@ class FlowStep(BaseModel):
 class StagesConfig(BaseModel):
     """The stages of the pipeline. Stages whose input every dataset provides may be left out."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     translator: StageSpec | None = None
     labeller: StageSpec | None = None
     aligner: StageSpec | None = None
@@ -158,14 +174,9 @@ class StagesConfig(BaseModel):
     @field_validator("projectors")
     @classmethod
     def _unique(cls, v: list[ProjectorSpec]) -> list[ProjectorSpec]:
-        seen: set[str] = set()
-        for k, p in enumerate(v):
-            if p.display_name in seen:
-                raise ValueError(
-                    f"projectors[{k}] is named {p.display_name!r} like an earlier one; give each "
-                    "projector a distinct name = ..."
-                )
-            seen.add(p.display_name)
+        check_unique(
+            [p.display_name for p in v], "projectors", "give each projector a distinct name"
+        )
         return v
 
 
@@ -224,7 +235,7 @@ class DatasetConfig(BaseModel):
     number of files, and file k of each lines up with file k of the others.
     """
 
-    model_config = _FROZEN
+    model_config = FROZEN
     name: str
     lang: str
     src_lang: str | None = None
@@ -298,5 +309,5 @@ class EvaluationConfig(BaseModel):
         ``{MISC = "O"}`` when the gold has no MISC type.
     """
 
-    model_config = _FROZEN
+    model_config = FROZEN
     label_map: dict[str, str] = Field(default_factory=dict)

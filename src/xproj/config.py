@@ -58,7 +58,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -68,6 +67,7 @@ from pydantic import (
 )
 
 from xproj._config_files import (
+    FROZEN,
     AlignmentFile,
     ConllFile,
     HeldoutFile,
@@ -98,6 +98,7 @@ from xproj._config_schema import (
     StagesConfig,
     StageSpec,
     StepConfig,
+    check_unique,
 )
 from xproj.errors import ConfigError
 from xproj.io._files import not_a_file
@@ -140,11 +141,6 @@ STAGE_REGISTRIES = {
     "projector": "projectors",
     "refiner": "refiners",
 }
-#: Line layouts a :class:`TextFile` accepts besides the CoNLL formats.
-TEXT_FORMATS = ("text", "raw")
-_CONLL_FORMATS = ("auto", "tab", "space", "conll2003", "panx", "masakhaner")
-
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
 class StageResources(BaseModel):
@@ -162,7 +158,7 @@ class StageResources(BaseModel):
         Sentences per call to the backend within a chunk (both runners); None: the whole chunk.
     """
 
-    model_config = _FROZEN
+    model_config = FROZEN
     workers: int = Field(default=1, ge=1)
     num_gpus: float = Field(default=0, ge=0)
     num_cpus: float = Field(default=1, gt=0)
@@ -192,7 +188,7 @@ class RunnerConfig(BaseModel):
         ``num_gpus``).
     """
 
-    model_config = _FROZEN
+    model_config = FROZEN
     kind: Literal["local", "ray"] = "local"
     chunk_size: int = Field(default=256, ge=1)
     address: str | None = None
@@ -242,7 +238,7 @@ class RunConfig(BaseModel):
         :class:`RunnerConfig`.
     """
 
-    model_config = _FROZEN
+    model_config = FROZEN
     flow: Literal["translate-train", "translate-test", "label-project"] | list[FlowStep] = (
         "translate-train"
     )
@@ -278,14 +274,9 @@ class RunConfig(BaseModel):
     @field_validator("datasets")
     @classmethod
     def _datasets(cls, v: list[DatasetConfig]) -> list[DatasetConfig]:
-        seen: set[str] = set()
-        for k, d in enumerate(v):
-            if d.name in seen:
-                raise ValueError(
-                    f"datasets[{k}] is named {d.name!r} like an earlier one; names must differ "
-                    "(they name the output folders)"
-                )
-            seen.add(d.name)
+        check_unique(
+            [d.name for d in v], "datasets", "names must differ (they name the output folders)"
+        )
         return v
 
     @model_validator(mode="after")
