@@ -240,16 +240,9 @@ def _train_key(payload: dict[str, Any]) -> dict[str, Any]:
     """What a train task's result is cached under: its payload with every parameter of
     ``train_labeller`` in effect, defaults included, so that a changed default trains anew
     instead of returning a model trained under the old one."""
-    import inspect
+    from xproj.label.train import training_parameters
 
-    from xproj.label.train import train_labeller
-
-    defaults = {
-        name: p.default
-        for name, p in inspect.signature(train_labeller).parameters.items()
-        if p.default is not inspect.Parameter.empty and name not in ("output_dir", "overwrite")
-    }
-    return {**payload, "params": {**defaults, **payload["params"]}}
+    return {**payload, "params": {**training_parameters(), **payload["params"]}}
 
 
 #: Whole-dataset tasks by name: plain functions of JSON-ready payloads, so a remote worker

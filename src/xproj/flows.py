@@ -292,17 +292,11 @@ def check_datasets(flow: Flow, datasets: Sequence[Any], stages: Any) -> None:
             )
 
 
-#: The keyword arguments of ``train_labeller`` a ``train`` step may not set (the executor does).
-_TRAIN_FIXED = ("train", "output_dir", "overwrite")
-
-
 def _train_params() -> list[str]:
     """The keyword arguments of ``train_labeller`` a ``train`` step may set."""
-    import inspect
+    from xproj.label.train import training_parameters
 
-    from xproj.label.train import train_labeller
-
-    return [p for p in inspect.signature(train_labeller).parameters if p not in _TRAIN_FIXED]
+    return list(training_parameters())
 
 
 def _votes_ok(params: Any, n_inputs: int) -> bool:

@@ -56,13 +56,16 @@ from xproj.errors import InputError, ParameterError
 from xproj.params import Constraint, InstanceOf, Interval, NoneOr, check_arguments, check_output_dir
 from xproj.types import LabelledSentence
 
-__all__ = ["INFO_FILE", "TrainResult", "train_labeller"]
+__all__ = ["INFO_FILE", "IO_PARAMS", "TrainResult", "train_labeller", "training_parameters"]
 
 log = logging.getLogger("xproj.label.train")
 
 #: The file (in ``output_dir``) that records how the model was trained.
 INFO_FILE = "xproj_train.json"
 _IGNORE = -100  # the label of subwords that take no part in the loss
+#: The arguments of :func:`train_labeller` that name its input and output rather than how it
+#: trains: a caller that runs it for others (a ``train`` step) sets these itself.
+IO_PARAMS = ("train", "output_dir", "overwrite")
 
 
 @dataclass(frozen=True)
@@ -552,3 +555,24 @@ def _dev_f1(net: Any, tokenizer: Any, dev: Sequence[LabelledSentence], device: A
     labeller = TransformersLabeller.from_objects(net, tokenizer, device=str(device))
     predicted = labeller.label([s.sentence for s in dev])
     return evaluate_ner(list(dev), predicted).f1
+
+
+def training_parameters() -> dict[str, Any]:
+    """Every argument of :func:`train_labeller` that sets how it trains (all but
+    :data:`IO_PARAMS`), with its default.
+
+    A cache of trained models keys a model by these, defaults included, so that a changed
+    default trains anew instead of returning a model trained under the old one.
+
+    >>> training_parameters()["head_learning_rate"]
+    0.01
+    >>> "output_dir" in training_parameters()
+    False
+    """
+    import inspect
+
+    return {
+        name: p.default
+        for name, p in inspect.signature(train_labeller).parameters.items()
+        if name not in IO_PARAMS
+    }
