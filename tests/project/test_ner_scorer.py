@@ -15,7 +15,12 @@ from xproj import Alignment, LabelledSentence, ParameterError, Sentence, Span
 from xproj.errors import InputError
 from xproj.label.base import Labeller
 from xproj.label.transformers import LabelProbabilities
-from xproj.project.candidates import CandidateBatch, NgramCandidates, ProblemBatch
+from xproj.project.candidates import (
+    CandidateBatch,
+    NgramCandidates,
+    ProblemBatch,
+    UnionCandidates,
+)
 from xproj.project.greedy import GreedyProjector
 from xproj.project.ner_scorer import (
     LabellerCandidates,
@@ -24,6 +29,7 @@ from xproj.project.ner_scorer import (
     hard_distributions,
     ner_scores,
 )
+from xproj.project.scorers import AlignmentScorer, WeightedFusion
 
 LABELS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC")
 
@@ -292,3 +298,63 @@ def test_spacy_spanish_spans_as_candidates_and_hard_scores() -> None:
     # the PER entity goes to the PER span ("Loyola de Palacio"), the only one linked to it
     assert spans == [(2, 5), (7, 8)]
     assert [(p.start, p.end, p.label) for p in proj[0].projected] == [(2, 5, "PER")]
+
+
+@dataclass(kw_only=True)
+class CountingProbs(Labeller):
+    """A probability labeller over the fixed table above that counts both of its entry points;
+    ``name`` only makes instances unequal."""
+
+    name: str = ""
+    label_calls: list[int] = field(default_factory=list, compare=False)
+    prob_calls: list[int] = field(default_factory=list, compare=False)
+
+    def _label(self, sentences: Sequence[Sentence]) -> list[LabelledSentence]:
+        self.label_calls.append(len(sentences))
+        return [p.sentence for p in self._probs(sentences)]
+
+    def label_with_probs(self, sentences: Sequence[Sentence]) -> list[LabelProbabilities]:
+        self.prob_calls.append(len(sentences))
+        return self._probs(sentences)
+
+    def _probs(self, sentences: Sequence[Sentence]) -> list[LabelProbabilities]:
+        table = {T0: P0, T1: P1}
+        out = []
+        for s in sentences:
+            probs = table[s.words]
+            tags = [LABELS[int(k)] for k in probs.argmax(axis=1)]
+            out.append(LabelProbabilities(LabelledSentence.from_tags(s.words, tags), probs, LABELS))
+        return out
+
+
+def _ner_projector(cand_labeller: Labeller, score_labeller: Labeller) -> GreedyProjector:
+    return GreedyProjector(
+        candidates=UnionCandidates(
+            extractors=(NgramCandidates(), LabellerCandidates(labeller=cand_labeller))
+        ),
+        scorer=WeightedFusion(scorers=(AlignmentScorer(), NERScorer(labeller=score_labeller))),
+    )
+
+
+def test_ner_candidates_and_scores_share_one_labelling() -> None:
+    src = [
+        LabelledSentence(("sings", "Ana", "Lima", "in", "Rome"), (Span(1, 3, "PER"),)),
+        LabelledSentence(("Rome",), (Span(0, 1, "LOC"),)),
+    ]
+    tgt = [Sentence(T0), Sentence(T1)]
+    aligns = [Alignment(5, 5, ((0, 0), (1, 1), (2, 2), (3, 3), (4, 4))), Alignment(1, 1, ((0, 0),))]
+    # two unequal labellers giving the same answers: nothing is shared, each labels
+    a, b = CountingProbs(name="a"), CountingProbs(name="b")
+    apart = _ner_projector(a, b).project(src, tgt, aligns)
+    assert (a.label_calls, a.prob_calls, b.label_calls, b.prob_calls) == ([2], [], [], [2])
+    # one labeller (and an equal one, as a config builds it): one pass, the same projections
+    for cand, score in [(lab := CountingProbs(), lab), (CountingProbs(), CountingProbs())]:
+        proj = _ner_projector(cand, score)
+        got = proj.project(src, tgt, aligns)
+        assert [p.tags for p in got] == [p.tags for p in apart]
+        assert cand.label_calls == [] and score.prob_calls == [2]
+        assert [p.tags for p in got] == [("O", "B-PER", "I-PER", "O", "O"), ("B-LOC",)]
+        extractor = proj.candidates.extractors[1]  # type: ignore[attr-defined]
+        extractor.reset()  # as after set_params: the link goes, and is made again
+        proj.project(src, tgt, aligns)
+        assert cand.label_calls == [] and score.prob_calls == [2]

@@ -39,6 +39,7 @@ from xproj.project.candidates import (
     ProblemBatch,
     UnionCandidates,
 )
+from xproj.project.ner_scorer import share_labelling
 from xproj.project.scorers import AlignmentScorer, Scorer
 from xproj.project.solvers import MatchingInstance, Solution, Solver
 from xproj.reported import Reported
@@ -134,6 +135,7 @@ class MatchingProjector(Projector, ABC):
             if not isinstance(extractor, ExternalCandidates):
                 extractor = UnionCandidates(extractors=(extractor, ExternalCandidates()))
         problems = ProblemBatch.build(sources, targets, alignments, candidates)
+        share_labelling(extractor, self.scorer)  # one labelling for NER candidates and scores
         batch = CandidateBatch.build(
             problems,
             extractor.extract(problems),

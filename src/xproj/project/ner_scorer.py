@@ -25,7 +25,9 @@ spans, and less (down to 0) the less it lines up with them.
 
 :class:`LabellerCandidates` is the matching candidate extractor: each target sentence's
 candidates are the labeller's spans (labels ignored; the projected label comes from the source
-entity).
+entity). When a projector uses both with the same labeller (the same object, or an equal one,
+as two entries of a config build), :func:`share_labelling` links them, and each target sentence
+is labelled once for both: the spans are those the scorer's labelling decoded.
 
 Examples
 --------
@@ -53,6 +55,7 @@ The best candidate, "Ana Lima" (words 1-2), scores 1.15 * (0.8 + 0.7) / 2 = 0.86
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -80,6 +83,7 @@ __all__ = [
     "ProvidesProbabilities",
     "hard_distributions",
     "ner_scores",
+    "share_labelling",
 ]
 
 _BEGIN = ("B", "S")
@@ -197,6 +201,9 @@ class NERScorer(Scorer):
         default_factory=dict, init=False, repr=False, compare=False
     )
     _types: tuple[str, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _spans: dict[tuple[str, ...], list[tuple[int, int]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     _constraints = {
         "labeller": Predicate(
@@ -231,12 +238,21 @@ class NERScorer(Scorer):
                 results = self.labeller.label_with_probs(batch)
                 for s, r in zip(batch, results):
                     self._cache[s.words] = _begin_inside(r.labels, r.probs)
+                    self._spans[s.words] = [(p.start, p.end) for p in r.sentence.spans]
                     if self._types is None:
                         self._types = tuple(sorted(self._cache[s.words]))
             else:
-                for s, d in zip(batch, hard_distributions(self.labeller.label(batch))):
+                labelled = self.labeller.label(batch)
+                for s, d, ls in zip(batch, hard_distributions(labelled), labelled):
                     self._cache[s.words] = d
+                    self._spans[s.words] = [(p.start, p.end) for p in ls.spans]
         return [self._cache[s.words] for s in sentences]
+
+    def spans(self, sentences: Sequence[Sentence]) -> list[list[tuple[int, int]]]:
+        """The labeller's spans of each sentence, as ``(start, end)`` word offsets, from the
+        same labelling as :meth:`distributions` (run once per new sentence)."""
+        self.distributions(sentences)
+        return [self._spans[s.words] for s in sentences]
 
     def _score(self, batch: Any) -> FloatArray:
         p = batch.problems
@@ -311,19 +327,79 @@ class LabellerCandidates(CandidateExtractor):
     _cache: dict[tuple[str, ...], list[tuple[int, int]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: The NER scorer with the same labeller whose labelling this extractor reuses
+    #: (set by :func:`share_labelling`).
+    _partner: NERScorer | None = field(default=None, init=False, repr=False, compare=False)
     _constraints = {"labeller": InstanceOf((Labeller,))}
 
     def extract(self, problems: ProblemBatch) -> CandidateSet:
+        if self._partner is not None:
+            spans = self._partner.spans(problems.targets)
+        else:
+            spans = self._label(problems.targets)
+        counts = np.fromiter((len(c) for c in spans), np.int64, len(spans))
+        arr = np.array([x for c in spans for x in c], dtype=np.int64).reshape(-1, 2)
+        sentence = np.repeat(np.arange(len(spans), dtype=np.int64), counts)
+        return CandidateSet.from_arrays(len(problems), sentence, arr[:, 0], arr[:, 1])
+
+    def _label(self, targets: Sequence[Sentence]) -> list[list[tuple[int, int]]]:
         todo: dict[tuple[str, ...], Sentence] = {}
-        for t in problems.targets:
+        for t in targets:
             if t.words not in self._cache and t.words not in todo:
                 todo[t.words] = t
         if todo:
             batch = list(todo.values())
             for s, labelled in zip(batch, self.labeller.label(batch)):
                 self._cache[s.words] = [(sp.start, sp.end) for sp in labelled.spans]
-        spans = [self._cache[t.words] for t in problems.targets]
-        counts = np.fromiter((len(c) for c in spans), np.int64, len(spans))
-        arr = np.array([x for c in spans for x in c], dtype=np.int64).reshape(-1, 2)
-        sentence = np.repeat(np.arange(len(spans), dtype=np.int64), counts)
-        return CandidateSet.from_arrays(len(problems), sentence, arr[:, 0], arr[:, 1])
+        return [self._cache[t.words] for t in targets]
+
+
+def _components(root: Any) -> list[Any]:
+    """``root`` and every component nested in its dataclass fields (tuples and lists too)."""
+    out: list[Any] = []
+    stack = [root]
+    while stack:
+        c = stack.pop()
+        if not dataclasses.is_dataclass(c) or any(c is o for o in out):
+            continue
+        out.append(c)
+        for f in dataclasses.fields(c):
+            if f.init:
+                v = getattr(c, f.name)
+                stack.extend(v if isinstance(v, (tuple, list)) else [v])
+    return out
+
+
+def share_labelling(candidates: CandidateExtractor, scorer: Scorer) -> int:
+    """Let each :class:`LabellerCandidates` in ``candidates`` reuse the labelling of an
+    :class:`NERScorer` in ``scorer`` whose labeller is the same object or an equal one, so
+    that a projector using both labels each target sentence once, not twice.
+
+    Returns the number of extractors linked (already linked ones included). Idempotent;
+    :meth:`~xproj.params.Component.reset` (after ``set_params``) undoes a link.
+
+    >>> from xproj.label.base import Labeller
+    >>> from xproj.project.candidates import NgramCandidates, UnionCandidates
+    >>> from xproj.project.scorers import AlignmentScorer, WeightedFusion
+    >>> class Caps(Labeller):
+    ...     def _label(self, sentences):
+    ...         return [LabelledSentence(s.words) for s in sentences]
+    >>> lab = Caps()
+    >>> cands = UnionCandidates(extractors=(NgramCandidates(), LabellerCandidates(labeller=lab)))
+    >>> fused = WeightedFusion(scorers=(AlignmentScorer(), NERScorer(labeller=lab,
+    ...                                                              hard_labels=True)))
+    >>> share_labelling(cands, fused)
+    1
+    """
+    scorers = [c for c in _components(scorer) if isinstance(c, NERScorer)]
+    linked = 0
+    for c in _components(candidates):
+        if not isinstance(c, LabellerCandidates):
+            continue
+        if c._partner is None:
+            c._partner = next(
+                (s for s in scorers if s.labeller is c.labeller or s.labeller == c.labeller),
+                None,
+            )
+        linked += c._partner is not None
+    return linked
