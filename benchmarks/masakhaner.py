@@ -674,11 +674,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     methods = sorted({m for row in result["f1"].values() for m in row})
     rows = [
-        [lang, *(result["f1"][lang].get(m, "") for m in methods), *(PAPER.get(lang, ("", "")))]
+        [
+            lang,
+            *(result["f1"][lang].get(m, "") for m in methods),
+            # the paper's percentages as fractions, like the F1s
+            *([x / 100 for x in PAPER[lang]] if lang in PAPER else ["", ""]),
+        ]
         for lang in sorted(result["f1"])
     ]
     rows.append(["mean", *(result["mean"][m] for m in methods), "", ""])
-    rows.append(["paper18", *(result["paper18_mean"][m] for m in methods), 52.1, 67.3])
+    rows.append(["paper18", *(result["paper18_mean"][m] for m in methods), 0.521, 0.673])
     rows.append(["std", *(result["std"][m] for m in methods), "", ""])
     print(format_table(["lang", *methods, "paper transfer", "paper proj"], rows))
     try:
