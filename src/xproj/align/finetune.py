@@ -322,7 +322,9 @@ def _tokenise(
     """Subwords of ``words`` (at most ``max_subwords``); a leading bare ``"▁"`` is not kept."""
     if not words:
         return _Tokenised([], [], [])
-    enc = tokenizer(list(words), is_split_into_words=True, add_special_tokens=False)
+    enc = tokenizer(
+        list(words), is_split_into_words=True, add_special_tokens=False, verbose=False
+    )  # cut to max_subwords below: no length warning
     ids = [int(i) for i in enc["input_ids"][:max_subwords]]
     wid = [int(w) for w in enc.word_ids()[:max_subwords]]
     if bare_id is None:

@@ -368,6 +368,7 @@ class TransformersLabeller(Labeller):
                 [list(sentences[k].words) for k in nonempty],
                 is_split_into_words=True,
                 add_special_tokens=False,
+                verbose=False,  # long sentences are windowed below: no length warning
             )
             for row, k in enumerate(nonempty):
                 c = [0] * len(sentences[k])
