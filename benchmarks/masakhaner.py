@@ -436,11 +436,28 @@ def f1(gold: Sequence[LabelledSentence], pred: Sequence[LabelledSentence]) -> fl
 
 
 def summarise(scores: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """Means, standard deviations, the paper's-18 means and wins over transfer per method."""
+    """Means, standard deviations, the paper's-18 means and wins over transfer per method, the
+    number of languages each method was scored on, and, for a method scored on only some
+    languages (``proj-single``), every method's mean over just those (``subset_mean``)."""
     methods = sorted({m for row in scores.values() for m in row})
-    out: dict[str, Any] = {"mean": {}, "std": {}, "paper18_mean": {}, "wins_vs_transfer": {}}
+    out: dict[str, Any] = {
+        "mean": {},
+        "std": {},
+        "paper18_mean": {},
+        "wins_vs_transfer": {},
+        "languages": {},
+        "subset_mean": {},
+    }
     for m in methods:
         vals = [row[m] for row in scores.values() if m in row]
+        out["languages"][m] = len(vals)
+        if len(vals) < len(scores):
+            langs = [lang for lang, row in scores.items() if m in row]
+            out["subset_mean"][m] = {
+                o: round(statistics.fmean(scores[lang][o] for lang in langs), 4)
+                for o in methods
+                if all(o in scores[lang] for lang in langs)
+            }
         p18 = [row[m] for lang, row in scores.items() if lang in PAPER and m in row]
         out["mean"][m] = round(statistics.fmean(vals), 4)
         out["std"][m] = round(statistics.pstdev(vals), 4) if len(vals) > 1 else 0.0
@@ -686,6 +703,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows.append(["paper18", *(result["paper18_mean"][m] for m in methods), 0.521, 0.673])
     rows.append(["std", *(result["std"][m] for m in methods), "", ""])
     print(format_table(["lang", *methods, "paper transfer", "paper proj"], rows))
+    for m, means in result["subset_mean"].items():
+        print(f"{m} was scored on {result['languages'][m]} languages; means there: {means}")
     try:
         plot(result["f1"], args.json.with_suffix(".png"), f"MasakhaNER 2.0 {main_split} F1")
     except ImportError:
