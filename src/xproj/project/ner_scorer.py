@@ -64,7 +64,7 @@ import numpy as np
 
 from xproj.errors import InputError, ParameterError
 from xproj.label.base import Labeller
-from xproj.params import InstanceOf, Interval, Predicate
+from xproj.params import Component, InstanceOf, Interval, Predicate
 from xproj.project.candidates import (
     CandidateExtractor,
     CandidateSet,
@@ -354,20 +354,28 @@ class LabellerCandidates(CandidateExtractor):
         return [self._cache[t.words] for t in targets]
 
 
-def _components(root: Any) -> list[Any]:
-    """``root`` and every component nested in its dataclass fields (tuples and lists too)."""
-    out: list[Any] = []
+def _components(root: Component) -> list[Component]:
+    """``root`` and every component among its parameters, nested, in tuples and lists too
+    (a union's extractors, a fusion's scorers). Labellers are not entered: nothing to link
+    lives inside them."""
+    out: dict[int, Component] = {}
     stack = [root]
     while stack:
         c = stack.pop()
-        if not dataclasses.is_dataclass(c) or any(c is o for o in out):
+        if id(c) in out:
             continue
-        out.append(c)
+        out[id(c)] = c
+        if isinstance(c, Labeller):
+            continue
         for f in dataclasses.fields(c):
             if f.init:
                 v = getattr(c, f.name)
-                stack.extend(v if isinstance(v, (tuple, list)) else [v])
-    return out
+                stack.extend(
+                    x
+                    for x in (v if isinstance(v, (tuple, list)) else [v])
+                    if isinstance(x, Component)
+                )
+    return list(out.values())
 
 
 def share_labelling(candidates: CandidateExtractor, scorer: Scorer) -> int:
