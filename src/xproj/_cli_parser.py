@@ -392,6 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-length", type=int, default=128, help="subwords per window (default: 128)")
     p.add_argument("--seed", type=int, default=0, help="batch order, head and dropout seed")
+    p.add_argument(
+        "--precision",
+        default="float32",
+        choices=("float32", "bfloat16"),
+        help="bfloat16: mixed precision, about twice as fast where the CPU or GPU has bfloat16 "
+        "units (default: float32)",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: cpu)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.set_defaults(func=cli._cmd_train_labeller)

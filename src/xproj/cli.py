@@ -383,6 +383,7 @@ def _cmd_train_labeller(args: argparse.Namespace) -> int:
             max_entity_free=args.max_entity_free,
             max_length=args.max_length,
             seed=args.seed,
+            precision=args.precision,
             device=args.device,
             overwrite=args.overwrite,
         )

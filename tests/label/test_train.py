@@ -80,6 +80,44 @@ def test_learns_the_training_data_and_saves_a_loadable_model(
     assert info["steps"] == result.steps and info["model"] == str(tiny_bert)
 
 
+def test_bfloat16_mixed_precision_learns_and_saves_float32_weights(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    import torch
+    import transformers
+
+    runs = {
+        precision: train_labeller(
+            DATA * 4,
+            output_dir=tmp_path / precision,
+            model=tiny_bert,
+            epochs=12,
+            batch_size=4,
+            learning_rate=3e-3,
+            freeze_embeddings=False,
+            precision=precision,
+        )
+        for precision in ("float32", "bfloat16")
+    }
+    fp32, bf16 = runs["float32"].losses, runs["bfloat16"].losses
+    # the same batches and initialisation, rounded differently: close at first, never equal
+    assert fp32 != bf16
+    assert abs(fp32[0] - bf16[0]) < 0.05 * fp32[0]
+    assert sum(bf16[-6:]) / 6 < 0.2 * sum(bf16[:6]) / 6
+    saved = transformers.AutoModelForTokenClassification.from_pretrained(
+        runs["bfloat16"].output_dir
+    )
+    assert {p.dtype for p in saved.parameters()} == {torch.float32}
+    info = json.loads((Path(runs["bfloat16"].output_dir) / INFO_FILE).read_text())
+    assert info["precision"] == "bfloat16"
+    predicted = TransformersLabeller(model=runs["bfloat16"].output_dir).label(
+        [s.sentence for s in DATA]
+    )
+    assert [[(x.start, x.end, x.label) for x in p.spans] for p in predicted] == [
+        [(x.start, x.end, x.label) for x in d.spans] for d in DATA
+    ]
+
+
 def test_long_sentences_are_split_into_windows_not_truncated(
     tiny_bert: Path, tmp_path: Path
 ) -> None:
@@ -158,6 +196,7 @@ def test_output_dir_is_not_overwritten(tiny_bert: Path, tmp_path: Path) -> None:
         ({"o_weight": 0.0}, "'o_weight' parameter"),
         ({"o_weight": 2.0}, "'o_weight' parameter"),
         ({"head_learning_rate": 0.0}, "'head_learning_rate' parameter"),
+        ({"precision": "float16"}, "'precision' parameter"),
     ],
 )
 def test_bad_parameters(params: dict[str, object], message: str, tmp_path: Path) -> None:

@@ -53,10 +53,25 @@ from xproj._hf import (
 from xproj._torch import device_constraint, resolve_device
 from xproj._training import Order, length_sorted_batches, save_trained, train_loop
 from xproj.errors import InputError, ParameterError
-from xproj.params import Constraint, InstanceOf, Interval, NoneOr, check_arguments, check_output_dir
+from xproj.params import (
+    Constraint,
+    InstanceOf,
+    Interval,
+    NoneOr,
+    Options,
+    check_arguments,
+    check_output_dir,
+)
 from xproj.types import LabelledSentence
 
-__all__ = ["INFO_FILE", "IO_PARAMS", "TrainResult", "train_labeller", "training_parameters"]
+__all__ = [
+    "INFO_FILE",
+    "IO_PARAMS",
+    "PRECISIONS",
+    "TrainResult",
+    "train_labeller",
+    "training_parameters",
+]
 
 log = logging.getLogger("xproj.label.train")
 
@@ -66,6 +81,8 @@ _IGNORE = -100  # the label of subwords that take no part in the loss
 #: The arguments of :func:`train_labeller` that name its input and output rather than how it
 #: trains: a caller that runs it for others (a ``train`` step) sets these itself.
 IO_PARAMS = ("train", "output_dir", "overwrite")
+#: The values of :func:`train_labeller`'s ``precision``.
+PRECISIONS = ("float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,7 @@ _CONSTRAINTS: dict[str, Constraint] = {
     "max_length": Interval(int, 8, None),
     "freeze_embeddings": InstanceOf((bool,)),
     "seed": Interval(int, 0, None),
+    "precision": Options(PRECISIONS),
     "device": device_constraint(mps=False),
     "overwrite": InstanceOf((bool,)),
 }
@@ -168,6 +186,7 @@ def train_labeller(
     max_length: int = 128,
     freeze_embeddings: bool = True,
     seed: int = 0,
+    precision: str = "float32",
     device: str | None = "cpu",
     overwrite: bool = False,
 ) -> TrainResult:
@@ -231,6 +250,12 @@ def train_labeller(
         parameters, and words absent from the training data keep their multilingual vectors).
     seed
         Seeds the batch order, the classifier's initialisation and dropout.
+    precision
+        ``"float32"``, or ``"bfloat16"`` for mixed precision: the forward and backward
+        passes run under ``torch.autocast`` in bfloat16 while the weights and the optimiser
+        stay float32 (:func:`xproj._training.train_loop`), and the model is saved in float32.
+        On a CPU with bfloat16 instructions (AVX512-BF16, AMX) or a recent GPU a step takes
+        about half the time. A model trained so differs from a float32 one by rounding.
     device
         ``"cpu"``, ``"cuda"``, ``"cuda:N"``, or ``"auto"`` or None (CUDA when available).
     overwrite
@@ -268,6 +293,7 @@ def train_labeller(
         "max_length": max_length,
         "freeze_embeddings": freeze_embeddings,
         "seed": seed,
+        "precision": precision,
         "device": device,
         "overwrite": overwrite,
     }
@@ -311,6 +337,7 @@ def train_labeller(
         affixes=(prefix, suffix, pad_token_id(tokenizer)),
         seed=seed,
         device=dev_,
+        autocast=None if precision == "float32" else getattr(torch, precision),
     )
     seconds = time.perf_counter() - t0
     result = TrainResult(
@@ -496,6 +523,7 @@ def _train(
     affixes: tuple[list[int], list[int], int],
     seed: int,
     device: Any,
+    autocast: Any | None = None,
 ) -> tuple[list[float], list[float]]:
     """Train ``net`` on the windows (:func:`xproj._training.train_loop`, cross-entropy over
     the first subword of every word); return every step's loss and the dev F1 of every pass."""
@@ -543,6 +571,7 @@ def _train(
         head={id(p) for m in head_modules(net) for p in m.parameters(recurse=False)},
         head_learning_rate=head_learning_rate,
         after_epoch=score_dev,
+        autocast=autocast,
     )
     return curve.losses, dev_f1
 
