@@ -381,3 +381,60 @@ def test_dataset_parts_must_line_up(tmp_path: Path) -> None:
     data["datasets"][0]["translations"][1] = "missing.txt"
     with pytest.raises(ConfigError, match=r"datasets\[0\]\.translations\[1\]: file not found"):
         RunConfig.from_dict(data, base_dir=tmp_path).check_files()
+
+
+def test_reproject_puts_the_trained_model_in_the_loop(tmp_path: Path, tiny_model: str) -> None:
+    """Round 2 as steps: the pooled model's spans and probabilities drive a matching projector
+    over the flow's labels and alignments; a second model trains on its output."""
+    from xproj.config import StageSpec, build_component
+    from xproj.executor import model_in_the_loop
+
+    _write_data(tmp_path)
+    data = _config(tmp_path, tiny_model)
+    train = {**data["steps"][0], "label_dataset": False}
+    again = {k: v for k, v in train.items() if k != "mix"} | {"name": "multi-r2"}
+    data["steps"] = [
+        train,
+        {"kind": "reproject", "name": "r2", "inputs": ["multi"]},
+        again | {"inputs": ["r2"]},
+        {"kind": "evaluate", "name": "proj-r2", "inputs": ["multi-r2"]},
+    ]
+    cfg = RunConfig.from_dict(data, base_dir=tmp_path)
+    result = run(cfg, progress=Progress(enabled=False), plot=False)
+    xx, yy = result.datasets
+    model = str(tmp_path / "out" / "_pooled" / "multi")
+    # the same projections as the greedy projector built with that model, called directly
+    direct = build_component("projector", model_in_the_loop(None, model))
+    for d in (xx, yy):
+        assert d.projections["r2"] == direct.project(d.sources, d.targets, d.alignments)
+    assert [p.n_source for p in xx.projections["r2"]] == [1, 0, 2, 0]
+    assert result.report.methods == ("heuristic", "r2")
+    assert xx.reports["train multi-r2"]["pooled"] == ["xx", "yy"]
+    assert "proj-r2" in result.report.heldout["dev"].scores["xx"]
+    # the projector's other parameters are kept; candidates and scorer are the step's
+    spec = model_in_the_loop(StageSpec(backend="greedy", params={"n_proj": 2}), model)
+    built = build_component("projector", spec)
+    assert built.n_proj == 2
+    assert type(built.candidates).__name__ == "UnionCandidates"
+    assert type(built.scorer).__name__ == "WeightedFusion"
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ({"inputs": ["heuristic"]}, "puts one earlier train step's model in the loop"),
+        ({"inputs": ["multi"], "projector": {"backend": "heuristic"}}, "no matching projector"),
+        (
+            {"inputs": ["multi"], "projector": {"backend": "greedy", "params": {"scorer": {}}}},
+            "sets scorer from the trained model",
+        ),
+        ({"inputs": ["multi"], "params": {"n_proj": 2}}, "a reproject step takes none"),
+        ({"inputs": ["heuristic"], "kind": "vote", "projector": {"backend": "greedy"}}, "only a"),
+    ],
+)
+def test_bad_reproject_steps(tmp_path: Path, step: dict[str, Any], message: str) -> None:
+    _write_data(tmp_path)
+    data = _config(tmp_path, "m")
+    data["steps"] = [data["steps"][0], {"kind": "reproject", "name": "r2", **step}]
+    with pytest.raises(ConfigError, match=message):
+        RunConfig.from_dict(data, base_dir=tmp_path)

@@ -222,6 +222,14 @@ def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
         _step_pipeline(
             steps=[ExtraStep("vote", "v", ("copy",), params={"min_votes": 1}, min_score=0.5)]
         )
+    train_m = ExtraStep("train", "m", ("copy",))
+    with pytest.raises(ParameterError, match=r"reproject step reads one earlier train step"):
+        _step_pipeline(steps=[ExtraStep("reproject", "r2", ("copy",))])
+    with pytest.raises(ParameterError, match="give the matching projector as a StageSpec"):
+        _step_pipeline(steps=[train_m, ExtraStep("reproject", "r2", ("m",), CopyProjector())])
+    with pytest.raises(ParameterError, match="'heuristic' is no matching projector"):
+        heuristic = StageSpec(backend="heuristic")
+        _step_pipeline(steps=[train_m, ExtraStep("reproject", "r2", ("m",), heuristic)])
     # what depends on the run: the flow, the model folder
     bt = ExtraStep("refine", "bt", ("copy",), StageSpec(backend="backtranslation"))
     with pytest.raises(ParameterError, match="refine works on translate-test"):
@@ -229,6 +237,19 @@ def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
     train = _step_pipeline(steps=[ExtraStep("train", "m", ("copy",))])
     with pytest.raises(ParameterError, match=r"pass model_dir= .*<model_dir>/m"):
         train.translate_test(TARGETS, translations=ENGLISH)
+
+
+def test_a_reproject_step_is_written_back_with_its_projector() -> None:
+    from xproj.pipeline import _step_table
+
+    spec = StageSpec(backend="greedy", params={"n_proj": 2})
+    table = _step_table(ExtraStep("reproject", "r2", ("m",), spec))
+    assert table == {
+        "kind": "reproject",
+        "name": "r2",
+        "inputs": ["m"],
+        "projector": {"backend": "greedy", "params": {"n_proj": 2}},
+    }
 
 
 def _refine_vote_config(tmp_path: Path) -> RunConfig:

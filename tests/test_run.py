@@ -757,8 +757,15 @@ def test_masakhaner2_config_checks(
         ("train", "multi"),
         ("evaluate", "transfer"),
         ("evaluate", "proj-multi"),
+        ("reproject", "reprojected"),
+        ("train", "multi-r2"),
+        ("evaluate", "proj-multi-r2"),
     ]
     assert cfg.steps[0].filter == "complete" and cfg.steps[0].params["max_entity_free"] == 0.3
+    # round 2 trains as round 1 did, on the reprojection
+    r1, r2 = cfg.steps[0], cfg.steps[4]
+    assert r2.inputs == ["reprojected"] and cfg.steps[3].inputs == ["multi"]
+    assert (r2.params, r2.mix, r2.filter, r2.pool) == (r1.params, r1.mix, r1.filter, r1.pool)
     assert all(
         d.drop_heldout and (d.sample, d.seed, d.limit) == (1000, 0, None) for d in cfg.datasets
     )
@@ -841,9 +848,9 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     data["datasets"] = datasets
     data["stages"]["labeller"]["params"]["model"] = str(ner)
     data["stages"]["aligner"]["params"] = {"model": str(tiny), "layer": 1}
-    train = data["steps"][0]
-    train["mix"][0]["sample"] = 10
-    train["params"].update(model=str(ner), batch_size=8, max_length=64)
+    for train in (data["steps"][0], data["steps"][4]):  # rounds 1 and 2
+        train["mix"][0]["sample"] = 10
+        train["params"].update(model=str(ner), batch_size=8, max_length=64)
     result = run(
         RunConfig.from_dict(data, base_dir=EXAMPLES), output=tmp_path / "out", progress=_quiet()
     )
@@ -870,7 +877,18 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     for split in ("dev", "test"):
         for lang in ("bam", "hau"):
             row = summary["heldout"]["f1"][split][lang]
-            assert set(row) == {"transfer", "proj-multi"}
+            assert set(row) == {"transfer", "proj-multi", "proj-multi-r2"}
             assert all(0.0 <= f <= 1.0 for f in row.values())
-        assert summary["heldout"]["n"][split] == {"transfer": 2, "proj-multi": 2}
+        assert summary["heldout"]["n"][split] == {
+            "transfer": 2,
+            "proj-multi": 2,
+            "proj-multi-r2": 2,
+        }
     assert (tmp_path / "out" / "hau" / "proj-multi.test.conll").is_file()
+    # round 2: the same source entities reprojected with "multi" in the loop, then retrained
+    for ds in (bam, hau):
+        again = ds.projections["reprojected"]
+        assert len(again) == 8
+        assert [p.n_source for p in again] == [p.n_source for p in ds.projections["heuristic"]]
+        assert ds.reports["train multi-r2"]["projected_sentences"] == 8
+    assert (tmp_path / "out" / "_pooled" / "multi-r2" / "xproj_train.json").is_file()

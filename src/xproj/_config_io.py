@@ -214,7 +214,7 @@ def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
         out["steps"] = [
             {
                 **rebase_spec(s),
-                **{f: rebase_spec(s[f]) for f in ("refiner", "labeller") if f in s},
+                **{f: rebase_spec(s[f]) for f in ("refiner", "labeller", "projector") if f in s},
             }
             for s in out["steps"]
         ]

@@ -86,7 +86,7 @@ class ProjectorSpec(StageSpec):
 
 
 class StepConfig(BaseModel):
-    """A step after the flow's own (``[[steps]]``): refine, vote, train or evaluate.
+    """A step after the flow's own (``[[steps]]``): refine, vote, train, reproject or evaluate.
 
     Attributes
     ----------
@@ -95,7 +95,10 @@ class StepConfig(BaseModel):
         output), ``vote`` (the spans at least ``params.min_votes`` of ``inputs`` agree on),
         ``train`` (a labeller trained on one projector's output with
         :func:`xproj.label.train.train_labeller`, whose keyword arguments ``params`` gives;
-        it then labels the dataset's target sentences for the report) or ``evaluate`` (a
+        it then labels the dataset's target sentences for the report), ``reproject`` (the
+        flow's projection computed again with a ``train`` step's model in the loop: a matching
+        projector whose candidates and scores come from the model, Politov et al., 2025) or
+        ``evaluate`` (a
         model labels each dataset's held-out gold sentences, ``datasets[i].heldout``, and is
         scored on them).
     name
@@ -103,11 +106,15 @@ class StepConfig(BaseModel):
         the dataset's output folder; with ``pool``, ``<output>/_pooled/<name>``).
     inputs
         The methods (projector names, earlier steps' names) it reads. ``evaluate``: the
-        ``train`` step whose model is scored, or none for a labeller (model transfer).
+        ``train`` step whose model is scored, or none for a labeller (model transfer);
+        ``reproject``: the ``train`` step whose model is put in the loop.
     refiner
         ``refine``: the refiner's registry name and parameters.
     labeller
         ``evaluate`` without inputs: the labeller scored; None: ``[stages.labeller]``.
+    projector
+        ``reproject``: a matching projector (``greedy`` or ``ilp``) and its parameters other
+        than ``candidates`` and ``scorer``, which the step sets; None: ``greedy``.
     pool
         ``train``: one model on every dataset's sentences together (a multilingual model)
         instead of one model per dataset.
@@ -133,11 +140,12 @@ class StepConfig(BaseModel):
     """
 
     model_config = FROZEN
-    kind: Literal["refine", "vote", "train", "evaluate"]
+    kind: Literal["refine", "vote", "train", "reproject", "evaluate"]
     name: str
     inputs: list[str] = Field(default_factory=list)
     refiner: StageSpec | None = None
     labeller: StageSpec | None = None
+    projector: StageSpec | None = None
     pool: bool = False
     mix: list[TrainFile] = Field(default_factory=list)
     label_dataset: bool = True

@@ -112,7 +112,7 @@ def evaluate(
     # methods whose entities are the labelled side's (projectors, refiners); votes and trained
     # models label the target themselves
     projected = {p.display_name for p in cfg.stages.projectors}
-    projected |= {s.name for s in cfg.steps if s.kind == "refine"}
+    projected |= {s.name for s in cfg.steps if s.kind in ("refine", "reproject")}
     scores: dict[str, dict[str, dict[str, Any]]] = {}
     stats: dict[str, dict[str, dict[str, Any]]] = {}
     for r, d in zip(results, cfg.datasets):

@@ -383,7 +383,7 @@ class RunConfig(BaseModel):
         ]
         for k, step in enumerate(self.steps):
             out.append((f"steps[{k}].params", step.params))
-            for field in ("refiner", "labeller"):
+            for field in ("refiner", "labeller", "projector"):
                 spec = getattr(step, field)
                 if spec is not None:
                     out.append((f"steps[{k}].{field}.params", spec.params))

@@ -11,8 +11,8 @@ flow here; they differ only in the :class:`Backend` that computes a step:
 
 Which steps run for a dataset is the flow's :func:`~xproj.flows.plan`: a step whose output the
 dataset gives is skipped. After the flow's own steps come the extra steps a config declares
-(``[[steps]]``: refine, vote, train, evaluate), in order. Steps run across all datasets at
-once, so a model loads once per run.
+(``[[steps]]``: refine, vote, train, reproject, evaluate), in order. Steps run across all
+datasets at once, so a model loads once per run.
 
 Every step's report (:class:`~xproj.reported.Reported`) is kept per dataset under the step's
 title (``"translate"``, ``"project greedy"``), for ``summary.json`` and the run report.
@@ -43,6 +43,7 @@ __all__ = [
     "as_projections",
     "call_stage",
     "match_key",
+    "model_in_the_loop",
 ]
 
 
@@ -53,17 +54,18 @@ class ExtraStep:
     Attributes
     ----------
     kind
-        ``"refine"``, ``"vote"``, ``"train"`` or ``"evaluate"``.
+        ``"refine"``, ``"vote"``, ``"train"``, ``"reproject"`` or ``"evaluate"``.
     name
         The method its output is reported (and written) under; for ``train``, the model's
         folder name too.
     inputs
         The methods it reads: the projection to refine, the routes to vote over, the
-        projection to train on; ``evaluate``: the train step whose model it applies, or
-        nothing (then ``component`` is the labeller applied).
+        projection to train on; ``reproject`` and ``evaluate``: the train step whose model
+        it applies, or, for ``evaluate``, nothing (then ``component`` is the labeller applied).
     component
         ``refine``: the refiner; ``evaluate`` without inputs: the labeller (a spec or an
-        object, as the backend takes them).
+        object, as the backend takes them); ``reproject``: the matching projector's
+        :class:`~xproj.config.StageSpec` without candidates and scorer (None: ``greedy``).
     params
         ``vote``: ``min_votes``; ``train``: keyword arguments of
         :func:`xproj.label.train.train_labeller` (``model``, ``epochs``, ...);
@@ -437,6 +439,30 @@ class Executor:
             for d in group:
                 d.methods[step.name] = as_projections(out[d.name], step.name)
 
+    def _reproject(self, step: ExtraStep, todo: list[DatasetState]) -> None:
+        """Project the flow's labels again with a trained model in the loop (its spans as
+        candidates, its probabilities as NER scores fused with the alignment score)."""
+        src, tgt, ali = next(s for s in reversed(self.flow.steps) if s.kind == "project").reads
+        by_model: dict[str, list[DatasetState]] = {}
+        for d in todo:
+            by_model.setdefault(d.models[step.inputs[0]], []).append(d)
+        for model, group in by_model.items():
+            projector = model_in_the_loop(step.component, model)
+            work = [
+                (
+                    d,
+                    {
+                        "sources": d.column(src),
+                        "targets": d.column(tgt),
+                        "alignments": d.column(ali),
+                    },
+                )
+                for d in group
+            ]
+            out = self._map(f"reproject {step.name}", "projector", projector, work)
+            for d in group:
+                d.methods[step.name] = out[d.name]
+
     def _evaluate(self, step: ExtraStep, todo: list[DatasetState]) -> None:
         """Label each dataset's held-out sentences with a trained model or a labeller."""
         splits = step.params.get("splits")
@@ -471,9 +497,35 @@ _EXTRA: dict[str, Callable[[Executor, ExtraStep, list[DatasetState]], None]] = {
     "refine": Executor._refine,
     "vote": Executor._vote,
     "train": Executor._train,
+    "reproject": Executor._reproject,
     "evaluate": Executor._evaluate,
 }
 assert set(_STEPS) | set(_EXTRA) <= set(STEP_KINDS)
+
+
+def model_in_the_loop(spec: StageSpec | None, model: str) -> StageSpec:
+    """The matching projector ``spec`` (None: ``greedy``) with a trained model in the loop.
+
+    Candidates: every n-gram plus the model's own spans; scores: the mean of the alignment
+    score and the model's NER score, its probability that a candidate is exactly one entity of
+    the source entity's type (the fused alignment + NER matching of Politov et al., 2025).
+    Both read one labelling of each target sentence (:func:`~xproj.project.ner_scorer.
+    share_labelling`).
+    """
+    labeller = {"type": "transformers", "model": model}
+    base = spec if spec is not None else StageSpec(backend="greedy")
+    params = {
+        **base.params,
+        "candidates": {
+            "type": "union",
+            "extractors": [{"type": "ngrams"}, {"type": "labeller", "labeller": labeller}],
+        },
+        "scorer": {
+            "type": "fusion",
+            "scorers": [{"type": "alignment"}, {"type": "ner", "labeller": labeller}],
+        },
+    }
+    return StageSpec(backend=base.backend, params=params)
 
 
 def _sentences(column: Sequence[Any]) -> list[Sentence]:

@@ -86,6 +86,12 @@ STEP_KINDS: dict[str, StepKind] = {
         StepKind(
             "train", None, True, "projected datasets (one, or all pooled) -> a labeller folder"
         ),
+        StepKind(
+            "reproject",
+            None,
+            False,
+            "labels + alignments + a trained model -> projections matched with the model",
+        ),
         StepKind("evaluate", None, False, "held-out gold sentences -> labelled by a model, scored"),
     )
 }
@@ -312,8 +318,9 @@ def check_steps(config: Any) -> None:
 
     Names must be new (not a projector's or an earlier step's), inputs must name methods made
     before, ``refine`` needs translate-test and a refiner, ``vote`` a ``min_votes`` within the
-    number of its inputs, ``train`` parameters of ``train_labeller``, ``evaluate`` an earlier
-    ``train`` step or a labeller, and held-out gold of the splits it scores.
+    number of its inputs, ``train`` parameters of ``train_labeller``, ``reproject`` an earlier
+    ``train`` step and a matching projector, ``evaluate`` an earlier ``train`` step or a
+    labeller, and held-out gold of the splits it scores.
     """
     known = [p.display_name for p in config.stages.projectors]
     taken = set(known)
@@ -325,13 +332,18 @@ def check_steps(config: Any) -> None:
         taken.add(step.name)
         if not step.inputs and step.kind != "evaluate":
             raise ValueError(f"{at}.inputs: a {step.kind} step reads at least one method")
-        for m in step.inputs if step.kind != "evaluate" else ():  # evaluate: a train step
+        # evaluate and reproject read a train step's model (their own checks)
+        for m in step.inputs if step.kind not in ("evaluate", "reproject") else ():
             if m not in known:
                 raise ValueError(
                     f"{at}.inputs: no method named {m!r} before this step; known: "
                     f"{', '.join(known)}"
                 )
-        for field, kind in (("refiner", "refine"), ("labeller", "evaluate")):
+        for field, kind in (
+            ("refiner", "refine"),
+            ("labeller", "evaluate"),
+            ("projector", "reproject"),
+        ):
             if getattr(step, field) is not None and step.kind != kind:
                 raise ValueError(f"{at}.{field}: only a {kind} step has a {field}")
         only_train = step.pool or step.mix or not step.label_dataset or step.filter != "none"
@@ -371,6 +383,42 @@ def _check_train(config: Any, step: Any, at: str, trained: list[str]) -> None:
         raise ValueError(
             f"{at}: a train step takes one input and train_labeller's parameters "
             f"({', '.join(allowed)}); got inputs {step.inputs} and params {unknown or ''}"
+        )
+
+
+def _check_reproject(config: Any, step: Any, at: str, trained: list[str]) -> None:
+    if len(step.inputs) != 1 or step.inputs[0] not in trained:
+        raise ValueError(
+            f"{at}.inputs: a reproject step puts one earlier train step's model in the loop "
+            f"(trained: {', '.join(trained) or 'none'}); got {step.inputs}"
+        )
+    if step.params:
+        raise ValueError(
+            f"{at}.params: a reproject step takes none; give the projector's as "
+            "projector = {backend = ..., params = {...}}"
+        )
+    check_reprojector(step.projector, f"{at}.projector")
+
+
+def check_reprojector(spec: Any, where: str) -> None:
+    """Raise ValueError unless ``spec`` (a StageSpec or None, meaning ``greedy``) builds a
+    matching projector, one with ``candidates`` and ``scorer`` (which a reproject step sets),
+    from its other parameters."""
+    from xproj.registry import registry
+
+    backend = "greedy" if spec is None else spec.backend
+    params = {} if spec is None else dict(spec.params)
+    taken = sorted({"candidates", "scorer"} & set(params))
+    if taken:
+        raise ValueError(
+            f"{where}.params: the reproject step sets {' and '.join(taken)} from the trained "
+            "model; leave them out"
+        )
+    built = registry("projectors").build(backend, params, where=where)
+    if not all(hasattr(built, p) for p in ("candidates", "scorer")):
+        raise ValueError(
+            f"{where}: {backend!r} is no matching projector (one with candidates and a scorer, "
+            "such as 'greedy' or 'ilp')"
         )
 
 
@@ -417,6 +465,7 @@ _CHECKS = {
     "refine": _check_refine,
     "vote": _check_vote,
     "train": _check_train,
+    "reproject": _check_reproject,
     "evaluate": _check_evaluate,
 }
 
@@ -431,8 +480,9 @@ def check_pipeline_steps(
     that is no method before it (``projectors``: the projectors' method names, ``""`` for an
     unnamed one), a refine step without a refiner, a vote's ``min_votes`` outside [1, inputs]
     (the check :func:`check_steps` makes of a config's vote steps), a train parameter
-    ``train_labeller`` does not take (likewise); with the flow's ``entry`` column, a refine
-    step outside translate-test.
+    ``train_labeller`` does not take (likewise), a reproject step that reads no earlier train
+    step or has a projector that is no matching one; with the flow's ``entry`` column, a
+    refine step outside translate-test.
     """
     if not steps:
         return
@@ -448,10 +498,11 @@ def check_pipeline_steps(
             "Pipeline(projector={'greedy': projector}, steps=...)"
         )
     trainable = _train_params()
+    trained: list[str] = []
     for k, step in enumerate(steps):
         at = f"steps[{k}] ({step.kind} {step.name!r})"
-        if step.kind not in ("refine", "vote", "train"):
-            raise ParameterError(f"{at}: kind must be 'refine', 'vote' or 'train'")
+        if step.kind not in ("refine", "vote", "train", "reproject"):
+            raise ParameterError(f"{at}: kind must be 'refine', 'vote', 'train' or 'reproject'")
         try:
             _usable_name(step.name)
         except ValueError as e:
@@ -474,8 +525,23 @@ def check_pipeline_steps(
                     f"{at}: refine works on translate-test (it refines with the labelled "
                     "translations); run translate_test, or drop the step"
                 )
+        elif step.kind == "reproject":
+            if not one or step.inputs[0] not in trained:
+                raise ParameterError(
+                    f"{at}.inputs: a reproject step reads one earlier train step (trained: "
+                    f"{', '.join(trained) or 'none'})"
+                )
+            if step.component is not None and not isinstance(step.component, StageSpec):
+                raise ParameterError(
+                    f"{at}.component: give the matching projector as a StageSpec (e.g. "
+                    "StageSpec(backend='greedy')); the step sets its candidates and scorer"
+                )
+            try:
+                check_reprojector(step.component, f"{at}.component")
+            except ValueError as e:
+                raise ParameterError(str(e)) from None
         elif step.component is not None:
-            raise ParameterError(f"{at}.component: only a refine step has a component")
+            raise ParameterError(f"{at}.component: only a refine or reproject step has a component")
         if step.kind == "vote" and not _votes_ok(step.params, len(step.inputs)):
             raise ParameterError(
                 f"{at}.params: a vote step takes min_votes, an int in [1, "
@@ -494,3 +560,5 @@ def check_pipeline_steps(
                     + (f" and unknown parameters {bad}" if bad else "")
                 )
         known.append(step.name)
+        if step.kind == "train":
+            trained.append(step.name)

@@ -479,13 +479,13 @@ class Pipeline(Component):
                     f"steps[{k}] ({s.name!r}) reads {missing[0]!r}, which projector={projector!r} "
                     "leaves out; pass projector=None for every projector"
                 )
-            refiner = (
-                None
-                if s.refiner is None
-                else build_component(
+            refiner: Any = None
+            if s.refiner is not None:
+                refiner = build_component(
                     "refiner", cfg.resolve_spec(s.refiner), where=f"steps[{k}].refiner"
                 )
-            )
+            elif s.projector is not None:  # reproject: built by the step, with the model
+                refiner = cfg.resolve_spec(s.projector)
             steps.append(
                 ExtraStep(
                     s.kind,
@@ -516,14 +516,16 @@ class Pipeline(Component):
 
 
 def _step_table(step: ExtraStep) -> dict[str, Any]:
-    """``step`` as a config's ``[[steps]]`` table (a refiner as ``{backend, params}``)."""
+    """``step`` as a config's ``[[steps]]`` table (a refiner or a reproject step's projector
+    as ``{backend, params}``)."""
     from xproj.config import StageSpec, component_spec
 
     table: dict[str, Any] = {"kind": step.kind, "name": step.name, "inputs": list(step.inputs)}
+    field = "projector" if step.kind == "reproject" else "refiner"
     if isinstance(step.component, StageSpec):
-        table["refiner"] = step.component.model_dump()
+        table[field] = step.component.model_dump()
     elif step.component is not None:
-        table["refiner"] = component_spec(step.component)
+        table[field] = component_spec(step.component)
     if step.filter != "none":
         table["filter"] = step.filter
     if step.min_score is not None:

@@ -297,7 +297,7 @@ def executor(cfg: RunConfig, backend: Backend) -> Executor:
             s.kind,
             s.name,
             tuple(s.inputs),
-            s.refiner if s.kind == "refine" else (s.labeller or st.labeller),
+            {"refine": s.refiner, "reproject": s.projector}.get(s.kind, s.labeller or st.labeller),
             cfg.resolve_params(s.params),
             pool=s.pool,
             label_dataset=s.label_dataset,
