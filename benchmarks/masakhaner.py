@@ -535,7 +535,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--english-epochs", type=float, default=1.0)
     ap.add_argument("--english-gold", type=int, default=2000, help="CoNLL sentences mixed in")
     ap.add_argument("--epochs", type=float, default=1.0, help="target model epochs")
-    ap.add_argument("--filter", default="complete", choices=sorted(FILTERS))
+    # "none" scored 0.6449 on the dev splits (paper18), "complete" 0.6365; "complete+count"
+    # keeps what "complete" keeps under the heuristic projector (docs/benchmarks.md)
+    ap.add_argument("--filter", default="none", choices=sorted(FILTERS))
     ap.add_argument("--max-entity-free", type=float, default=0.3)
     ap.add_argument("--rounds", type=int, default=1, choices=(1, 2))
     ap.add_argument("--per-language", nargs="*", default=[], help="languages given own models")

@@ -761,7 +761,7 @@ def test_masakhaner2_config_checks(
         ("train", "multi-r2"),
         ("evaluate", "proj-multi-r2"),
     ]
-    assert cfg.steps[0].filter == "complete" and cfg.steps[0].params["max_entity_free"] == 0.3
+    assert cfg.steps[0].filter == "none" and cfg.steps[0].params["max_entity_free"] == 0.3
     # round 2 trains as round 1 did, on the reprojection
     r1, r2 = cfg.steps[0], cfg.steps[4]
     assert r2.inputs == ["reprojected"] and cfg.steps[3].inputs == ["multi"]
@@ -860,7 +860,7 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     trained = hau.reports["train multi"]
     assert trained["pooled"] == ["bam", "hau"] and trained["mixed_sentences"] == 10
     # 8 pairs drawn per language after the held-out matches (drop_heldout); the train step
-    # accounts for each: none in the held-out gold any more, some incompletely projected
+    # (filter "none") trains on each: none is in the held-out gold any more
     for ds, n_pairs in ((bam, 3013), (hau, 3098)):
         read = ds.reports["read"]
         assert read["used"] == 8 and read["beyond_limit"] == 992 and read["sentences"] == n_pairs
@@ -870,8 +870,8 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     kept = [d.reports["train multi"]["dataset_sentences"] for d in (bam, hau)]
     for d, k in zip((bam, hau), kept):
         rep = d.reports["train multi"]
-        assert rep["projected_sentences"] == 8 and rep["heldout_overlap_dropped"] == 0
-        assert k + rep["filter_dropped"]["unprojected_entity"] == 8
+        assert rep["heldout_overlap_dropped"] == 0 and "filter_dropped" not in rep
+        assert k == 8
     assert trained["sentences"] == sum(kept) + 10
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     for split in ("dev", "test"):
@@ -890,5 +890,5 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
         again = ds.projections["reprojected"]
         assert len(again) == 8
         assert [p.n_source for p in again] == [p.n_source for p in ds.projections["heuristic"]]
-        assert ds.reports["train multi-r2"]["projected_sentences"] == 8
+        assert ds.reports["train multi-r2"]["dataset_sentences"] == 8
     assert (tmp_path / "out" / "_pooled" / "multi-r2" / "xproj_train.json").is_file()
