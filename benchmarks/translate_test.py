@@ -52,6 +52,7 @@ from xproj.backtranslate import Fuse, OnError
 from xproj.config import RunConfig
 from xproj.ensemble import vote_spans
 from xproj.eval.ner import NerScores, evaluate_ner
+from xproj.executor import model_in_the_loop
 from xproj.io.conll import read_conll
 from xproj.label.base import Labeller
 from xproj.label.normalise import PRESETS, SpanNormaliser
@@ -369,18 +370,9 @@ class Run:
                 )
             )
         if self.transfer is not None:
-            model = {"type": "transformers", "model": str(self.english_model)}
-            conll_spec = {
-                "type": "greedy",
-                "candidates": {
-                    "type": "union",
-                    "extractors": [{"type": "ngrams"}, {"type": "labeller", "labeller": model}],
-                },
-                "scorer": {
-                    "type": "fusion",
-                    "scorers": [{"type": "alignment"}, {"type": "ner", "labeller": model}],
-                },
-            }
+            # the fused n-gram + model-span matching of a reproject step, with the English model
+            in_loop = model_in_the_loop(None, str(self.english_model))
+            conll_spec = {"type": in_loop.backend, **in_loop.params}
             extra.setdefault(("protect-title", "conll"), []).append(
                 (
                     "greedy+ner/conll",
