@@ -261,6 +261,48 @@ class Timing:
 # ----------------------------------------------------------------------------- models
 
 
+#: train_labeller's arguments that say where it runs or what it reports, not what it learns:
+#: not part of a model's key (a model trained on a GPU serves a CPU run)
+NOT_KEYED = ("device", "dev")
+
+
+def model_key(params: dict[str, Any]) -> dict[str, Any]:
+    """What a trained model is cached under besides its training sentences: every argument of
+    ``train_labeller`` in effect, defaults included (so that a changed default trains anew),
+    less :data:`NOT_KEYED`; the starting model by its absolute path ("--cache x" and
+    "--cache /abs/x" are one)."""
+    from xproj.label.train import training_parameters
+
+    full = {**training_parameters(), **params}
+    key = {k: v for k, v in full.items() if k not in NOT_KEYED}
+    if key.get("model") is not None:
+        key["model"] = str(Path(key["model"]).resolve())
+    return key
+
+
+def _earlier_model(
+    models: Path,
+    name: str,
+    params: dict[str, Any],
+    train: list[dict[str, Any]],
+    key: dict[str, Any],
+) -> Path | None:
+    """The folder of a model trained before :func:`model_key` (keyed by the parameters given
+    alone), when the parameters it recorded are the ones in effect now; else None."""
+    from xproj.label.train import INFO_FILE
+
+    given = (
+        {**params, "model": str(Path(params["model"]).resolve())} if "model" in params else params
+    )
+    old = models / f"{name}-{fingerprint({'params': given, 'train': train})}"
+    if not (old / INFO_FILE).is_file():
+        return None
+    # a model from before train_labeller had a precision was trained in float32
+    recorded = {"precision": "float32", **json.loads((old / INFO_FILE).read_text("utf-8"))}
+    same = all(recorded[k] == v for k, v in key.items() if k in recorded and k != "model")
+    return old if same else None
+
+
 def train_model(
     cache_dir: Path,
     name: str,
@@ -270,13 +312,17 @@ def train_model(
     device: str = "cpu",
 ) -> tuple[Path, dict[str, Any]]:
     """A model folder trained on ``train`` with ``params`` on ``device``, reused when trained
-    before (the device is not part of the key: a model trained on a GPU serves a CPU run)."""
+    before under the same :func:`model_key`."""
     from xproj.label.train import INFO_FILE, train_labeller
 
-    # the starting model is keyed by its absolute path: "--cache x" and "--cache /abs/x" are one
-    key = {**params, "model": str(Path(params["model"]).resolve())} if "model" in params else params
-    fp = fingerprint({"params": key, "train": [s.to_dict() for s in train]})
-    out = cache_dir / "models" / f"{name}-{fp}"
+    key = model_key(params)
+    sentences = [s.to_dict() for s in train]
+    out = cache_dir / "models" / f"{name}-{fingerprint({'params': key, 'train': sentences})}"
+    if not out.exists() and not out.is_symlink():
+        old = _earlier_model(out.parent, name, params, sentences, key)
+        if old is not None:  # both names serve: runs that link the old folder keep working
+            out.symlink_to(old.name, target_is_directory=True)
+            log.info("%s: trained before under the key of its given parameters, %s", name, old)
     if (out / INFO_FILE).exists():
         log.info("%s: trained before, %s", name, out)
         return out, json.loads((out / INFO_FILE).read_text(encoding="utf-8"))
