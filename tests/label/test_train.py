@@ -123,7 +123,7 @@ def test_long_sentences_are_split_into_windows_not_truncated(
 ) -> None:
     import transformers
 
-    from xproj.label.train import _windows
+    from xproj.label._windows import build_windows
 
     words = DATA[0].words * 6
     spans = tuple(
@@ -139,7 +139,7 @@ def test_long_sentences_are_split_into_windows_not_truncated(
     # every word of the long sentence is labelled in exactly one window, in order
     tok = transformers.AutoTokenizer.from_pretrained(tiny_bert)
     tags = ("O", "B-LOC", "I-LOC", "B-PER", "I-PER")
-    windows, n_split, n_empty = _windows(tok, [long], tags, 14)
+    windows, n_split, n_empty = build_windows(tok, [long], tags, 14)
     assert (len(windows), n_split, n_empty) == (result.windows - 1, 1, 0)
     assert all(len(w.ids) <= 14 for w in windows)
     labelled = [tags[x] for w in windows for x in w.labels if x != -100]

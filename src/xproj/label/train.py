@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -45,14 +44,19 @@ from xproj._hf import (
     head_modules,
     load_token_classifier,
     output_layer,
-    pad_batch,
     pad_token_id,
-    plan_windows,
     special_affixes,
 )
 from xproj._torch import device_constraint, resolve_device
 from xproj._training import Order, length_sorted_batches, save_trained, train_loop
 from xproj.errors import InputError, ParameterError
+from xproj.label._windows import (
+    IGNORE,
+    Window,
+    batch_tensors,
+    build_windows,
+    cap_entity_free,
+)
 from xproj.params import (
     Constraint,
     InstanceOf,
@@ -77,7 +81,6 @@ log = logging.getLogger("xproj.label.train")
 
 #: The file (in ``output_dir``) that records how the model was trained.
 INFO_FILE = "xproj_train.json"
-_IGNORE = -100  # the label of subwords that take no part in the loss
 #: The arguments of :func:`train_labeller` that name its input and output rather than how it
 #: trains: a caller that runs it for others (a ``train`` step) sets these itself.
 IO_PARAMS = ("train", "output_dir", "overwrite")
@@ -138,12 +141,6 @@ class TrainResult:
         for key in ("tags", "losses", "dev_f1"):
             d[key] = list(d[key])
         return d
-
-
-@dataclass(frozen=True)
-class _Window:
-    ids: list[int]  # subword ids, special tokens excluded
-    labels: list[int]  # tag id on each word's first subword, _IGNORE elsewhere
 
 
 _CONSTRAINTS: dict[str, Constraint] = {
@@ -309,13 +306,13 @@ def train_labeller(
     net.to(dev_)
     prefix, suffix = special_affixes(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
-    windows, n_split, n_empty = _windows(tokenizer, train, tags, budget)
+    windows, n_split, n_empty = build_windows(tokenizer, train, tags, budget)
     if not windows:
         raise InputError(
             f"train_labeller: none of the {len(train)} training sentences has words; "
             "give labelled sentences"
         )
-    windows, n_dropped = _cap_entity_free(windows, max_entity_free, seed)
+    windows, n_dropped = cap_entity_free(windows, max_entity_free, seed)
     if prior_bias and fresh_head:
         _set_prior_bias(net, windows, len(tags))
     if freeze_embeddings:
@@ -394,7 +391,7 @@ def _tag_set(
     return ("O", *(f"{p}-{t}" for t in chosen for p in ("B", "I")))
 
 
-def _set_prior_bias(net: Any, windows: Sequence[_Window], n_tags: int) -> None:
+def _set_prior_bias(net: Any, windows: Sequence[Window], n_tags: int) -> None:
     """Start a new classifier at the tags' log frequencies in the training labels.
 
     A new classifier starts at equal probabilities for every tag. When entities are sparse (a
@@ -410,7 +407,7 @@ def _set_prior_bias(net: Any, windows: Sequence[_Window], n_tags: int) -> None:
     counts = [1.0] * n_tags
     for w in windows:
         for label in w.labels:
-            if label != _IGNORE:
+            if label != IGNORE:
                 counts[label] += 1.0
     total = sum(counts)
     logp = torch.tensor([math.log(c / total) for c in counts])
@@ -419,19 +416,6 @@ def _set_prior_bias(net: Any, windows: Sequence[_Window], n_tags: int) -> None:
         return
     with torch.no_grad():
         layer.bias.copy_(logp - logp.mean())
-
-
-def _cap_entity_free(
-    windows: list[_Window], max_share: float | None, seed: int
-) -> tuple[list[_Window], int]:
-    """Leave out entity-free windows (a seeded sample) so they are at most ``max_share``."""
-    if max_share is None:
-        return windows, 0
-    free = [i for i, w in enumerate(windows) if all(x in (_IGNORE, 0) for x in w.labels)]
-    n_ent = len(windows) - len(free)
-    keep = len(free) if max_share >= 1 else min(len(free), int(max_share * n_ent / (1 - max_share)))
-    dropped = set(random.Random(seed).sample(free, len(free) - keep))
-    return [w for i, w in enumerate(windows) if i not in dropped], len(dropped)
 
 
 def _word_embeddings(net: Any) -> Any:
@@ -444,72 +428,10 @@ def _word_embeddings(net: Any) -> Any:
     return emb
 
 
-def _windows(
-    tokenizer: Any, sentences: Sequence[LabelledSentence], tags: tuple[str, ...], budget: int
-) -> tuple[list[_Window], int, int]:
-    """Training windows, the number of sentences split, and the number of empty ones."""
-    tag_id = {t: i for i, t in enumerate(tags)}
-    nonempty = [k for k, s in enumerate(sentences) if len(s.words) > 0]
-    enc = tokenizer(
-        [list(sentences[k].words) for k in nonempty],
-        is_split_into_words=True,
-        add_special_tokens=False,
-        verbose=False,  # long sentences are split into windows below
-    )
-    windows: list[_Window] = []
-    n_split = 0
-    for row, k in enumerate(nonempty):
-        s = sentences[k]
-        ids = [int(i) for i in enc["input_ids"][row]]
-        word_ids = enc.word_ids(row)
-        counts = [0] * len(s.words)
-        for w in word_ids:
-            if w is not None:
-                counts[w] += 1
-        labels = [_IGNORE] * len(ids)
-        seen: set[int] = set()
-        word_tags = s.tags
-        for j, w in enumerate(word_ids):
-            if w is not None and w not in seen:
-                seen.add(w)
-                labels[j] = tag_id[word_tags[w]]
-        plan = plan_windows([max(c, 1) for c in counts], budget, 0, sentence=k)
-        if len(plan) > 1:
-            n_split += 1
-        # subword offsets of each word, to cut the subword sequence at word boundaries
-        starts = [0] * (len(s.words) + 1)
-        for w, c in enumerate(counts):
-            starts[w + 1] = starts[w] + c
-        for a, b in plan:
-            lo, hi = starts[a], starts[b]
-            if hi > lo:
-                window_labels = labels[lo:hi]
-                first = next((i for i, x in enumerate(window_labels) if x != _IGNORE), None)
-                if first is not None and tags[window_labels[first]].startswith("I-"):
-                    # a window that starts inside an entity starts that entity
-                    window_labels[first] = tag_id["B-" + tags[window_labels[first]][2:]]
-                windows.append(_Window(ids[lo:hi], window_labels))
-    return windows, n_split, len(sentences) - len(nonempty)
-
-
-def _batch(
-    rows: Sequence[_Window], affixes: tuple[list[int], list[int], int]
-) -> tuple[Any, Any, Any]:
-    """Padded input ids, attention mask and labels (``_IGNORE`` on specials and padding)."""
-    import torch
-
-    prefix, suffix, pad_id = affixes
-    ids, att = pad_batch([[*prefix, *r.ids, *suffix] for r in rows], pad_id)
-    lab = torch.full(ids.shape, _IGNORE, dtype=torch.long)
-    for b, r in enumerate(rows):
-        lab[b, len(prefix) : len(prefix) + len(r.ids)] = torch.tensor(r.labels, dtype=torch.long)
-    return ids, att, lab
-
-
 def _train(
     net: Any,
     tokenizer: Any,
-    windows: list[_Window],
+    windows: list[Window],
     *,
     dev: Sequence[LabelledSentence] | None,
     tags: tuple[str, ...],
@@ -537,13 +459,13 @@ def _train(
         weight[tags.index("O")] = o_weight
 
     def step_loss(batch: list[int]) -> tuple[torch.Tensor, dict[str, float]]:
-        ids, att, lab = _batch([windows[i] for i in batch], affixes)
+        ids, att, lab = batch_tensors([windows[i] for i in batch], affixes)
         logits = net(input_ids=ids.to(device), attention_mask=att.to(device)).logits
         loss = torch.nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]),
             lab.to(device).reshape(-1),
             weight=weight,
-            ignore_index=_IGNORE,
+            ignore_index=IGNORE,
         )
         return loss, {}
 
