@@ -350,21 +350,11 @@ class Executor:
             d.computed.add(step.writes)
 
     def _project(self, step: Step, todo: list[DatasetState]) -> None:
-        src, tgt, ali = step.reads
+        src, tgt = step.reads[:2]
         for d in todo:
             _check_parallel(d, src, tgt)
         for name, projector in self.components["projectors"]:
-            work = [
-                (
-                    d,
-                    {
-                        "sources": d.column(src),
-                        "targets": d.column(tgt),
-                        "alignments": d.column(ali),
-                    },
-                )
-                for d in todo
-            ]
+            work = [(d, _projection_columns(d, step.reads)) for d in todo]
             out = self._map(f"project {name}" if name else "project", "projector", projector, work)
             for d in todo:
                 d.methods[name] = out[d.name]
@@ -426,10 +416,7 @@ class Executor:
         if not step.label_dataset:
             return
         # the trained model labels the dataset's target sentences: its row in the report
-        by_model: dict[str, list[DatasetState]] = {}
-        for d in todo:
-            by_model.setdefault(d.models[step.name], []).append(d)
-        for model, group in by_model.items():
+        for model, group in _by_model(todo, step.name).items():
             labeller = StageSpec(backend="transformers", params={"model": model})
             work = [
                 (d, {"sentences": [p.target.sentence for p in d.methods[step.inputs[0]]]})
@@ -442,23 +429,10 @@ class Executor:
     def _reproject(self, step: ExtraStep, todo: list[DatasetState]) -> None:
         """Project the flow's labels again with a trained model in the loop (its spans as
         candidates, its probabilities as NER scores fused with the alignment score)."""
-        src, tgt, ali = next(s for s in reversed(self.flow.steps) if s.kind == "project").reads
-        by_model: dict[str, list[DatasetState]] = {}
-        for d in todo:
-            by_model.setdefault(d.models[step.inputs[0]], []).append(d)
-        for model, group in by_model.items():
+        reads = next(s for s in reversed(self.flow.steps) if s.kind == "project").reads
+        for model, group in _by_model(todo, step.inputs[0]).items():
             projector = model_in_the_loop(step.component, model)
-            work = [
-                (
-                    d,
-                    {
-                        "sources": d.column(src),
-                        "targets": d.column(tgt),
-                        "alignments": d.column(ali),
-                    },
-                )
-                for d in group
-            ]
+            work = [(d, _projection_columns(d, reads)) for d in group]
             out = self._map(f"reproject {step.name}", "projector", projector, work)
             for d in group:
                 d.methods[step.name] = out[d.name]
@@ -526,6 +500,20 @@ def model_in_the_loop(spec: StageSpec | None, model: str) -> StageSpec:
         },
     }
     return StageSpec(backend=base.backend, params=params)
+
+
+def _projection_columns(d: DatasetState, reads: Sequence[str]) -> dict[str, Any]:
+    """A projector's input columns: the ``(labels, targets, alignments)`` a project step reads."""
+    src, tgt, ali = reads
+    return {"sources": d.column(src), "targets": d.column(tgt), "alignments": d.column(ali)}
+
+
+def _by_model(todo: Sequence[DatasetState], train_step: str) -> dict[str, list[DatasetState]]:
+    """The datasets grouped by the model folder ``train_step`` gave each (one group if pooled)."""
+    groups: dict[str, list[DatasetState]] = {}
+    for d in todo:
+        groups.setdefault(d.models[train_step], []).append(d)
+    return groups
 
 
 def _sentences(column: Sequence[Any]) -> list[Sentence]:

@@ -479,19 +479,19 @@ class Pipeline(Component):
                     f"steps[{k}] ({s.name!r}) reads {missing[0]!r}, which projector={projector!r} "
                     "leaves out; pass projector=None for every projector"
                 )
-            refiner: Any = None
+            component: Any = None  # a refiner, or a reproject step's projector spec
             if s.refiner is not None:
-                refiner = build_component(
+                component = build_component(
                     "refiner", cfg.resolve_spec(s.refiner), where=f"steps[{k}].refiner"
                 )
             elif s.projector is not None:  # reproject: built by the step, with the model
-                refiner = cfg.resolve_spec(s.projector)
+                component = cfg.resolve_spec(s.projector)
             steps.append(
                 ExtraStep(
                     s.kind,
                     s.name,
                     tuple(s.inputs),
-                    refiner,
+                    component,
                     cfg.resolve_params(s.params),
                     filter=s.filter,
                     min_score=s.min_score,
