@@ -438,3 +438,52 @@ def test_bad_reproject_steps(tmp_path: Path, step: dict[str, Any], message: str)
     data["steps"] = [data["steps"][0], {"kind": "reproject", "name": "r2", **step}]
     with pytest.raises(ConfigError, match=message):
         RunConfig.from_dict(data, base_dir=tmp_path)
+
+
+def test_trained_models_label_where_and_as_the_flow_labeller_labels() -> None:
+    """A config whose labeller runs on a GPU in bfloat16 evaluates and re-projects with its
+    trained models the same way (device, dtype, batch size); what it labels (its model, its
+    label map) is not passed on."""
+    from xproj.config import StageSpec
+    from xproj.executor import Backend, DatasetState, Executor, ExtraStep, model_in_the_loop
+    from xproj.flows import FLOWS
+    from xproj.reported import Reported
+    from xproj.types import LabelledSentence
+
+    seen: list[tuple[str, Any]] = []
+
+    class Recording(Backend):
+        def map(
+            self, title: str, slot: str, component: Any, work: list[tuple[str, dict[str, Any]]]
+        ) -> dict[str, Reported[Any]]:
+            seen.append((title, component))
+            out = {n: [LabelledSentence(x.words) for x in c["sentences"]] for n, c in work}
+            return {n: Reported(items) for n, items in out.items()}
+
+        def whole(self, title: str, task: str, dataset: str, payload: dict[str, Any]) -> Any:
+            raise AssertionError("nothing is trained here")
+
+    how = {"device": "cuda", "dtype": "bfloat16", "batch_size": 256}
+    labeller = StageSpec(backend="transformers", params={"model": "en", "label_map": {}, **how})
+    flow = FLOWS["label-project"]
+    d = DatasetState("xx", "xx", {}, frozenset({flow.goal}))  # the flow has nothing to do
+    d.models["multi"] = "m"
+    d.heldout["dev"] = [LabelledSentence(("Ida", "lacht"))]
+    ex = Executor(
+        flow,
+        {"labeller": labeller},
+        Recording(),
+        extra=[ExtraStep("evaluate", "proj-multi", ("multi",))],
+    )
+    ex.run([d])
+    assert seen == [
+        ("evaluate proj-multi dev", StageSpec(backend="transformers", params={**how, "model": "m"}))
+    ]
+    assert d.evaluations["proj-multi"]["dev"] == [LabelledSentence(("Ida", "lacht"))]
+    in_loop = model_in_the_loop(None, "m", how)
+    extractors = in_loop.params["candidates"]["extractors"]
+    assert extractors[1]["labeller"] == {"type": "transformers", **how, "model": "m"}
+    assert in_loop.params["scorer"]["scorers"][1]["labeller"] == extractors[1]["labeller"]
+    # a labeller given as an object (a Pipeline's) passes nothing on
+    plain = Executor(flow, {"labeller": object()}, Recording())
+    assert plain._trained("m") == StageSpec(backend="transformers", params={"model": "m"})

@@ -656,6 +656,37 @@ def test_demo_train_config_trains_a_model_and_reports_it(tmp_path: Path) -> None
     assert again["cache"]["writes"] == 0
 
 
+def test_a_model_folder_written_by_other_settings_is_not_taken_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    """Two train settings share one output folder: the model of the first is overwritten by the
+    second, so going back to the first trains it again instead of reading the second's model
+    through the first's cache entry."""
+    from xproj.run import KEY_FILE
+
+    first = load_config(demo_train_config(tmp_path))
+    step = first.steps[0]
+    second = first.model_copy(
+        update={"steps": [step.model_copy(update={"params": {**step.params, "seed": 7}})]}
+    )
+    out = tmp_path / "out"
+    model = out / "demo-de" / "model-de" / "model.safetensors"
+
+    def trained(cfg: RunConfig) -> tuple[int, str]:
+        result = run(cfg, output=out, progress=_quiet(), plot=False)
+        writes = result.summary.to_dict()["cache"]["writes"]
+        return writes, model.read_bytes().hex()[-4096:]
+
+    writes, weights1 = trained(first)
+    assert writes > 0 and (model.parent / KEY_FILE).is_file()
+    writes, weights2 = trained(second)
+    assert weights2 != weights1  # another seed, other weights, the same folder
+    writes, again = trained(first)
+    # trained again (then its labels of the dataset, keyed by the folder's new files)
+    assert writes == 2 and again == weights1
+    assert trained(first)[0] == 0  # and now served from the cache
+
+
 def test_unwritable_output_fails_before_any_stage(tmp_path: Path) -> None:
     """It failed only when writing the results, after every stage had run."""
     blocker = tmp_path / "a-file"
@@ -728,7 +759,7 @@ def test_masakhaner2_config_checks(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """All 20 MasakhaNER 2.0 languages, each with MAFAND-MT parallel text and held-out gold,
-    sampled as benchmarks/masakhaner.py samples; --check names the English model until it
+    sampled (3,000 pairs each, at most); --check names the English model until it
     is trained."""
     from xproj.cli import main
 
@@ -767,7 +798,7 @@ def test_masakhaner2_config_checks(
     assert r2.inputs == ["reprojected"] and cfg.steps[3].inputs == ["multi"]
     assert (r2.params, r2.mix, r2.filter, r2.pool) == (r1.params, r1.mix, r1.filter, r1.pool)
     assert all(
-        d.drop_heldout and (d.sample, d.seed, d.limit) == (1000, 0, None) for d in cfg.datasets
+        d.drop_heldout and (d.sample, d.seed, d.limit) == (3000, 0, None) for d in cfg.datasets
     )
     # the pairs without a MAFAND-MT train split read its dev and test
     for d in cfg.datasets:
@@ -777,41 +808,64 @@ def test_masakhaner2_config_checks(
 
 
 @pytest.mark.data
-def test_masakhaner2_config_draws_pairs_as_the_benchmark_script(
-    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The example reads the pairs benchmarks/masakhaner.py reads, drops the same held-out
-    matches and draws as it does: Bambara, the script's first language, gets the script's
-    very 1,000 pairs (later languages differ: the script draws them all with one generator)."""
-    import random
-
+    """benchmarks/masakhaner.py runs examples/masakhaner2.toml with the command line's
+    languages, pairs, rounds and training settings; the leakage it reports is the read
+    report's count of pairs matching held-out gold."""
     from xproj.run import _load_dataset
 
     monkeypatch.syspath_prepend(str(EXAMPLES.parent / "benchmarks"))
     import masakhaner as script
 
-    cfg = load_config(EXAMPLES / "masakhaner2.toml")
-    for d in cfg.datasets:
-        if d.name not in ("bam", "twi"):
-            continue
-        gold = [
-            s for split in ("dev", "test") for s in script.read_gold(shared_data, d.name, split)
-        ]
-        par = script.read_parallel(shared_data, d.name, {script._key(s.words) for s in gold})
-        state, _ = _load_dataset(cfg, d)
-        assert state.reports["read"] == {
-            "sentences": par.lines,
-            "heldout_dropped": par.leaked,
-            "not_sampled": len(par.sources) - 1000,
-            "used": 1000,
-        }
-        if d.name == "bam":
-            order = list(range(len(par.sources)))
-            random.Random(0).shuffle(order)  # the script's generator, first language
-            expected = [(par.sources[i].words, par.targets[i].words) for i in sorted(order[:1000])]
-            got = zip(state.column("source_text"), state.column("translations"))
-            assert [(s.words, t.words) for s, t in got] == expected
-    assert par.leaked == 1426  # twi: the count docs/benchmarks.md gives
+    for var in ("XPROJ_DATA", "XPROJ_ENGLISH_NER"):  # build_config sets them: restored after
+        monkeypatch.setenv(var, "unset")
+    common = ["--data", str(shared_data), "--cache", str(tmp_path), "--langs", "bam", "twi"]
+    settings = ["--pairs", "50", "--rounds", "2", "--per-language", "--split", "dev"]
+    args = script.parse_args(
+        [*common, *settings, "--dtype", "float32", "--epochs", "2", "--filter", "complete"]
+    )
+    english = tmp_path / "english"
+    cfg = script.build_config(args, english)
+    assert cfg.output_dir == (tmp_path / "run").resolve()
+    assert [(d.name, d.sample, d.seed) for d in cfg.datasets] == [("bam", 50, 0), ("twi", 50, 0)]
+    assert [(s.kind, s.name) for s in cfg.steps] == [
+        ("train", "multi"),
+        ("evaluate", "transfer"),
+        ("evaluate", "proj-multi"),
+        ("reproject", "reprojected"),
+        ("train", "multi-r2"),
+        ("evaluate", "proj-multi-r2"),
+        ("train", "single"),
+        ("evaluate", "proj-single"),
+    ]
+    trains = [s for s in cfg.steps if s.kind == "train"]
+    assert [(s.pool, s.mix[0].sample, s.filter) for s in trains] == [
+        (True, 2000, "complete"),
+        (True, 2000, "complete"),
+        (False, 300, "complete"),
+    ]
+    for s in trains:
+        assert (s.params["epochs"], s.params["precision"]) == (2.0, "bfloat16")
+        assert cfg.resolve_params(s.params)["model"] == str(english.resolve())
+    assert all(s.params["splits"] == ["dev"] for s in cfg.steps if s.kind == "evaluate")
+    assert cfg.stages.labeller is not None
+    assert cfg.stages.labeller.params["dtype"] == "float32"
+    # the defaults: round 1 only, the config's pairs and bfloat16
+    plain = script.build_config(script.parse_args(common), english)
+    assert [s.name for s in plain.steps] == ["multi", "transfer", "proj-multi"]
+    assert plain.datasets[0].sample == 3000 and plain.steps[0].params["precision"] == "bfloat16"
+    assert plain.stages.labeller is not None
+    assert plain.stages.labeller.params["dtype"] == "bfloat16"
+    twi = next(d for d in cfg.datasets if d.name == "twi")
+    state, _ = _load_dataset(cfg, twi)
+    read = state.reports["read"]
+    assert read["heldout_dropped"] == 1426 and read["used"] == 50  # docs/benchmarks.md's count
+    heuristic = {"entities_in": 3, "entities_projected": 2}
+    dataset = {"name": "twi", "reports": state.reports, "methods": {"heuristic": heuristic}}
+    summary = {"datasets": [dataset]}
+    assert script.data_counts(summary)["twi"]["heldout_dropped"] == 1426
 
 
 @pytest.mark.data
@@ -863,7 +917,9 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     # (filter "none") trains on each: none is in the held-out gold any more
     for ds, n_pairs in ((bam, 3013), (hau, 3098)):
         read = ds.reports["read"]
-        assert read["used"] == 8 and read["beyond_limit"] == 992 and read["sentences"] == n_pairs
+        drawn = min(3000, n_pairs - read["heldout_dropped"])  # the config's sample
+        assert read["used"] == 8 and read["beyond_limit"] == drawn - 8
+        assert read["sentences"] == n_pairs
         assert (
             sum(read[k] for k in ("heldout_dropped", "not_sampled", "beyond_limit")) == n_pairs - 8
         )

@@ -35,6 +35,7 @@ from xproj.types import Alignment, LabelledSentence, ProjectedSpan, Projection, 
 
 __all__ = [
     "FILTERS",
+    "INFERENCE_PARAMS",
     "Backend",
     "DatasetState",
     "Executor",
@@ -255,6 +256,12 @@ WHOLE_TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"train": _
 WHOLE_KEYS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"train": _train_key}
 
 
+#: The parameters of the flow's labeller that a trained model's labeller takes over: where and
+#: how it runs (a config whose labeller runs on a GPU, in bfloat16, or with a given batch
+#: size evaluates and re-projects with its trained models the same way), not what it labels.
+INFERENCE_PARAMS = ("device", "dtype", "batch_size")
+
+
 class Executor:
     """Runs ``flow`` then ``extra`` steps over datasets through ``backend``.
 
@@ -417,7 +424,7 @@ class Executor:
             return
         # the trained model labels the dataset's target sentences: its row in the report
         for model, group in _by_model(todo, step.name).items():
-            labeller = StageSpec(backend="transformers", params={"model": model})
+            labeller = self._trained(model)
             work = [
                 (d, {"sentences": [p.target.sentence for p in d.methods[step.inputs[0]]]})
                 for d in group
@@ -431,11 +438,23 @@ class Executor:
         candidates, its probabilities as NER scores fused with the alignment score)."""
         reads = next(s for s in reversed(self.flow.steps) if s.kind == "project").reads
         for model, group in _by_model(todo, step.inputs[0]).items():
-            projector = model_in_the_loop(step.component, model)
+            projector = model_in_the_loop(step.component, model, self._inference())
             work = [(d, _projection_columns(d, reads)) for d in group]
             out = self._map(f"reproject {step.name}", "projector", projector, work)
             for d in group:
                 d.methods[step.name] = out[d.name]
+
+    def _inference(self) -> dict[str, Any]:
+        """How trained models label: the flow labeller's :data:`INFERENCE_PARAMS` (none when
+        the labeller is an object, not a spec)."""
+        spec = self.components.get("labeller")
+        if not isinstance(spec, StageSpec):
+            return {}
+        return {k: spec.params[k] for k in INFERENCE_PARAMS if k in spec.params}
+
+    def _trained(self, model: str) -> StageSpec:
+        """A labeller spec for a trained model folder, labelling as the flow labeller does."""
+        return StageSpec(backend="transformers", params={**self._inference(), "model": model})
 
     def _evaluate(self, step: ExtraStep, todo: list[DatasetState]) -> None:
         """Label each dataset's held-out sentences with a trained model or a labeller."""
@@ -450,7 +469,7 @@ class Executor:
                     continue  # no gold of this split: the report says so
                 if step.inputs:
                     model = d.models[step.inputs[0]]
-                    spec = StageSpec(backend="transformers", params={"model": model})
+                    spec = self._trained(model)
                     groups.setdefault(model, (spec, []))[1].append(d)
                 else:
                     groups.setdefault("", (step.component, []))[1].append(d)
@@ -477,16 +496,18 @@ _EXTRA: dict[str, Callable[[Executor, ExtraStep, list[DatasetState]], None]] = {
 assert set(_STEPS) | set(_EXTRA) <= set(STEP_KINDS)
 
 
-def model_in_the_loop(spec: StageSpec | None, model: str) -> StageSpec:
+def model_in_the_loop(
+    spec: StageSpec | None, model: str, inference: Mapping[str, Any] | None = None
+) -> StageSpec:
     """The matching projector ``spec`` (None: ``greedy``) with a trained model in the loop.
 
     Candidates: every n-gram plus the model's own spans; scores: the mean of the alignment
     score and the model's NER score, its probability that a candidate is exactly one entity of
     the source entity's type (the fused alignment + NER matching of Politov et al., 2025).
     Both read one labelling of each target sentence (:func:`~xproj.project.ner_scorer.
-    share_labelling`).
+    share_labelling`). ``inference``: how the model labels (:data:`INFERENCE_PARAMS`).
     """
-    labeller = {"type": "transformers", "model": model}
+    labeller = {"type": "transformers", **(inference or {}), "model": model}
     base = spec if spec is not None else StageSpec(backend="greedy")
     params = {
         **base.params,

@@ -200,20 +200,40 @@ class _Stages(Backend):
 
     def whole(self, title: str, task: str, dataset: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Run a whole-dataset task once through the runner, cached under a fingerprint of its
-        whole payload (the model folder must still be there for a cached entry to count)."""
+        whole payload.
+
+        A cached entry counts only while its model folder still holds the model that entry
+        trained: the folder is stamped with the key (:data:`KEY_FILE`), so a run with other
+        training settings that wrote the same folder since makes this one train again instead
+        of reading the other run's model.
+        """
         from xproj.label.train import INFO_FILE
 
         key = self.cache.key(task, "whole-dataset", WHOLE_KEYS.get(task, dict)(payload))
         n = len(payload.get("train", ()))
         with self.progress.stage(f"{title} ({dataset})", chunks=1, sentences=n) as bar:
             got = self.cache.get(task, key)
-            if isinstance(got, dict) and (Path(got.get("model", "")) / INFO_FILE).is_file():
+            if isinstance(got, dict) and _holds(Path(got.get("model", "")), key, INFO_FILE):
                 bar.advance(n, cached=True)
                 return got
             result = self.runner.run_whole(task, payload)
+            if "model" in result:
+                (Path(result["model"]) / KEY_FILE).write_text(key + "\n", encoding="utf-8")
             self.cache.put(task, key, result)
             bar.advance(n)
         return result
+
+
+#: The file in a trained model's folder naming the cache entry that trained it.
+KEY_FILE = "xproj_cache_key.txt"
+
+
+def _holds(folder: Path, key: str, info_file: str) -> bool:
+    """Whether ``folder`` holds a complete model trained under the cache key ``key``."""
+    stamp = folder / KEY_FILE
+    if not (folder / info_file).is_file() or not stamp.is_file():
+        return False
+    return stamp.read_text(encoding="utf-8").strip() == key
 
 
 def run(
