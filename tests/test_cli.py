@@ -137,7 +137,13 @@ def test_run_check_and_quiet(
     cfg = _config(tmp_path)
     assert main(["run", str(cfg), "--check"]) == EXIT_OK
     assert "run.toml: ok (1 datasets" in capsys.readouterr().out
-    assert list((tmp_path / "out").iterdir()) == []  # created and checked, nothing written
+    # checked (created, written to and removed again): a check leaves nothing behind
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "kept.txt").write_text("x")
+    assert main(["run", str(cfg), "--check", "-o", str(tmp_path / "out" / "a" / "b")]) == EXIT_OK
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["kept.txt"]  # only its own folders
+    capsys.readouterr()
     assert main(["run", str(cfg), "-q", "--no-plot", "--no-cache"]) == EXIT_OK
     assert capsys.readouterr().err == ""
     assert not (tmp_path / "out" / "cache").exists()

@@ -821,7 +821,8 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
 
     for var in ("XPROJ_DATA", "XPROJ_ENGLISH_NER"):  # build_config sets them: restored after
         monkeypatch.setenv(var, "unset")
-    common = ["--data", str(shared_data), "--cache", str(tmp_path), "--langs", "bam", "twi"]
+    where = ["--data", str(shared_data), "--cache", str(tmp_path)]
+    common = [*where, "--langs", "bam", "twi"]
     settings = ["--pairs", "50", "--rounds", "2", "--per-language", "--split", "dev"]
     args = script.parse_args(
         [*common, *settings, "--dtype", "float32", "--epochs", "2", "--filter", "complete"]
@@ -830,15 +831,18 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     cfg = script.build_config(args, english)
     assert cfg.output_dir == (tmp_path / "run").resolve()
     assert [(d.name, d.sample, d.seed) for d in cfg.datasets] == [("bam", 50, 0), ("twi", 50, 0)]
-    assert [(s.kind, s.name) for s in cfg.steps] == [
-        ("train", "multi"),
-        ("evaluate", "transfer"),
-        ("evaluate", "proj-multi"),
-        ("reproject", "reprojected"),
-        ("train", "multi-r2"),
-        ("evaluate", "proj-multi-r2"),
-        ("train", "single"),
-        ("evaluate", "proj-single"),
+    # trained with other settings than the defaults: model folders of their own
+    tag = script.model_tag(args)
+    assert len(tag) == 8
+    assert [(s.kind, s.name, s.inputs) for s in cfg.steps] == [
+        ("train", f"multi-{tag}", ["heuristic"]),
+        ("evaluate", "transfer", []),
+        ("evaluate", "proj-multi", [f"multi-{tag}"]),
+        ("reproject", "reprojected", [f"multi-{tag}"]),
+        ("train", f"multi-r2-{tag}", ["reprojected"]),
+        ("evaluate", "proj-multi-r2", [f"multi-r2-{tag}"]),
+        ("train", f"single-{tag}", ["heuristic"]),
+        ("evaluate", "proj-single", [f"single-{tag}"]),
     ]
     trains = [s for s in cfg.steps if s.kind == "train"]
     assert [(s.pool, s.mix[0].sample, s.filter) for s in trains] == [
@@ -853,8 +857,13 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     assert cfg.stages.labeller is not None
     assert cfg.stages.labeller.params["dtype"] == "float32"
     # the defaults: round 1 only, the config's pairs and bfloat16
-    plain = script.build_config(script.parse_args(common), english)
+    plain = script.build_config(script.parse_args(where), english)
     assert [s.name for s in plain.steps] == ["multi", "transfer", "proj-multi"]
+    assert plain.steps[0].min_score is None and script.model_tag(script.parse_args(where)) == ""
+    assert len(plain.datasets) == 20
+    scored = script.parse_args([*where, "--min-score", "1.0"])
+    assert script.build_config(scored, english).steps[0].min_score == 1.0
+    assert script.model_tag(scored) not in ("", tag)
     assert plain.datasets[0].sample == 3000 and plain.steps[0].params["precision"] == "bfloat16"
     assert plain.stages.labeller is not None
     assert plain.stages.labeller.params["dtype"] == "bfloat16"

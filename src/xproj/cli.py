@@ -133,8 +133,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.output is not None:
         cfg = cfg.with_output(args.output)
     cfg.check_files()
-    prepare_output(cfg.output_dir, kind="dir", what="the output folder")
+    out_dir = Path(cfg.output_dir)
+    created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
+    prepare_output(out_dir, kind="dir", what="the output folder")
     if args.check:
+        for folder in created:  # deepest first: a check leaves no empty folders behind
+            folder.rmdir()
         print(f"{args.config}: ok ({len(cfg.datasets)} datasets, output {cfg.output_dir})")
         return EXIT_OK
     result = run(cfg, progress=Progress(enabled=not args.quiet), plot=not args.no_plot)
