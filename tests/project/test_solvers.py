@@ -203,7 +203,9 @@ def test_ilp_objective_never_below_greedy(
 def test_cbc_agrees_with_fast_path_property(inst: MatchingInstance, constraint: str) -> None:
     fast = ILPSolver(constraint=constraint, n_proj=2).solve(inst)
     cbc = ILPSolver(constraint=constraint, n_proj=2, method="cbc").solve(inst)
-    np.testing.assert_allclose(fast.objective, cbc.objective, rtol=0, atol=1e-9)
+    # CBC treats objective coefficients below its tolerance (about 1e-7) as zero and may leave
+    # such a candidate out: a drawn score of 6e-8 made the objectives differ by exactly that
+    np.testing.assert_allclose(fast.objective, cbc.objective, rtol=0, atol=1e-6)
 
 
 # --- greedy --------------------------------------------------------------------------------------
