@@ -391,6 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest share of entity-free sentences kept (default: all kept)",
     )
     p.add_argument("--max-length", type=int, default=128, help="subwords per window (default: 128)")
+    p.add_argument(
+        "--fold-accents",
+        action="store_true",
+        help="the model reads words without accents and other combining marks (Ìbàdàn as "
+        "Ibadan); saved with its tokenizer",
+    )
     p.add_argument("--seed", type=int, default=0, help="batch order, head and dropout seed")
     p.add_argument(
         "--precision",

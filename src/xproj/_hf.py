@@ -41,6 +41,7 @@ __all__ = [
     "bare_prefix_pieces",
     "check_fast",
     "check_unit_lengths",
+    "folds_accents",
     "head_modules",
     "load_encoder",
     "load_model",
@@ -55,6 +56,7 @@ __all__ = [
     "special_affixes",
     "truncate_layers",
     "window_owner",
+    "with_accent_folding",
 ]
 
 # Model families whose position ids start after the padding index; detected from the
@@ -221,6 +223,54 @@ def load_token_classifier(
             if getattr(module, "bias", None) is not None:
                 module.bias.data.zero_()
     return net, tokenizer, True
+
+
+def _strips_accents(spec: Any) -> bool:
+    """Whether a tokenizer.json ``normalizer`` entry, nested sequences included, strips
+    accents: a ``StripAccents`` step, or a ``BertNormalizer`` that does (its
+    ``strip_accents`` unset follows ``lowercase``, as in BERT's uncased models)."""
+    if not isinstance(spec, dict):
+        return False
+    if spec.get("type") == "StripAccents":
+        return True
+    if spec.get("type") == "BertNormalizer":
+        strip = spec.get("strip_accents")
+        return bool(spec.get("lowercase")) if strip is None else bool(strip)
+    return any(_strips_accents(n) for n in spec.get("normalizers") or [])
+
+
+def folds_accents(tokenizer: Any) -> bool:
+    """Whether a fast tokenizer's normalizer strips accents (see :func:`with_accent_folding`)."""
+    import json
+
+    return _strips_accents(json.loads(tokenizer.backend_tokenizer.to_str()).get("normalizer"))
+
+
+def with_accent_folding(tokenizer: Any) -> Any:
+    """A copy of a fast tokenizer whose normalizer first decomposes the text (NFD) and drops
+    the combining marks, then runs the tokenizer's own normalizer: ``Ìbàdàn`` and ``Ibadan``,
+    ``Ọ̀yọ́`` and ``Oyo`` become the same subwords. The tokenizer itself is left alone (the
+    embedded encoder's is shared with the aligner); one that already folds is returned as is.
+
+    Tone marks and dots below are written in some texts of a language and left out in others
+    (Yorùbá news, Igbo, Bambara), and names carry them in one text and not in another; a model
+    that reads folded text sees one spelling of each (on diacritic variation in Yorùbá text,
+    Orife, 2018, "Attentive Sequence-to-Sequence Learning for Diacritic Restoration of
+    Yorùbá Language Text"). Letters without a decomposition (``ɛ``, ``ɔ``, ``ŋ``) are kept.
+    The words themselves, and so the labelled spans, are unchanged: only what the model reads.
+    Saved with the model (``tokenizer.json``), the folding applies wherever the model is loaded.
+    """
+    if folds_accents(tokenizer):
+        return tokenizer
+    from tokenizers import normalizers
+
+    folded = copy.deepcopy(tokenizer)
+    backend = folded.backend_tokenizer
+    steps = [normalizers.NFD(), normalizers.StripAccents(), normalizers.NFC()]
+    if backend.normalizer is not None:
+        steps.append(backend.normalizer)
+    backend.normalizer = normalizers.Sequence(steps)
+    return folded
 
 
 def head_modules(net: Any) -> list[Any]:

@@ -386,6 +386,7 @@ def _cmd_train_labeller(args: argparse.Namespace) -> int:
             o_weight=args.o_weight,
             max_entity_free=args.max_entity_free,
             max_length=args.max_length,
+            fold_accents=args.fold_accents,
             seed=args.seed,
             precision=args.precision,
             device=args.device,

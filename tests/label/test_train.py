@@ -408,3 +408,61 @@ def test_the_embedded_encoder_learns_entities_projected_onto_hausa(
     assert len(gold) > 150
     # measured: 98 of 181 found (173 predicted); 0 predicted at the former 1e-3 classifier rate
     assert len(gold & found) >= 0.4 * len(gold), (len(gold & found), len(gold), len(found))
+
+
+def _accented(sentence: LabelledSentence) -> LabelledSentence:
+    """The sentence with an acute accent and a dot below on every vowel (NFC where one
+    exists), the spans unchanged."""
+    import unicodedata
+
+    marks = {v: unicodedata.normalize("NFC", v + "\u0301\u0323") for v in "aeiouAEIOU"}
+    words = tuple("".join(marks.get(c, c) for c in w) for w in sentence.words)
+    return LabelledSentence(words, sentence.spans, sentence.lang)
+
+
+def test_fold_accents_makes_the_saved_model_read_accented_words_as_plain_ones(
+    tiny_xlmr: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+    import transformers
+
+    from xproj._hf import folds_accents, with_accent_folding
+
+    accented = [_accented(s) for s in DATA]
+    assert all(a.words != d.words for a, d in zip(accented, DATA))
+    runs = {
+        fold: train_labeller(
+            DATA,
+            output_dir=tmp_path / str(fold),
+            model=tiny_xlmr,
+            epochs=2,
+            batch_size=2,
+            fold_accents=fold,
+        )
+        for fold in (False, True)
+    }
+    for fold, result in runs.items():
+        tokenizer = transformers.AutoTokenizer.from_pretrained(result.output_dir)
+        assert folds_accents(tokenizer) is fold
+        info = json.loads((Path(result.output_dir) / INFO_FILE).read_text())
+        assert info["fold_accents"] is fold
+        labeller = TransformersLabeller(model=result.output_dir)
+        plain = labeller.label_with_probs([s.sentence for s in DATA])
+        marked = labeller.label_with_probs([s.sentence for s in accented])
+        same = all(np.array_equal(p.probs, m.probs) for p, m in zip(plain, marked))
+        # folded, the model sees the same subwords; unfolded, the marks change them
+        assert same is fold
+    # the model it started from is left as it was; folding a folding tokenizer adds nothing,
+    # and an uncased BERT's normalizer strips accents already
+    original = transformers.AutoTokenizer.from_pretrained(tiny_xlmr)
+    assert not folds_accents(original)
+    folded = with_accent_folding(original)
+    assert folded is not original and not folds_accents(original)
+    assert with_accent_folding(folded) is folded
+    bert = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    assert folds_accents(bert) and with_accent_folding(bert) is bert
+    again = train_labeller(
+        DATA, output_dir=tmp_path / "again", model=runs[True].output_dir, epochs=1
+    )
+    state = json.loads((Path(again.output_dir) / "tokenizer.json").read_text())
+    assert json.dumps(state["normalizer"]).count("StripAccents") == 1
