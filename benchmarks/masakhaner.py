@@ -160,12 +160,10 @@ def build_config(args: argparse.Namespace, english: Path) -> Any:
             split["limit"] = args.heldout_limit
     labeller = cfg["stages"]["labeller"]["params"]
     labeller.update(batch_size=args.batch_size, dtype=args.dtype)
+    aligner = cfg["stages"]["aligner"]["params"]
+    aligner["batch_size"] = args.align_batch_size
     if args.device != "cpu":
-        labeller["device"] = args.device
-        cfg["stages"]["aligner"]["params"]["device"] = args.device
-    cfg["runner"].setdefault("stages", {}).setdefault("labeller", {})["batch_size"] = (
-        args.batch_size
-    )
+        labeller["device"] = aligner["device"] = args.device
     steps = [s for s in cfg["steps"] if args.rounds == 2 or s["name"] not in ROUND2]
     train = next(s for s in steps if s["kind"] == "train")
     if args.per_language:  # one model per language, with less English gold each
@@ -185,6 +183,7 @@ def build_config(args: argparse.Namespace, english: Path) -> Any:
                 epochs=args.epochs,
                 max_entity_free=args.max_entity_free,
                 precision=args.precision,
+                fold_accents=args.fold_accents,
                 **({} if args.device == "cpu" else {"device": args.device}),
             )
             if not s["name"].startswith("single"):
@@ -208,6 +207,7 @@ TRAINING_ARGS = (
     "min_score",
     "max_entity_free",
     "precision",
+    "fold_accents",
     "heldout_limit",
 )
 
@@ -380,13 +380,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "heuristic projector's score: the fraction of the span's words aligned to the entity)",
     )
     ap.add_argument("--max-entity-free", type=float, default=0.3)
+    ap.add_argument(
+        "--fold-accents",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="target models read words without accents and other combining marks",
+    )
     ap.add_argument("--rounds", type=int, default=1, choices=(1, 2))
     ap.add_argument("--per-language", action="store_true", help="also one model per language")
     ap.add_argument("--split", nargs="+", default=["dev", "test"], choices=("dev", "test"))
     ap.add_argument(
         "--heldout-limit", type=int, default=None, help="score the first N gold sentences only"
     )
-    ap.add_argument("--batch-size", type=int, default=64, help="labelling batch size")
+    ap.add_argument("--batch-size", type=int, default=16, help="labelling batch size")
+    ap.add_argument("--align-batch-size", type=int, default=16, help="aligning batch size")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--device", default="cpu", help="torch device for every model ('cuda')")
     ap.add_argument(
