@@ -473,7 +473,6 @@ def test_accent_folding_keeps_a_mark_that_stands_alone() -> None:
     subword: stripped, the labeller would have no subword to label it from."""
     pytest.importorskip("tokenizers")
     from _tiny import unigram_tokenizer
-
     from xproj._hf import with_accent_folding
 
     tokenizer = with_accent_folding(
