@@ -397,18 +397,20 @@ def test_train_labeller_trains_a_model_the_labeller_loads(
 
 
 def test_train_labeller_passes_the_sparse_data_options(tmp_path: Path, tiny_encoder: Path) -> None:
-    """--types, --head-lr, --o-weight and --max-entity-free reach the trainer (its record)."""
+    """--types, --head-lr, --o-weight, --max-entity-free and --fold-accents reach the trainer
+    (its record)."""
     train = tmp_path / "train.txt"
     train.write_text(CONLL_TRAIN + "\nthe DT B-NP O\ncat NN I-NP O\n")
     out = tmp_path / "ner"
     args = ["train-labeller", str(train), "-o", str(out), "--model", str(tiny_encoder)]
     args += ["--epochs", "1", "--types", "PER", "LOC", "ORG", "--head-lr", "0.003"]
-    args += ["--o-weight", "0.5", "--max-entity-free", "0.0"]
+    args += ["--o-weight", "0.5", "--fold-accents", "--max-entity-free", "0.0"]
     assert main(args) == 0
     info = json.loads((out / "xproj_train.json").read_text())
     assert info["tags"] == ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
     assert info["entity_free_dropped"] == 1 and info["fresh_head"]
     assert info["head_learning_rate"] == 0.003 and info["o_weight"] == 0.5
+    assert info["fold_accents"] is True
     assert main([*args[:-2], "--max-entity-free", "2"]) != EXIT_OK
 
 
