@@ -871,12 +871,13 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     assert plain.stages.labeller.params["batch_size"] == 16
     assert "labeller" not in plain.runner.stages
     assert plain.stages.aligner is not None and plain.stages.aligner.params["batch_size"] == 16
-    folded = script.parse_args([*where, "--fold-accents", "--align-batch-size", "8"])
-    folded_cfg = script.build_config(folded, english)
-    assert folded_cfg.steps[0].params["fold_accents"] is True
-    assert folded_cfg.stages.aligner is not None
-    assert folded_cfg.stages.aligner.params["batch_size"] == 8
-    assert script.model_tag(folded) not in ("", tag, script.model_tag(scored))
+    assert plain.steps[0].params["fold_accents"] is True
+    unfolded = script.parse_args([*where, "--no-fold-accents", "--align-batch-size", "8"])
+    unfolded_cfg = script.build_config(unfolded, english)
+    assert unfolded_cfg.steps[0].params["fold_accents"] is False
+    assert unfolded_cfg.stages.aligner is not None
+    assert unfolded_cfg.stages.aligner.params["batch_size"] == 8
+    assert script.model_tag(unfolded) not in ("", tag, script.model_tag(scored))
     twi = next(d for d in cfg.datasets if d.name == "twi")
     state, _ = _load_dataset(cfg, twi)
     read = state.reports["read"]
