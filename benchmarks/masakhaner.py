@@ -3,16 +3,16 @@ against model transfer, on all 20 languages -- a thin wrapper around
 ``examples/masakhaner2.toml``.
 
 The route most users of a low-resource language have is human parallel text with English or
-French. For each MasakhaNER 2.0 language (Adelani et al., 2022) the config takes the
-language's MAFAND-MT news parallel text (Adelani et al., 2022b), labels its English/French side
-with an English NER model, aligns the two sides with the embedded aligner, projects the
-entities (``heuristic``, ``max_gap=2``, ``best_links_only``), trains ONE multilingual target
-model on every language's projected sentences plus a sample of the English gold, starting from
-the English model, and scores it and the English model itself (model transfer) on each
-language's MasakhaNER 2.0 dev and test splits (PER/ORG/LOC; DATE is not scored, as in the
-reference paper). ``--rounds 2`` adds the config's round 2 (projection again with the target
-model in the loop, Politov et al., 2025, then a second model); ``--per-language`` adds one
-model per language.
+French. For each MasakhaNER 2.0 language (Adelani et al., 2022) the config takes the language's
+MAFAND-MT news parallel text (Adelani et al., 2022b), labels its English/French side with an
+English NER model, aligns the two sides with the embedded aligner, projects the entities
+(``heuristic``, ``max_gap=2``, ``best_links_only``), trains ONE multilingual target model on
+every language's projected sentences plus a sample of the English gold, starting from the
+English model and reading words with accents folded (``fold_accents``), and scores it and the
+English model itself (model transfer) on each language's MasakhaNER 2.0 dev and test splits
+(PER/ORG/LOC; DATE is not scored, as in the reference paper). ``--rounds 2`` adds the config's
+round 2 (projection again with the target model in the loop, Politov et al., 2025, then a
+second model); ``--per-language`` adds one model per language.
 
 This script does what the config cannot: it trains the English model (the embedded
 multilingual-e5-small fine-tuned on CoNLL-2003 train with
@@ -32,6 +32,7 @@ dev and test.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import logging
@@ -167,7 +168,7 @@ def build_config(args: argparse.Namespace, english: Path) -> Any:
     steps = [s for s in cfg["steps"] if args.rounds == 2 or s["name"] not in ROUND2]
     train = next(s for s in steps if s["kind"] == "train")
     if args.per_language:  # one model per language, with less English gold each
-        single = json.loads(json.dumps(train))
+        single = copy.deepcopy(train)
         single.update(name="single", pool=False)
         single["mix"][0]["sample"] = 300
         steps += [single, {"kind": "evaluate", "name": "proj-single", "inputs": ["single"]}]
