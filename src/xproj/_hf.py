@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -251,8 +252,6 @@ def _strips_accents(spec: Any) -> bool:
 
 def folds_accents(tokenizer: Any) -> bool:
     """Whether a fast tokenizer's normalizer strips accents (see :func:`with_accent_folding`)."""
-    import json
-
     return _strips_accents(json.loads(tokenizer.backend_tokenizer.to_str()).get("normalizer"))
 
 
