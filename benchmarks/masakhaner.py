@@ -166,27 +166,40 @@ def build_config(args: argparse.Namespace, english: Path) -> Any:
     if args.device != "cpu":
         labeller["device"] = aligner["device"] = args.device
     steps = [s for s in cfg["steps"] if args.rounds == 2 or s["name"] not in ROUND2]
+    if args.selftrain:
+        for d in cfg["datasets"]:
+            d["unlabelled"]["sample"] = args.selftrain
+    else:
+        steps = [s for s in steps if s["name"] not in SELFTRAIN]
+        for d in cfg["datasets"]:
+            d.pop("unlabelled", None)
     train = next(s for s in steps if s["kind"] == "train")
     if args.per_language:  # one model per language, with less English gold each
         single = copy.deepcopy(train)
         single.update(name="single", pool=False)
         single["mix"][0]["sample"] = 300
         steps += [single, {"kind": "evaluate", "name": "proj-single", "inputs": ["single"]}]
-    tag = model_tag(args)
+    # a folder of its own for models trained with other settings, next to the default ones';
+    # the self-trained model's settings do not change the model it starts from
+    tags = {x: model_tag(args) for x in TRAIN_STEPS}
+    tags["multi-st"] = model_tag(args, TRAINING_ARGS + SELFTRAIN_ARGS)
     for s in steps:
-        if tag:  # a folder of its own, next to the default settings' models
-            s["name"] = f"{s['name']}-{tag}" if s["kind"] == "train" else s["name"]
-            s["inputs"] = [f"{x}-{tag}" if x in TRAIN_STEPS else x for x in s.get("inputs", [])]
-        if s["kind"] == "train":
-            s["filter"] = args.filter
-            s["min_score"] = args.min_score
+        if s["kind"] in ("train", "selftrain") and tags[s["name"]]:
+            s["name"] = f"{s['name']}-{tags[s['name']]}"
+        s["inputs"] = [f"{x}-{tags[x]}" if tags.get(x) else x for x in s.get("inputs", [])]
+        if s["kind"] == "selftrain":
+            s["min_score"] = args.selftrain_min_score
+        if s["kind"] in ("train", "selftrain"):
             s["params"].update(
-                epochs=args.epochs,
                 max_entity_free=args.max_entity_free,
                 precision=args.precision,
                 fold_accents=args.fold_accents,
                 **({} if args.device == "cpu" else {"device": args.device}),
             )
+        if s["kind"] == "train":
+            s["filter"] = args.filter
+            s["min_score"] = args.min_score
+            s["params"]["epochs"] = args.epochs
             if not s["name"].startswith("single"):
                 s["mix"][0]["sample"] = args.english_gold
         elif s["kind"] == "evaluate":
@@ -197,6 +210,10 @@ def build_config(args: argparse.Namespace, english: Path) -> Any:
 
 #: The config's train steps (and the one ``--per-language`` adds).
 TRAIN_STEPS = ("multi", "multi-r2", "single")
+#: The config's self-training steps, left out by ``--selftrain 0``.
+SELFTRAIN = ("multi-st", "proj-multi-st")
+#: The settings of the self-trained model only.
+SELFTRAIN_ARGS = ("selftrain", "selftrain_min_score")
 #: The settings that change what the target models learn from or how.
 TRAINING_ARGS = (
     "langs",
@@ -213,18 +230,14 @@ TRAINING_ARGS = (
 )
 
 
-def model_tag(args: argparse.Namespace) -> str:
-    """Empty for the default :data:`TRAINING_ARGS`, else a fingerprint of them: the train
-    steps are then named ``multi-TAG`` (their model folders too), so that models trained with
-    other settings sit next to the default ones instead of replacing them in the run folder
-    (the method names, ``proj-multi`` and so on, stay)."""
+def model_tag(args: argparse.Namespace, keys: Sequence[str] = TRAINING_ARGS) -> str:
+    """Empty for the default settings ``keys`` (:data:`TRAINING_ARGS`), else a fingerprint of
+    them: the train steps are then named ``multi-TAG`` (their model folders too), so that
+    models trained with other settings sit next to the default ones instead of replacing them
+    in the run folder (the method names, ``proj-multi`` and so on, stay)."""
     defaults = parse_args([])
-    chosen = {k: getattr(args, k) for k in TRAINING_ARGS}
-    return (
-        ""
-        if chosen == {k: getattr(defaults, k) for k in TRAINING_ARGS}
-        else fingerprint(chosen)[:8]
-    )
+    chosen = {k: getattr(args, k) for k in keys}
+    return "" if chosen == {k: getattr(defaults, k) for k in keys} else fingerprint(chosen)[:8]
 
 
 # ----------------------------------------------------------------------------- results
@@ -277,7 +290,8 @@ TRAIN_COUNTS = (
 
 def data_counts(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per language: the read report (pairs read, held-out matches dropped, not sampled, used),
-    the source entities and how many were projected, and what the train step kept."""
+    the source entities and how many were projected, what the train step kept and, with
+    self-training, the read report of the unlabelled sentences."""
     out: dict[str, dict[str, Any]] = {}
     for d in summary["datasets"]:
         proj = d["methods"]["heuristic"]
@@ -289,6 +303,8 @@ def data_counts(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "projected_entities": proj["entities_projected"],
             **{k: trained[k] for k in TRAIN_COUNTS if k in trained},
         }
+        if "read unlabelled" in d["reports"]:  # what self-training read and used
+            out[d["name"]]["unlabelled"] = d["reports"]["read unlabelled"]
     return out
 
 
@@ -302,8 +318,8 @@ def rates(stages: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return round(sum(s["computed_sentences"] for s in done) / seconds, 2) if seconds else None
 
     return {
-        "train_sent_per_s": rate("train"),
-        "label_sent_per_s": rate("label", "evaluate"),
+        "train_sent_per_s": rate("train", "selftrain"),
+        "label_sent_per_s": rate("label", "evaluate", "pseudo-label"),
         "align_pairs_per_s": rate("align"),
         "steps_s": {s["title"]: round(s["seconds"], 1) for s in stages},
     }
@@ -387,6 +403,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="target models read words without accents and other combining marks",
+    )
+    ap.add_argument(
+        "--selftrain",
+        type=int,
+        default=500,
+        help="unlabelled sentences per language (MasakhaNER 2.0 train, labels ignored) that "
+        "the multilingual model labels for a self-trained model (multi-st); 0: no self-training",
+    )
+    ap.add_argument(
+        "--selftrain-min-score",
+        type=float,
+        default=None,
+        help="leave out self-training sentences with a span the model scored below this",
     )
     ap.add_argument("--rounds", type=int, default=1, choices=(1, 2))
     ap.add_argument("--per-language", action="store_true", help="also one model per language")

@@ -10,6 +10,7 @@ encoder built here, so a run takes seconds.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -275,7 +276,7 @@ def test_filter_is_a_train_step_field(tmp_path: Path) -> None:
     _write_data(tmp_path)
     data = _config(tmp_path, "unused")
     data["steps"][1]["filter"] = "complete"
-    with pytest.raises(ConfigError, match=r"steps\[1\]: only a train step has .*filter"):
+    with pytest.raises(ConfigError, match=r"steps\[1\]\.filter: only a train step filters"):
         RunConfig.from_dict(data, base_dir=tmp_path)
     data["steps"][1].pop("filter")
     data["steps"][0]["filter"] = "all"
@@ -487,3 +488,137 @@ def test_trained_models_label_where_and_as_the_flow_labeller_labels() -> None:
     # a labeller given as an object (a Pipeline's) passes nothing on
     plain = Executor(flow, {"labeller": object()}, Recording())
     assert plain._trained("m") == StageSpec(backend="transformers", params={"model": "m"})
+
+
+# unlabelled sentences of xx for self-training: the first occurs in its dev gold (in other
+# case), the third line is empty; both are left out before the draw
+UNLABELLED = ["BOB trifft CARL hier", "Ida singt", "", "Max schläft heute", "Anna ruft Bob"]
+
+
+def _selftrain_config(tmp_path: Path, model: str, **step: Any) -> dict[str, Any]:
+    _write_data(tmp_path)
+    (tmp_path / "xx-mono.txt").write_text("\n".join(UNLABELLED) + "\n")
+    data = _config(tmp_path, model)
+    data["datasets"][0]["unlabelled"] = {"path": "xx-mono.txt", "sample": 2, "seed": 1}
+    train = {**data["steps"][0], "label_dataset": False}
+    # types: the tiny model may label no entity at all
+    params = {"epochs": 1.0, "batch_size": 4, "max_length": 32, "types": ["PER"]}
+    data["steps"] = [
+        train,
+        {"kind": "selftrain", "name": "st", "inputs": ["multi"], "pool": True, "params": params}
+        | step,
+        {"kind": "evaluate", "name": "proj-st", "inputs": ["st"]},
+    ]
+    return data
+
+
+def test_selftrain_labels_unlabelled_sentences_and_trains_from_the_model(
+    tmp_path: Path, tiny_model: str
+) -> None:
+    """The pooled model labels xx's unlabelled sentences (held-out and empty ones left out,
+    two drawn); a new model trains on those labels, starting from the pooled model, and is
+    evaluated and labels the datasets' target sentences as a train step's would."""
+    from xproj.label.transformers import TransformersLabeller
+    from xproj.types import Sentence
+
+    data = _selftrain_config(tmp_path, tiny_model)
+    cfg = RunConfig.from_dict(data, base_dir=tmp_path)
+    result = run(cfg, progress=Progress(enabled=False), plot=False)
+    xx, yy = result.datasets
+    assert xx.reports["read unlabelled"] == {
+        "sentences": 5,
+        "heldout_dropped": 1,
+        "empty_dropped": 1,
+        "not_sampled": 1,
+        "used": 2,
+    }
+    assert "read unlabelled" not in yy.reports  # yy gives none: it adds nothing to the pool
+    out = tmp_path / "out" / "_pooled"
+    report = xx.reports["selftrain st"]
+    assert report["unlabelled_sentences"] == 2 and report["dataset_sentences"] == 2
+    assert yy.reports["selftrain st"]["unlabelled_sentences"] == 0
+    assert report["pooled"] == ["xx", "yy"] and report["sentences"] == 2
+    # it started from the teacher (train_labeller records the model it started from)
+    info = json.loads((out / "st" / "xproj_train.json").read_text())
+    assert info["model"] == str(out / "multi")
+    assert xx.models["st"] == str(out / "st")
+    # what it learnt from: the teacher's labels of the two sentences drawn (seed 1)
+    usable = [UNLABELLED[i] for i in (1, 3, 4)]
+    order = list(range(3))
+    random.Random(1).shuffle(order)
+    drawn = [usable[i] for i in sorted(order[:2])]
+    teacher = TransformersLabeller(model=str(out / "multi"))
+    labelled = teacher.label([Sentence(tuple(w.split())) for w in drawn])
+    assert report["pseudo_entities"] == sum(len(s.spans) for s in labelled)
+    assert "proj-st" in result.report.heldout["dev"].scores["xx"]
+    # label_dataset: its labels of the translations are a method in the report
+    assert result.report.methods == ("heuristic", "st")
+    assert [p.target.words for p in yy.projections["st"]] == [tuple(y.split()) for y in YY]
+    # a rerun takes the labels and the model from the cache
+    again = run(cfg, progress=Progress(enabled=False), plot=False)
+    assert again.summary.to_dict()["cache"]["writes"] == 0
+
+
+def test_selftrain_min_score_leaves_low_scored_sentences_out() -> None:
+    """A sentence with a span the model scored below min_score is left out, counted; a
+    sentence without spans stays (the model found nothing in it)."""
+    from xproj.executor import ExtraStep, _pseudo_labelled
+    from xproj.types import LabelledSentence, Span
+
+    labelled = [
+        LabelledSentence(("Ida", "lacht"), (Span(0, 1, "PER", 0.95),)),
+        LabelledSentence(("Bob", "und", "Max"), (Span(0, 1, "PER", 0.9), Span(2, 3, "PER", 0.4))),
+        LabelledSentence(("es", "regnet")),
+    ]
+    step = ExtraStep("selftrain", "st", ("multi",), min_score=0.5)
+    kept, counts = _pseudo_labelled(labelled, step)
+    assert kept == [labelled[0], labelled[2]]
+    assert counts == {
+        "unlabelled_sentences": 3,
+        "low_score_dropped": 1,
+        "dataset_sentences": 2,
+        "pseudo_entities": 1,
+    }
+    _, plain = _pseudo_labelled(labelled, ExtraStep("selftrain", "st", ("multi",)))
+    assert plain == {"unlabelled_sentences": 3, "dataset_sentences": 3, "pseudo_entities": 3}
+
+
+def test_unlabelled_conll_words_with_empty_tokens_skipped(tmp_path: Path) -> None:
+    """A CoNLL file's words serve as unlabelled sentences; a word line without a token is an
+    error naming the line unless empty_tokens = "skip" (a warning naming it)."""
+    from xproj._run_read import _read_unlabelled
+    from xproj.config import UnlabelledFile
+    from xproj.errors import InputError
+
+    path = tmp_path / "train.txt"
+    path.write_text("Ida B-PER\nlacht O\n\n O\nsie O\n\n")
+    ref = UnlabelledFile(path=str(path), format="masakhaner")
+    with pytest.raises(InputError, match=r"train\.txt:4: empty token"):
+        _read_unlabelled(ref, path, "xx", {})
+    skip = UnlabelledFile(path=str(path), format="masakhaner", empty_tokens="skip")
+    with pytest.warns(UserWarning, match="at line"):
+        got, counts = _read_unlabelled(skip, path, "xx", {})
+    assert [s.words for s in got] == [("Ida", "lacht"), ("sie",)]
+    assert got[0].lang == "xx" and counts["used"] == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"inputs": ["heuristic"]}, r"steps\[1\]\.inputs: a selftrain step has one earlier train"),
+        ({"params": {"epoch": 1}}, r"steps\[1\]\.params: a selftrain step takes train_labeller"),
+        ({"pool": False}, "dataset.s. yy give none: .*or pool = true"),
+        ({"filter": "complete"}, r"steps\[1\]\.filter: only a train step filters"),
+    ],
+)
+def test_bad_selftrain_steps(tmp_path: Path, change: dict[str, Any], message: str) -> None:
+    data = _selftrain_config(tmp_path, "m", **change)
+    with pytest.raises(ConfigError, match=message):
+        RunConfig.from_dict(data, base_dir=tmp_path)
+
+
+def test_selftrain_needs_unlabelled_sentences(tmp_path: Path) -> None:
+    data = _selftrain_config(tmp_path, "m")
+    data["datasets"][0].pop("unlabelled")
+    with pytest.raises(ConfigError, match="dataset.s. xx, yy give none: set datasets"):
+        RunConfig.from_dict(data, base_dir=tmp_path)

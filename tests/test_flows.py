@@ -98,7 +98,7 @@ def test_a_valid_config_round_trips_with_its_new_fields(tmp_path: Path) -> None:
         ),
         (
             {"steps": [{"kind": "vote", "name": "v", "inputs": ["heuristic"], "pool": True}]},
-            "steps[0]: only a train step has pool, mix, label_dataset, filter and min_score",
+            "steps[0]: only a train or selftrain step has pool, mix, label_dataset and min_score",
         ),
         (
             {

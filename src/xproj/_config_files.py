@@ -30,6 +30,7 @@ __all__ = [
     "TextFile",
     "TextFiles",
     "TrainFile",
+    "UnlabelledFile",
     "files_of",
     "is_path_key",
     "map_param_paths",
@@ -142,6 +143,32 @@ class TextFile(_File):
     format: Literal["text", "raw", "auto", "tab", "space", "conll2003", "panx", "masakhaner"] = (
         "text"
     )
+
+
+class UnlabelledFile(TextFile):
+    """Sentences of a dataset's language without labels, for ``selftrain`` steps: a trained
+    model labels them and a new model learns from its labels (self-training).
+
+    Sentences that also occur in the dataset's held-out gold (ignoring case and whitespace)
+    are left out first, then ``sample`` of the rest are drawn; the dataset's ``read
+    unlabelled`` report counts both.
+
+    Attributes
+    ----------
+    sample
+        Draw this many sentences at random (without replacement, kept in file order; all when
+        fewer are left); None: all of them.
+    seed
+        The seed of that draw.
+    empty_tokens
+        A CoNLL format's word lines without a token: ``error`` (the default) or ``skip``
+        (left out with a warning naming their lines). A sentence's words are all that is read
+        here, so a skipped line changes no label.
+    """
+
+    sample: int | None = Field(default=None, ge=1)
+    seed: int = 0
+    empty_tokens: Literal["error", "skip"] = "error"
 
 
 class AlignmentFile(_File):

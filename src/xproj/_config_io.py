@@ -189,6 +189,8 @@ def _rebase_paths(data: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
                 d[f] = rebase_ref(d[f])
         if "heldout" in d:
             d["heldout"] = {split: rebase_ref(ref) for split, ref in d["heldout"].items()}
+        if "unlabelled" in d:
+            d["unlabelled"] = rebase_ref(d["unlabelled"])
         sets.append(d)
     if "datasets" in out:
         out["datasets"] = sets

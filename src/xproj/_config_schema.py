@@ -21,6 +21,7 @@ from xproj._config_files import (
     HeldoutFile,
     TextFiles,
     TrainFile,
+    UnlabelledFile,
     files_of,
 )
 
@@ -86,7 +87,8 @@ class ProjectorSpec(StageSpec):
 
 
 class StepConfig(BaseModel):
-    """A step after the flow's own (``[[steps]]``): refine, vote, train, reproject or evaluate.
+    """A step after the flow's own (``[[steps]]``): refine, vote, train, selftrain, reproject
+    or evaluate.
 
     Attributes
     ----------
@@ -95,7 +97,12 @@ class StepConfig(BaseModel):
         output), ``vote`` (the spans at least ``params.min_votes`` of ``inputs`` agree on),
         ``train`` (a labeller trained on one projector's output with
         :func:`xproj.label.train.train_labeller`, whose keyword arguments ``params`` gives;
-        it then labels the dataset's target sentences for the report), ``reproject`` (the
+        it then labels the dataset's target sentences for the report), ``selftrain`` (a
+        ``train`` step's model labels each dataset's ``unlabelled`` sentences and a new
+        labeller is trained on those labels, by default starting from that model:
+        self-training on text of the target language, as in Wu et al., 2020, "Single-/Multi-
+        Source Cross-Lingual NER via Teacher-Student Learning on Unlabeled Data in Target
+        Language", with the teacher's arg-max labels), ``reproject`` (the
         flow's projection computed again with a ``train`` step's model in the loop: a matching
         projector whose candidates and scores come from the model, Politov et al., 2025) or
         ``evaluate`` (a
@@ -107,7 +114,9 @@ class StepConfig(BaseModel):
     inputs
         The methods (projector names, earlier steps' names) it reads. ``evaluate``: the
         ``train`` step whose model is scored, or none for a labeller (model transfer);
-        ``reproject``: the ``train`` step whose model is put in the loop.
+        ``reproject``: the ``train`` step whose model is put in the loop; ``selftrain``: the
+        ``train`` (or ``selftrain``) step whose model labels the unlabelled sentences. A
+        ``selftrain`` step's model counts as a ``train`` step's for the steps after it.
     refiner
         ``refine``: the refiner's registry name and parameters.
     labeller
@@ -116,15 +125,15 @@ class StepConfig(BaseModel):
         ``reproject``: a matching projector (``greedy`` or ``ilp``) and its parameters other
         than ``candidates`` and ``scorer``, which the step sets; None: ``greedy``.
     pool
-        ``train``: one model on every dataset's sentences together (a multilingual model)
-        instead of one model per dataset.
+        ``train``, ``selftrain``: one model on every dataset's sentences together (a
+        multilingual model) instead of one model per dataset.
     mix
-        ``train``: labelled files whose sentences are added to the training set
+        ``train``, ``selftrain``: labelled files whose sentences are added to the training set
         (:class:`TrainFile`: optionally sampled, types renamed).
     label_dataset
-        ``train``: whether the trained model then labels the datasets' own sentences (a
-        method, its row in the report); false saves that time where only evaluate steps score
-        the model (the step is then no method later steps can read).
+        ``train``, ``selftrain``: whether the trained model then labels the datasets' own
+        sentences (a method, its row in the report); false saves that time where only
+        evaluate steps score the model (the step is then no method later steps can read).
     filter
         ``train``: which projected sentences it trains on: ``"none"`` (all, the default),
         ``"complete"`` (those whose every source entity was projected) or
@@ -133,14 +142,17 @@ class StepConfig(BaseModel):
     min_score
         ``train``: also leave out a sentence with a projected span scored below this by its
         projector (the heuristic projector's score is the fraction of the span's words aligned
-        to the entity); None: no score filter.
+        to the entity); None: no score filter. ``selftrain``: leave out an unlabelled
+        sentence with a span the model scored below this (a span's score is the mean
+        probability of its words' tags).
     params
-        ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments;
+        ``vote``: ``{min_votes = 2}``; ``train``: ``train_labeller``'s arguments
+        (``selftrain``: the same, ``model`` by default the model that labels);
         ``evaluate``: ``{splits = ["dev"]}``, the held-out splits scored (default: all).
     """
 
     model_config = FROZEN
-    kind: Literal["refine", "vote", "train", "reproject", "evaluate"]
+    kind: Literal["refine", "vote", "train", "selftrain", "reproject", "evaluate"]
     name: str
     inputs: list[str] = Field(default_factory=list)
     refiner: StageSpec | None = None
@@ -236,6 +248,11 @@ class DatasetConfig(BaseModel):
         indices, the first ``sample`` of them taken).
     limit
         Use only the first ``limit`` sentences (of the sample, when there is one).
+    unlabelled
+        Other sentences of the language, without labels (:class:`UnlabelledFile`, e.g. a
+        monolingual news corpus): what ``selftrain`` steps have a trained model label and a
+        new model learn from. Not part of the flow, so it need not line up with the other
+        fields.
 
     Each file field (``source``, ``input``, ``source_text``, ``translations``, ``labels``,
     ``alignments``, ``gold``) takes one file or a list of files read one after the other (a
@@ -259,6 +276,7 @@ class DatasetConfig(BaseModel):
     sample: int | None = Field(default=None, ge=1)
     seed: int = 0
     limit: int | None = Field(default=None, ge=1)
+    unlabelled: UnlabelledFile | None = None
 
     def files(self, field: str) -> list[Any]:
         """The files of field ``field`` (``"source_text"``, ...) as a list (empty: not given)."""

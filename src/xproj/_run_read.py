@@ -3,7 +3,8 @@
 :func:`_load_dataset` reads what a dataset's files give (the flow's columns, alignments, gold
 and held-out gold), checks that parallel files have one entry per sentence (naming the file
 when not) and chooses the sentences used (``drop_heldout``, ``sample``, ``limit``);
-:func:`_read_mix` reads the extra training files of a ``train`` step. :mod:`xproj.run` runs
+:func:`_read_mix` reads the extra training files of a ``train`` step, :func:`_read_unlabelled`
+the unlabelled sentences of ``selftrain`` steps. :mod:`xproj.run` runs
 the executor on what they read and writes the outputs.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xproj.config import ConllFile, DatasetConfig, RunConfig, TextFile
+from xproj.config import ConllFile, DatasetConfig, RunConfig, TextFile, UnlabelledFile
 from xproj.errors import ConfigError, InputError
 from xproj.executor import DatasetState, alignments_from_links
 from xproj.types import LabelledSentence, Sentence
@@ -108,6 +109,10 @@ def _load_dataset(
     given = frozenset(c for c in flow.columns if getattr(d, c) is not None)
     state = DatasetState(d.name, d.lang, columns, given, src_lang=d.src_lang or "")
     state.heldout.update(heldout)
+    if d.unlabelled is not None:
+        state.unlabelled, state.reports["read unlabelled"] = _read_unlabelled(
+            d.unlabelled, cfg.resolve(d.unlabelled.path), d.lang, heldout
+        )
     if counts:
         state.reports["read"] = counts
         state.origins = [origins[i] for i in indices]
@@ -211,6 +216,42 @@ def _select(
     if not (d.drop_heldout or d.sample is not None or d.parts > 1):
         return indices, {}
     return indices, counts
+
+
+def _read_unlabelled(
+    ref: UnlabelledFile, path: Path, lang: str, heldout: dict[str, list[LabelledSentence]]
+) -> tuple[list[Sentence], dict[str, int]]:
+    """A dataset's unlabelled sentences: those that occur in its held-out gold
+    (:func:`xproj.executor.match_key`) and empty ones left out, then ``sample`` drawn as a
+    dataset's sentences are (kept in file order). The counts add up: ``sentences`` =
+    ``heldout_dropped`` + ``empty_dropped`` + ``not_sampled`` + ``used``."""
+    import random
+
+    from xproj.executor import match_key
+
+    if ref.format in ("text", "raw"):
+        got = read_sentences(ref, path, lang)
+    else:
+        from xproj.io.conll import read_conll
+
+        read = read_conll(path, format=ref.format, lang=lang, empty_tokens=ref.empty_tokens)
+        got = [Sentence(s.words, lang) for s in read]
+    keys = {match_key(s.words) for split in heldout.values() for s in split}
+    fresh = [s for s in got if match_key(s.words) not in keys]
+    kept = [s for s in fresh if s.words]
+    chosen = kept
+    if ref.sample is not None and ref.sample < len(kept):
+        order = list(range(len(kept)))
+        random.Random(ref.seed).shuffle(order)
+        chosen = [kept[i] for i in sorted(order[: ref.sample])]
+    counts = {
+        "sentences": len(got),
+        "heldout_dropped": len(got) - len(fresh),
+        "empty_dropped": len(fresh) - len(kept),
+        "not_sampled": len(kept) - len(chosen),
+        "used": len(chosen),
+    }
+    return chosen, counts
 
 
 def _read_mix(cfg: RunConfig, i: int, k: int) -> list[LabelledSentence]:

@@ -73,6 +73,7 @@ from xproj._config_files import (
     HeldoutFile,
     TextFile,
     TrainFile,
+    UnlabelledFile,
     _path_str,
     param_path,
     param_paths,
@@ -124,6 +125,7 @@ __all__ = [
     "StepConfig",
     "TextFile",
     "TrainFile",
+    "UnlabelledFile",
     "build_component",
     "component_params",
     "component_spec",
@@ -366,6 +368,8 @@ class RunConfig(BaseModel):
                 elif ref is not None:
                     out.append((f"datasets[{k}].{fname}", ref))
             out += [(f"datasets[{k}].heldout.{s}", ref) for s, ref in d.heldout.items()]
+            if d.unlabelled is not None:
+                out.append((f"datasets[{k}].unlabelled", d.unlabelled))
         for k, step in enumerate(self.steps):
             out += [(f"steps[{k}].mix[{j}]", ref) for j, ref in enumerate(step.mix)]
         return out

@@ -11,7 +11,7 @@ flow here; they differ only in the :class:`Backend` that computes a step:
 
 Which steps run for a dataset is the flow's :func:`~xproj.flows.plan`: a step whose output the
 dataset gives is skipped. After the flow's own steps come the extra steps a config declares
-(``[[steps]]``: refine, vote, train, reproject, evaluate), in order. Steps run across all
+(``[[steps]]``: refine, vote, train, selftrain, reproject, evaluate), in order. Steps run across all
 datasets at once, so a model loads once per run.
 
 Every step's report (:class:`~xproj.reported.Reported`) is kept per dataset under the step's
@@ -55,28 +55,34 @@ class ExtraStep:
     Attributes
     ----------
     kind
-        ``"refine"``, ``"vote"``, ``"train"``, ``"reproject"`` or ``"evaluate"``.
+        ``"refine"``, ``"vote"``, ``"train"``, ``"selftrain"``, ``"reproject"`` or
+        ``"evaluate"``.
     name
         The method its output is reported (and written) under; for ``train``, the model's
         folder name too.
     inputs
         The methods it reads: the projection to refine, the routes to vote over, the
-        projection to train on; ``reproject`` and ``evaluate``: the train step whose model
-        it applies, or, for ``evaluate``, nothing (then ``component`` is the labeller applied).
+        projection to train on; ``selftrain``, ``reproject`` and ``evaluate``: the train
+        step whose model it applies, or, for ``evaluate``, nothing (then ``component`` is the
+        labeller applied).
     component
         ``refine``: the refiner; ``evaluate`` without inputs: the labeller (a spec or an
         object, as the backend takes them); ``reproject``: the matching projector's
         :class:`~xproj.config.StageSpec` without candidates and scorer (None: ``greedy``).
     params
         ``vote``: ``min_votes``; ``train``: keyword arguments of
-        :func:`xproj.label.train.train_labeller` (``model``, ``epochs``, ...);
+        :func:`xproj.label.train.train_labeller` (``model``, ``epochs``, ...); ``selftrain``:
+        the same, ``model`` by default the model that labels the unlabelled sentences;
         ``evaluate``: ``splits``, the held-out splits labelled (default: all).
     pool
-        ``train``: one model on all datasets' sentences together instead of one per dataset.
+        ``train``, ``selftrain``: one model on all datasets' sentences together instead of
+        one per dataset.
     mix
-        ``train``: labelled sentences added to the training set (e.g. source-language gold).
+        ``train``, ``selftrain``: labelled sentences added to the training set (e.g.
+        source-language gold).
     label_dataset
-        ``train``: whether the trained model then labels each dataset's sentences (a method).
+        ``train``, ``selftrain``: whether the trained model then labels each dataset's
+        sentences (a method).
     filter
         ``train``: which projected sentences it trains on (:data:`FILTERS`): ``"none"`` (all),
         ``"complete"`` (every source entity was projected) or ``"complete+count"`` (and as
@@ -84,7 +90,8 @@ class ExtraStep:
     min_score
         ``train``: leave out a sentence with a projected span scored below this (the
         projector's span score, e.g. the heuristic projector's aligned fraction); None: no
-        score filter.
+        score filter. ``selftrain``: leave out an unlabelled sentence with a span the model
+        scored below this.
     """
 
     kind: str
@@ -134,6 +141,9 @@ class DatasetState:
     origins
         ``(file number, pair index in that file)`` of each sentence when they were read from
         several files or chosen from them (``xproj run``'s ``sample``); empty otherwise.
+    unlabelled
+        Other sentences of the dataset's language, without labels: what ``selftrain`` steps
+        have a trained model label and learn from (none given: empty).
     """
 
     name: str
@@ -148,6 +158,7 @@ class DatasetState:
     heldout: dict[str, list[LabelledSentence]] = field(default_factory=dict)
     evaluations: dict[str, dict[str, list[LabelledSentence]]] = field(default_factory=dict)
     origins: list[tuple[int, int]] = field(default_factory=list)
+    unlabelled: list[Sentence] = field(default_factory=list)
 
     def column(self, name: str) -> list[Any]:
         value = self.columns[name]
@@ -392,43 +403,89 @@ class Executor:
             d.methods[step.name] = as_projections(voted, step.name)
 
     def _train(self, step: ExtraStep, todo: list[DatasetState]) -> None:
-        model_dir = self.model_dir
-        if model_dir is None:
-            raise ValueError(f"step {step.name!r}: a train step needs somewhere to save the model")
-        title = f"train {step.name}"
         sets: dict[str, list[LabelledSentence]] = {}
         counts: dict[str, dict[str, Any]] = {}
         for d in todo:
             sets[d.name], counts[d.name] = _training_set(d, step)
+        self._fit(step, todo, sets, counts, {})
+        if step.label_dataset:
+            self._label_targets(step, todo, lambda d: d.methods[step.inputs[0]])
+
+    def _selftrain(self, step: ExtraStep, todo: list[DatasetState]) -> None:
+        """Self-training: a trained model labels each dataset's unlabelled sentences, and a
+        new model learns from those labels (by default starting from that model)."""
+        sets: dict[str, list[LabelledSentence]] = {d.name: [] for d in todo}
+        counts: dict[str, dict[str, Any]] = {d.name: {} for d in todo}
+        teachers: dict[str, str] = {}
+        for model, group in _by_model(todo, step.inputs[0]).items():
+            given = [d for d in group if d.unlabelled]
+            work = [(d, {"sentences": d.unlabelled}) for d in given]
+            out = self._map(f"pseudo-label {step.name}", "labeller", self._trained(model), work)
+            for d in group:
+                teachers[d.name] = model
+                sets[d.name], counts[d.name] = _pseudo_labelled(out.get(d.name, []), step)
+        self._fit(step, todo, sets, counts, teachers)
+        if step.label_dataset:
+            reads = next(s for s in reversed(self.flow.steps) if s.kind == "project").reads
+            self._label_targets(step, todo, lambda d: d.column(reads[1]))
+
+    def _fit(
+        self,
+        step: ExtraStep,
+        todo: list[DatasetState],
+        sets: Mapping[str, list[LabelledSentence]],
+        counts: Mapping[str, dict[str, Any]],
+        start: Mapping[str, str],
+    ) -> None:
+        """Train the step's model(s) on ``sets`` (per dataset, or pooled) plus its mix; a
+        dataset in ``start`` starts from that model folder unless ``params`` name a model."""
+        model_dir = self.model_dir
+        if model_dir is None:
+            raise ValueError(f"step {step.name!r}: a train step needs somewhere to save the model")
+        title = f"{step.kind} {step.name}"
         mix = [s.to_dict() for s in step.mix]
 
-        def train(name: str, sentences: list[LabelledSentence]) -> dict[str, Any]:
+        def train(name: str, sentences: list[LabelledSentence], origin: str | None) -> Any:
+            params = dict(step.params)
+            if origin is not None:
+                params.setdefault("model", origin)
             payload = {
                 "train": [*(s.to_dict() for s in sentences), *mix],
-                "params": dict(step.params),
+                "params": params,
                 "output_dir": model_dir(name, step.name),
             }
             return self.backend.whole(title, "train", name or "all datasets", payload)
 
         if step.pool:  # one model on every dataset's sentences
-            pooled = train("", [s for d in todo for s in sets[d.name]])
+            origins = {start[d.name] for d in todo if d.name in start}
+            if len(origins) > 1:
+                raise ValueError(
+                    f"step {step.name!r}: a pooled model starts from one model, but the "
+                    f"datasets' models differ ({', '.join(sorted(origins))}); pool the train "
+                    "step it reads too, or set params.model"
+                )
+            origin = next(iter(origins), None)
+            pooled = train("", [s for d in todo for s in sets[d.name]], origin)
             results = {d.name: pooled for d in todo}
         else:
-            results = {d.name: train(d.name, sets[d.name]) for d in todo}
+            results = {d.name: train(d.name, sets[d.name], start.get(d.name)) for d in todo}
         for d in todo:
             d.models[step.name] = results[d.name]["model"]
             d.reports[title] = {**results[d.name]["report"], **counts[d.name]}
             if step.pool:
                 d.reports[title]["pooled"] = [x.name for x in todo]
-        if not step.label_dataset:
-            return
-        # the trained model labels the dataset's target sentences: its row in the report
+
+    def _label_targets(
+        self,
+        step: ExtraStep,
+        todo: list[DatasetState],
+        targets: Callable[[DatasetState], Sequence[Any]],
+    ) -> None:
+        """The step's model labels each dataset's ``targets`` (projections or sentences):
+        the method ``step.name``, its row in the report."""
         for model, group in _by_model(todo, step.name).items():
             labeller = self._trained(model)
-            work = [
-                (d, {"sentences": [p.target.sentence for p in d.methods[step.inputs[0]]]})
-                for d in group
-            ]
+            work = [(d, {"sentences": _targets(targets(d))}) for d in group]
             out = self._map(f"label {step.name}", "labeller", labeller, work)
             for d in group:
                 d.methods[step.name] = as_projections(out[d.name], step.name)
@@ -490,6 +547,7 @@ _EXTRA: dict[str, Callable[[Executor, ExtraStep, list[DatasetState]], None]] = {
     "refine": Executor._refine,
     "vote": Executor._vote,
     "train": Executor._train,
+    "selftrain": Executor._selftrain,
     "reproject": Executor._reproject,
     "evaluate": Executor._evaluate,
 }
@@ -535,6 +593,30 @@ def _by_model(todo: Sequence[DatasetState], train_step: str) -> dict[str, list[D
     for d in todo:
         groups.setdefault(d.models[train_step], []).append(d)
     return groups
+
+
+def _targets(items: Sequence[Any]) -> list[Sentence]:
+    """The target sentences of projections (or the sentences themselves)."""
+    return [p.target.sentence if isinstance(p, Projection) else p for p in _sentences(items)]
+
+
+def _pseudo_labelled(
+    labelled: Sequence[LabelledSentence], step: ExtraStep
+) -> tuple[list[LabelledSentence], dict[str, Any]]:
+    """A selftrain step's training sentences from a model's labels of the unlabelled ones,
+    and what it counted: ``unlabelled_sentences`` = ``low_score_dropped`` (with
+    ``min_score``: a span the model scored below it) + ``dataset_sentences``."""
+    counts: dict[str, Any] = {"unlabelled_sentences": len(labelled)}
+    kept = list(labelled)
+    if step.min_score is not None:
+        floor = step.min_score
+        kept = [s for s in kept if all(sp.score is None or sp.score >= floor for sp in s.spans)]
+        counts["low_score_dropped"] = len(labelled) - len(kept)
+    counts["dataset_sentences"] = len(kept)
+    counts["pseudo_entities"] = sum(len(s.spans) for s in kept)
+    if step.mix:
+        counts["mixed_sentences"] = len(step.mix)
+    return kept, counts
 
 
 def _sentences(column: Sequence[Any]) -> list[Sentence]:

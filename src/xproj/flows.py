@@ -87,6 +87,12 @@ STEP_KINDS: dict[str, StepKind] = {
             "train", None, True, "projected datasets (one, or all pooled) -> a labeller folder"
         ),
         StepKind(
+            "selftrain",
+            None,
+            True,
+            "unlabelled sentences + a trained model -> its labels -> a new labeller folder",
+        ),
+        StepKind(
             "reproject",
             None,
             False,
@@ -318,9 +324,11 @@ def check_steps(config: Any) -> None:
 
     Names must be new (not a projector's or an earlier step's), inputs must name methods made
     before, ``refine`` needs translate-test and a refiner, ``vote`` a ``min_votes`` within the
-    number of its inputs, ``train`` parameters of ``train_labeller``, ``reproject`` an earlier
-    ``train`` step and a matching projector, ``evaluate`` an earlier ``train`` step or a
-    labeller, and held-out gold of the splits it scores.
+    number of its inputs, ``train`` parameters of ``train_labeller``, ``selftrain`` an
+    earlier ``train`` step, those parameters and datasets with unlabelled sentences,
+    ``reproject`` an earlier ``train`` step and a matching projector, ``evaluate`` an earlier
+    ``train`` step or a labeller, and held-out gold of the splits it scores (a ``selftrain``
+    step counts as a ``train`` step for the steps after it).
     """
     known = [p.display_name for p in config.stages.projectors]
     taken = set(known)
@@ -332,8 +340,8 @@ def check_steps(config: Any) -> None:
         taken.add(step.name)
         if not step.inputs and step.kind != "evaluate":
             raise ValueError(f"{at}.inputs: a {step.kind} step reads at least one method")
-        # evaluate and reproject read a train step's model (their own checks)
-        for m in step.inputs if step.kind not in ("evaluate", "reproject") else ():
+        # evaluate, reproject and selftrain read a train step's model (their own checks)
+        for m in step.inputs if step.kind not in ("evaluate", "reproject", "selftrain") else ():
             if m not in known:
                 raise ValueError(
                     f"{at}.inputs: no method named {m!r} before this step; known: "
@@ -346,13 +354,15 @@ def check_steps(config: Any) -> None:
         ):
             if getattr(step, field) is not None and step.kind != kind:
                 raise ValueError(f"{at}.{field}: only a {kind} step has a {field}")
-        only_train = step.pool or step.mix or not step.label_dataset or step.filter != "none"
-        if step.kind != "train" and (only_train or step.min_score is not None):
+        only_train = step.pool or step.mix or not step.label_dataset or step.min_score is not None
+        if step.kind not in ("train", "selftrain") and only_train:
             raise ValueError(
-                f"{at}: only a train step has pool, mix, label_dataset, filter and min_score"
+                f"{at}: only a train or selftrain step has pool, mix, label_dataset and min_score"
             )
+        if step.kind != "train" and step.filter != "none":
+            raise ValueError(f"{at}.filter: only a train step filters projected sentences")
         _CHECKS[step.kind](config, step, at, trained)
-        if step.kind == "train":
+        if step.kind in ("train", "selftrain"):
             trained.append(step.name)
         if step.kind != "evaluate" and step.label_dataset:
             known.append(step.name)
@@ -383,6 +393,29 @@ def _check_train(config: Any, step: Any, at: str, trained: list[str]) -> None:
         raise ValueError(
             f"{at}: a train step takes one input and train_labeller's parameters "
             f"({', '.join(allowed)}); got inputs {step.inputs} and params {unknown or ''}"
+        )
+
+
+def _check_selftrain(config: Any, step: Any, at: str, trained: list[str]) -> None:
+    if len(step.inputs) != 1 or step.inputs[0] not in trained:
+        raise ValueError(
+            f"{at}.inputs: a selftrain step has one earlier train step's model label the "
+            f"unlabelled sentences (trained: {', '.join(trained) or 'none'}); got {step.inputs}"
+        )
+    allowed = _train_params()
+    unknown = sorted(set(step.params) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"{at}.params: a selftrain step takes train_labeller's parameters "
+            f"({', '.join(allowed)}); got {unknown}"
+        )
+    missing = [d.name for d in config.datasets if d.unlabelled is None]
+    if len(missing) == len(config.datasets) or (missing and not step.pool):
+        raise ValueError(
+            f"{at}: a selftrain step learns from the datasets' unlabelled sentences; "
+            f"dataset(s) {', '.join(missing)} give none: set datasets[i].unlabelled = "
+            "{path = ...}"
+            + ("" if step.pool else ", or pool = true to train on those that have them")
         )
 
 
@@ -465,6 +498,7 @@ _CHECKS = {
     "refine": _check_refine,
     "vote": _check_vote,
     "train": _check_train,
+    "selftrain": _check_selftrain,
     "reproject": _check_reproject,
     "evaluate": _check_evaluate,
 }
