@@ -234,7 +234,11 @@ def _read_unlabelled(
     else:
         from xproj.io.conll import read_conll
 
-        read = read_conll(path, format=ref.format, lang=lang, empty_tokens=ref.empty_tokens)
+        # only the words are read: tags that break the scheme are no error here (repaired,
+        # then dropped with the rest of the labels)
+        read = read_conll(
+            path, format=ref.format, lang=lang, repair="fix", empty_tokens=ref.empty_tokens
+        )
         got = [Sentence(s.words, lang) for s in read]
     keys = {match_key(s.words) for split in heldout.values() for s in split}
     fresh = [s for s in got if match_key(s.words) not in keys]
