@@ -788,14 +788,26 @@ def test_masakhaner2_config_checks(
         ("train", "multi"),
         ("evaluate", "transfer"),
         ("evaluate", "proj-multi"),
+        ("selftrain", "multi-st"),
+        ("evaluate", "proj-multi-st"),
         ("reproject", "reprojected"),
         ("train", "multi-r2"),
         ("evaluate", "proj-multi-r2"),
     ]
     assert cfg.steps[0].filter == "none" and cfg.steps[0].params["max_entity_free"] == 0.3
+    # self-training: the multilingual model labels 1,000 sentences of each language's
+    # MasakhaNER train split (its words only) and a pooled model learns from them
+    st = cfg.steps[3]
+    assert (st.inputs, st.pool, st.label_dataset, st.mix) == (["multi"], True, False, [])
+    assert "model" not in st.params  # it starts from "multi"
+    assert st.params["fold_accents"] is True and cfg.steps[4].inputs == ["multi-st"]
+    for d in cfg.datasets:
+        assert d.unlabelled is not None
+        assert d.unlabelled.path.endswith(f"/masakhaner2/{d.name}/train.txt")
+        assert (d.unlabelled.format, d.unlabelled.sample) == ("masakhaner", 1000)
     # round 2 trains as round 1 did, on the reprojection
-    r1, r2 = cfg.steps[0], cfg.steps[4]
-    assert r2.inputs == ["reprojected"] and cfg.steps[3].inputs == ["multi"]
+    r1, r2 = cfg.steps[0], cfg.steps[6]
+    assert r2.inputs == ["reprojected"] and cfg.steps[5].inputs == ["multi"]
     assert (r2.params, r2.mix, r2.filter, r2.pool) == (r1.params, r1.mix, r1.filter, r1.pool)
     assert all(
         d.drop_heldout and (d.sample, d.seed, d.limit) == (3000, 0, None) for d in cfg.datasets
@@ -833,11 +845,14 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     assert [(d.name, d.sample, d.seed) for d in cfg.datasets] == [("bam", 50, 0), ("twi", 50, 0)]
     # trained with other settings than the defaults: model folders of their own
     tag = script.model_tag(args)
-    assert len(tag) == 8
+    st_tag = script.model_tag(args, script.TRAINING_ARGS + script.SELFTRAIN_ARGS)
+    assert len(tag) == 8 and len(st_tag) == 8 and st_tag != tag
     assert [(s.kind, s.name, s.inputs) for s in cfg.steps] == [
         ("train", f"multi-{tag}", ["heuristic"]),
         ("evaluate", "transfer", []),
         ("evaluate", "proj-multi", [f"multi-{tag}"]),
+        ("selftrain", f"multi-st-{st_tag}", [f"multi-{tag}"]),
+        ("evaluate", "proj-multi-st", [f"multi-st-{st_tag}"]),
         ("reproject", "reprojected", [f"multi-{tag}"]),
         ("train", f"multi-r2-{tag}", ["reprojected"]),
         ("evaluate", "proj-multi-r2", [f"multi-r2-{tag}"]),
@@ -856,9 +871,23 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     assert all(s.params["splits"] == ["dev"] for s in cfg.steps if s.kind == "evaluate")
     assert cfg.stages.labeller is not None
     assert cfg.stages.labeller.params["dtype"] == "float32"
-    # the defaults: round 1 only, the config's pairs and bfloat16
+    # the defaults: round 1 and self-training, the config's pairs and bfloat16, test only
     plain = script.build_config(script.parse_args(where), english)
-    assert [s.name for s in plain.steps] == ["multi", "transfer", "proj-multi"]
+    names = ["multi", "transfer", "proj-multi", "multi-st", "proj-multi-st"]
+    assert [s.name for s in plain.steps] == names
+    assert all(s.params["splits"] == ["test"] for s in plain.steps if s.kind == "evaluate")
+    assert all(d.unlabelled is not None and d.unlabelled.sample == 1000 for d in plain.datasets)
+    # --selftrain 0 leaves self-training out; another sample re-tags the self-trained model
+    # only (the model it starts from is the same)
+    none = script.build_config(script.parse_args([*where, "--selftrain", "0"]), english)
+    assert [s.name for s in none.steps] == names[:3]
+    assert all(d.unlabelled is None for d in none.datasets)
+    more = script.parse_args([*where, "--selftrain", "2000", "--selftrain-min-score", "0.9"])
+    more_cfg = script.build_config(more, english)
+    assert [s.name for s in more_cfg.steps][:3] == names[:3]
+    assert more_cfg.steps[3].name.startswith("multi-st-") and more_cfg.steps[3].min_score == 0.9
+    assert more_cfg.datasets[0].unlabelled is not None
+    assert more_cfg.datasets[0].unlabelled.sample == 2000
     assert plain.steps[0].min_score is None and script.model_tag(script.parse_args(where)) == ""
     assert len(plain.datasets) == 20
     scored = script.parse_args([*where, "--min-score", "1.0"])
@@ -886,6 +915,13 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     dataset = {"name": "twi", "reports": state.reports, "methods": {"heuristic": heuristic}}
     summary = {"datasets": [dataset]}
     assert script.data_counts(summary)["twi"]["heldout_dropped"] == 1426
+    # the unlabelled sentences: the language's MasakhaNER train split less dev/test matches
+    unlabelled = script.data_counts(summary)["twi"]["unlabelled"]
+    assert unlabelled == state.reports["read unlabelled"]
+    assert len(state.unlabelled) == unlabelled["used"] == 1000
+    assert unlabelled["sentences"] == sum(
+        unlabelled[k] for k in ("heldout_dropped", "empty_dropped", "not_sampled", "used")
+    )
 
 
 @pytest.mark.data
@@ -922,9 +958,12 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     data["datasets"] = datasets
     data["stages"]["labeller"]["params"]["model"] = str(ner)
     data["stages"]["aligner"]["params"] = {"model": str(tiny), "layer": 1}
-    for train in (data["steps"][0], data["steps"][4]):  # rounds 1 and 2
+    for train in (data["steps"][0], data["steps"][6]):  # rounds 1 and 2
         train["mix"][0]["sample"] = 10
         train["params"].update(model=str(ner), batch_size=8, max_length=64)
+    data["steps"][3]["params"].update(batch_size=8, max_length=64)  # self-training
+    for d in datasets:
+        d["unlabelled"]["sample"] = 5
     result = run(
         RunConfig.from_dict(data, base_dir=EXAMPLES), output=tmp_path / "out", progress=_quiet()
     )
@@ -953,13 +992,23 @@ def test_masakhaner2_config_runs_on_two_languages_with_tiny_models(
     for split in ("dev", "test"):
         for lang in ("bam", "hau"):
             row = summary["heldout"]["f1"][split][lang]
-            assert set(row) == {"transfer", "proj-multi", "proj-multi-r2"}
+            assert set(row) == {"transfer", "proj-multi", "proj-multi-st", "proj-multi-r2"}
             assert all(0.0 <= f <= 1.0 for f in row.values())
         assert summary["heldout"]["n"][split] == {
             "transfer": 2,
             "proj-multi": 2,
+            "proj-multi-st": 2,
             "proj-multi-r2": 2,
         }
+    # self-training: 5 unlabelled sentences a language, labelled by "multi", one model
+    for ds in (bam, hau):
+        assert ds.reports["read unlabelled"]["used"] == 5
+        assert ds.reports["selftrain multi-st"]["unlabelled_sentences"] == 5
+    st_info = json.loads(
+        (tmp_path / "out" / "_pooled" / "multi-st" / "xproj_train.json").read_text()
+    )
+    assert st_info["model"] == str(tmp_path / "out" / "_pooled" / "multi")
+    assert st_info["sentences"] == 10
     assert (tmp_path / "out" / "hau" / "proj-multi.test.conll").is_file()
     # round 2: the same source entities reprojected with "multi" in the loop, then retrained
     for ds in (bam, hau):
