@@ -183,6 +183,8 @@ def train_loop(
         lr=learning_rate,
     )
     sched = torch.optim.lr_scheduler.LambdaLR(opt, linear_schedule(steps, warmup_steps))
+    if not batches:  # no pass could ever reach ``steps``
+        raise ValueError("train_loop: no batches to train on")
     rng = random.Random(seed)
     chained = list(batches)
     curve = TrainingCurve([])

@@ -483,3 +483,18 @@ def test_accent_folding_keeps_a_mark_that_stands_alone() -> None:
     assert sorted(set(w for w in enc.word_ids() if w is not None)) == [0, 1, 2, 3]
     plain = tokenizer(["Ibadan", "\u0301", "Oyo", "x"], is_split_into_words=True)
     assert enc["input_ids"] == plain["input_ids"][1:-1]
+
+
+def test_only_entity_free_sentences_under_a_cap_is_an_error(tmp_path: Path, tiny_bert: str) -> None:
+    """Every sentence entity-free and max_entity_free set: the cap leaves no window, which is
+    an error saying what to do (training would otherwise have no batch to take a step on)."""
+    plain = [LabelledSentence(("es", "regnet")), LabelledSentence(("der", "Hund", "schläft"))]
+    with pytest.raises(InputError, match="max_entity_free=0.3 leaves no entity-free window"):
+        train_labeller(
+            plain,
+            output_dir=tmp_path / "m",
+            model=tiny_bert,
+            types=["PER"],
+            max_entity_free=0.3,
+            epochs=1.0,
+        )

@@ -329,6 +329,12 @@ def train_labeller(
             "give labelled sentences"
         )
     windows, n_dropped = cap_entity_free(windows, max_entity_free, seed)
+    if not windows:  # every window was entity-free and the cap left none
+        raise InputError(
+            f"train_labeller: none of the {len(train)} training sentences has an entity, and "
+            f"max_entity_free={max_entity_free} leaves no entity-free window without them; "
+            "give sentences with entities, or max_entity_free=None to train on these"
+        )
     if prior_bias and fresh_head:
         _set_prior_bias(net, windows, len(tags))
     if freeze_embeddings:
