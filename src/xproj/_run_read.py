@@ -190,8 +190,6 @@ def _select(
     ``drop_heldout``, ``sample`` or several files is set, so other runs report as before) add
     up: ``sentences`` = ``heldout_dropped`` + ``not_sampled`` + ``beyond_limit`` + ``used``.
     """
-    import random
-
     from xproj.executor import match_key
 
     n = len(full[flow.entry])
@@ -204,10 +202,7 @@ def _select(
         counts["heldout_dropped"] = n - len(indices)
     if d.sample is not None:
         before = len(indices)
-        if d.sample < before:
-            order = list(indices)
-            random.Random(d.seed).shuffle(order)
-            indices = sorted(order[: d.sample])
+        indices = _draw(indices, d.sample, d.seed)
         counts["not_sampled"] = before - len(indices)
     if d.limit is not None:
         counts["beyond_limit"] = max(0, len(indices) - d.limit)
@@ -218,6 +213,19 @@ def _select(
     return indices, counts
 
 
+def _draw(indices: list[int], sample: int | None, seed: int) -> list[int]:
+    """``sample`` of the ascending ``indices`` drawn at random, in ascending order
+    (``random.Random(seed).shuffle``, the first ``sample`` taken); all when there are fewer or
+    ``sample`` is None."""
+    import random
+
+    if sample is None or sample >= len(indices):
+        return indices
+    order = list(indices)
+    random.Random(seed).shuffle(order)
+    return sorted(order[:sample])
+
+
 def _read_unlabelled(
     ref: UnlabelledFile, path: Path, lang: str, heldout: dict[str, list[LabelledSentence]]
 ) -> tuple[list[Sentence], dict[str, int]]:
@@ -225,8 +233,6 @@ def _read_unlabelled(
     (:func:`xproj.executor.match_key`) and empty ones left out, then ``sample`` drawn as a
     dataset's sentences are (kept in file order). The counts add up: ``sentences`` =
     ``heldout_dropped`` + ``empty_dropped`` + ``not_sampled`` + ``used``."""
-    import random
-
     from xproj.executor import match_key
 
     if ref.format in ("text", "raw"):
@@ -243,11 +249,7 @@ def _read_unlabelled(
     keys = {match_key(s.words) for split in heldout.values() for s in split}
     fresh = [s for s in got if match_key(s.words) not in keys]
     kept = [s for s in fresh if s.words]
-    chosen = kept
-    if ref.sample is not None and ref.sample < len(kept):
-        order = list(range(len(kept)))
-        random.Random(ref.seed).shuffle(order)
-        chosen = [kept[i] for i in sorted(order[: ref.sample])]
+    chosen = [kept[i] for i in _draw(list(range(len(kept))), ref.sample, ref.seed)]
     counts = {
         "sentences": len(got),
         "heldout_dropped": len(got) - len(fresh),
