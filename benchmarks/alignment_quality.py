@@ -112,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bare-prefix", default=None, help="skip, drop or keep")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--quantize", action="store_true", help="int8 linear layers (CPU)")
+    ap.add_argument(
+        "--dtype",
+        default="float32",
+        choices=("float32", "bfloat16", "float16"),
+        help="the encoder's floating-point type (the similarities are float32 either way)",
+    )
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument(
         "--cache",
@@ -132,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": args.model,
         "device": args.device,
         "quantize": args.quantize,
+        "dtype": args.dtype,
     }
     for key in ("layer", "method", "batch_size", "bare_prefix"):
         if getattr(args, key) is not None:

@@ -167,7 +167,7 @@ def build_config(args: argparse.Namespace, english: Path) -> Any:
     labeller = cfg["stages"]["labeller"]["params"]
     labeller.update(batch_size=args.batch_size, dtype=args.dtype)
     aligner = cfg["stages"]["aligner"]["params"]
-    aligner["batch_size"] = args.align_batch_size
+    aligner.update(batch_size=args.align_batch_size, dtype=args.dtype)
     if args.device != "cpu":
         labeller["device"] = aligner["device"] = args.device
     steps = [s for s in cfg["steps"] if args.rounds == 2 or s["name"] not in ROUND2]
@@ -439,8 +439,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--dtype",
         default="bfloat16",
         choices=("float32", "bfloat16"),
-        help="the models' type when labelling (bfloat16: about twice as fast on CPUs with "
-        "bfloat16 units, slower on CPUs without)",
+        help="the models' type when labelling and aligning (bfloat16: about twice as fast "
+        "on CPUs with bfloat16 units, slower on CPUs without)",
     )
     ap.add_argument(
         "--precision",

@@ -871,6 +871,8 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     assert all(s.params["splits"] == ["dev"] for s in cfg.steps if s.kind == "evaluate")
     assert cfg.stages.labeller is not None
     assert cfg.stages.labeller.params["dtype"] == "float32"
+    assert cfg.stages.aligner is not None
+    assert cfg.stages.aligner.params["dtype"] == "float32"
     # the defaults: round 1 and self-training, the config's pairs and bfloat16, test only
     plain = script.build_config(script.parse_args(where), english)
     names = ["multi", "transfer", "proj-multi", "multi-st", "proj-multi-st"]
@@ -896,6 +898,8 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     assert plain.datasets[0].sample == 3000 and plain.steps[0].params["precision"] == "bfloat16"
     assert plain.stages.labeller is not None
     assert plain.stages.labeller.params["dtype"] == "bfloat16"
+    assert plain.stages.aligner is not None
+    assert plain.stages.aligner.params == {"batch_size": 16, "dtype": "bfloat16"}
     # the whole chunk in each labeller call, sorted by length into batches of 16
     assert plain.stages.labeller.params["batch_size"] == 16
     assert "labeller" not in plain.runner.stages

