@@ -571,7 +571,7 @@ def test_selftrain_min_score_leaves_low_scored_sentences_out() -> None:
         LabelledSentence(("es", "regnet")),
     ]
     step = ExtraStep("selftrain", "st", ("multi",), min_score=0.5)
-    kept, counts = _pseudo_labelled(labelled, step)
+    kept, counts = _pseudo_labelled(labelled, step, "xx")
     assert kept == [labelled[0], labelled[2]]
     assert counts == {
         "unlabelled_sentences": 3,
@@ -579,8 +579,15 @@ def test_selftrain_min_score_leaves_low_scored_sentences_out() -> None:
         "dataset_sentences": 2,
         "pseudo_entities": 1,
     }
-    _, plain = _pseudo_labelled(labelled, ExtraStep("selftrain", "st", ("multi",)))
+    _, plain = _pseudo_labelled(labelled, ExtraStep("selftrain", "st", ("multi",)), "xx")
     assert plain == {"unlabelled_sentences": 3, "dataset_sentences": 3, "pseudo_entities": 3}
+    # a span without a score cannot be filtered by score: an error, not a silent keep
+    unscored = [labelled[0], LabelledSentence(("Ida",), (Span(0, 1, "PER"),))]
+    with pytest.raises(ValueError, match=r"'st', dataset xx, unlabelled sentence 1: .*no score"):
+        _pseudo_labelled(unscored, step, "xx")
+    # without min_score it trains as labelled
+    kept, _ = _pseudo_labelled(unscored, ExtraStep("selftrain", "st", ("multi",)), "xx")
+    assert kept == unscored
 
 
 def test_unlabelled_conll_words_with_empty_tokens_skipped(tmp_path: Path) -> None:

@@ -423,7 +423,9 @@ class Executor:
             out = self._map(f"pseudo-label {step.name}", "labeller", self._trained(model), work)
             for d in group:
                 teachers[d.name] = model
-                sets[d.name], counts[d.name] = _pseudo_labelled(out.get(d.name, []), step)
+                sets[d.name], counts[d.name] = _pseudo_labelled(
+                    out.get(d.name, []), step, d.name
+                )
         self._fit(step, todo, sets, counts, teachers)
         if step.label_dataset:
             reads = next(s for s in reversed(self.flow.steps) if s.kind == "project").reads
@@ -601,16 +603,33 @@ def _targets(items: Sequence[Any]) -> list[Sentence]:
 
 
 def _pseudo_labelled(
-    labelled: Sequence[LabelledSentence], step: ExtraStep
+    labelled: Sequence[LabelledSentence], step: ExtraStep, dataset: str
 ) -> tuple[list[LabelledSentence], dict[str, Any]]:
     """A selftrain step's training sentences from a model's labels of the unlabelled ones,
     and what it counted: ``unlabelled_sentences`` = ``low_score_dropped`` (with
-    ``min_score``: a span the model scored below it) + ``dataset_sentences``."""
+    ``min_score``: a span the model scored below it) + ``dataset_sentences``.
+
+    Raises
+    ------
+    ValueError
+        ``min_score`` is set and a span has no score (a model that does not score its spans
+        cannot be filtered by score), naming the step, dataset and sentence.
+    """
     counts: dict[str, Any] = {"unlabelled_sentences": len(labelled)}
     kept = list(labelled)
     if step.min_score is not None:
         floor = step.min_score
-        kept = [s for s in kept if all(sp.score is None or sp.score >= floor for sp in s.spans)]
+        kept = []
+        for k, s in enumerate(labelled):
+            for sp in s.spans:
+                if sp.score is None:
+                    raise ValueError(
+                        f"step {step.name!r}, dataset {dataset}, unlabelled sentence {k}: the "
+                        f"span {sp.start}-{sp.end} has no score (the model of "
+                        f"{step.inputs[0]!r} does not score its spans); remove min_score"
+                    )
+            if all(sp.score is not None and sp.score >= floor for sp in s.spans):
+                kept.append(s)
         counts["low_score_dropped"] = len(labelled) - len(kept)
     counts["dataset_sentences"] = len(kept)
     counts["pseudo_entities"] = sum(len(s.spans) for s in kept)
