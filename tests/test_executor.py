@@ -443,8 +443,8 @@ def test_bad_reproject_steps(tmp_path: Path, step: dict[str, Any], message: str)
 
 def test_trained_models_label_where_and_as_the_flow_labeller_labels() -> None:
     """A config whose labeller runs on a GPU in bfloat16 evaluates and re-projects with its
-    trained models the same way (device, dtype, batch size); what it labels (its model, its
-    label map) is not passed on."""
+    trained models the same way (device, dtype, batch size, decoding); what it labels (its
+    model, its label map) is not passed on."""
     from xproj.config import StageSpec
     from xproj.executor import Backend, DatasetState, Executor, ExtraStep, model_in_the_loop
     from xproj.flows import FLOWS
@@ -464,7 +464,7 @@ def test_trained_models_label_where_and_as_the_flow_labeller_labels() -> None:
         def whole(self, title: str, task: str, dataset: str, payload: dict[str, Any]) -> Any:
             raise AssertionError("nothing is trained here")
 
-    how = {"device": "cuda", "dtype": "bfloat16", "batch_size": 256}
+    how = {"device": "cuda", "dtype": "bfloat16", "batch_size": 256, "decoding": "viterbi"}
     labeller = StageSpec(backend="transformers", params={"model": "en", "label_map": {}, **how})
     flow = FLOWS["label-project"]
     d = DatasetState("xx", "xx", {}, frozenset({flow.goal}))  # the flow has nothing to do

@@ -837,7 +837,18 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     common = [*where, "--langs", "bam", "twi"]
     settings = ["--pairs", "50", "--rounds", "2", "--per-language", "--split", "dev"]
     args = script.parse_args(
-        [*common, *settings, "--dtype", "float32", "--epochs", "2", "--filter", "complete"]
+        [
+            *common,
+            *settings,
+            "--dtype",
+            "float32",
+            "--epochs",
+            "2",
+            "--filter",
+            "complete",
+            "--decoding",
+            "argmax",
+        ]
     )
     english = tmp_path / "english"
     cfg = script.build_config(args, english)
@@ -871,6 +882,7 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     assert all(s.params["splits"] == ["dev"] for s in cfg.steps if s.kind == "evaluate")
     assert cfg.stages.labeller is not None
     assert cfg.stages.labeller.params["dtype"] == "float32"
+    assert cfg.stages.labeller.params["decoding"] == "argmax"
     assert cfg.stages.aligner is not None
     assert cfg.stages.aligner.params["dtype"] == "float32"
     # the defaults: round 1 and self-training, the config's pairs and bfloat16, test only
@@ -898,6 +910,7 @@ def test_masakhaner_benchmark_is_the_example_config_with_its_command_line(
     assert plain.datasets[0].sample == 3000 and plain.steps[0].params["precision"] == "bfloat16"
     assert plain.stages.labeller is not None
     assert plain.stages.labeller.params["dtype"] == "bfloat16"
+    assert plain.stages.labeller.params["decoding"] == "viterbi"
     assert plain.stages.aligner is not None
     assert plain.stages.aligner.params == {"batch_size": 16, "dtype": "bfloat16"}
     # the whole chunk in each labeller call, sorted by length into batches of 16

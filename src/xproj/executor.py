@@ -270,7 +270,7 @@ WHOLE_KEYS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"train": _t
 #: The parameters of the flow's labeller that a trained model's labeller takes over: where and
 #: how it runs (a config whose labeller runs on a GPU, in bfloat16, or with a given batch
 #: size evaluates and re-projects with its trained models the same way), not what it labels.
-INFERENCE_PARAMS = ("device", "dtype", "batch_size")
+INFERENCE_PARAMS = ("device", "dtype", "batch_size", "decoding")
 
 
 class Executor:
@@ -423,9 +423,7 @@ class Executor:
             out = self._map(f"pseudo-label {step.name}", "labeller", self._trained(model), work)
             for d in group:
                 teachers[d.name] = model
-                sets[d.name], counts[d.name] = _pseudo_labelled(
-                    out.get(d.name, []), step, d.name
-                )
+                sets[d.name], counts[d.name] = _pseudo_labelled(out.get(d.name, []), step, d.name)
         self._fit(step, todo, sets, counts, teachers)
         if step.label_dataset:
             reads = next(s for s in reversed(self.flow.steps) if s.kind == "project").reads

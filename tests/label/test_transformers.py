@@ -6,11 +6,15 @@ import functools
 import itertools
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import xproj
 from xproj.errors import InputError, MissingExtraError, ParameterError
@@ -20,6 +24,7 @@ from xproj.label.transformers import (
     TransformersLabeller,
     decode_tags,
     plan_windows,
+    viterbi_tags,
 )
 from xproj.types import LabelledSentence, Sentence, Span
 
@@ -172,6 +177,78 @@ def test_plan_windows_covers_respects_budget_and_overlap() -> None:
 def test_plan_windows_rejects_a_word_longer_than_a_window() -> None:
     with pytest.raises(InputError, match=r"sentence 3: word 1 has 9 subword tokens"):
         plan_windows([1, 9, 1], budget=8, overlap=2, sentence=3)
+
+
+IOB2 = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC")
+BIOES = ("O", "B-PER", "I-PER", "E-PER", "S-PER")
+
+
+def _valid(tags: list[str], scheme: Sequence[str] = IOB2) -> bool:
+    """Whether a tag sequence is valid IOB2, or BIOES when the tag set ``scheme`` has E-/S-
+    tags (written out independently of the decoder)."""
+    bioes = any(t[0] in "ES" for t in scheme)
+    prev = "O"
+    for t in tags:
+        if t[0] in "IE" and not (prev[0] in "BI" and prev[2:] == t[2:]):
+            return False
+        if bioes and prev[0] in "BI" and t[0] not in "IE":
+            return False
+        prev = t
+    return not (bioes and prev[0] in "BI")
+
+
+@pytest.mark.parametrize("tags", [IOB2, BIOES])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_viterbi_is_the_most_probable_valid_sequence(tags: tuple[str, ...], data: Any) -> None:
+    """Against brute force over every tag sequence of up to 4 words."""
+    n = data.draw(st.integers(1, 4))
+    raw = data.draw(
+        arrays(np.float64, (n, len(tags)), elements=st.floats(0.01, 1.0, allow_nan=False))
+    )
+    probs = raw / raw.sum(axis=1, keepdims=True)
+    got = viterbi_tags(probs, tags)
+    assert _valid([tags[j] for j in got], tags)
+    best = max(
+        (
+            seq
+            for seq in itertools.product(range(len(tags)), repeat=n)
+            if _valid([tags[j] for j in seq], tags)
+        ),
+        key=lambda seq: sum(np.log(probs[i, j]) for i, j in enumerate(seq)),
+    )
+    score = sum(np.log(probs[i, j]) for i, j in enumerate(got))
+    assert score == pytest.approx(sum(np.log(probs[i, j]) for i, j in enumerate(best)))
+    arg = probs.argmax(axis=1).tolist()
+    if _valid([tags[j] for j in arg], tags):  # a valid arg-max sequence is kept as it is
+        assert got == arg
+
+
+def test_viterbi_continues_a_span_where_argmax_would_switch_type() -> None:
+    p = np.array([[0.1, 0.8, 0.0, 0.1, 0.0], [0.1, 0.0, 0.4, 0.0, 0.5], [0.9, 0, 0, 0, 0.1]])
+    assert [IOB2[j] for j in viterbi_tags(p, IOB2)] == ["B-PER", "I-PER", "O"]
+    assert [IOB2[j] for j in p.argmax(axis=1)] == ["B-PER", "I-LOC", "O"]
+    assert viterbi_tags(np.zeros((0, 5)), IOB2) == []
+
+
+def test_viterbi_labeller_decodes_the_same_distributions(
+    sentences: list[Sentence], tiny_bert: Path
+) -> None:
+    plain = TransformersLabeller(model=tiny_bert).label_with_probs(sentences)
+    vit = TransformersLabeller(model=tiny_bert, decoding="viterbi").label_with_probs(sentences)
+    changed = 0
+    for a, b in zip(plain, vit):
+        np.testing.assert_array_equal(a.probs, b.probs)
+        path = viterbi_tags(b.probs, b.labels)
+        assert _valid([b.labels[j] for j in path], b.labels)
+        assert b.sentence.spans == decode_tags(
+            [b.labels[j] for j in path], b.probs[np.arange(len(path)), path].tolist()
+        )
+        changed += a.sentence.spans != b.sentence.spans
+    # the random model's arg-max tags are often invalid, so the two decodings differ somewhere
+    assert changed > 0
+    with pytest.raises(ParameterError, match="decoding"):
+        TransformersLabeller(model=tiny_bert, decoding="beam")
 
 
 def test_decode_tags_repairs_invalid_iob2_and_reads_bioes() -> None:

@@ -41,10 +41,12 @@ from xproj.types import LabelledSentence, Sentence, Span
 __all__ = [
     "DEFAULT_MODEL",
     "Aggregation",
+    "Decoding",
     "LabelProbabilities",
     "TransformersLabeller",
     "decode_tags",
     "plan_windows",
+    "viterbi_tags",
 ]
 
 DEFAULT_MODEL = "FacebookAI/xlm-roberta-large-finetuned-conll03-english"
@@ -62,6 +64,22 @@ class Aggregation(str, enum.Enum):
     AVERAGE = "average"
 
 
+class Decoding(str, enum.Enum):
+    """How a sentence's tags are chosen from its words' label distributions.
+
+    ``ARGMAX`` takes each word's most probable tag on its own, then :func:`decode_tags`
+    repairs what no tag scheme allows (an ``I-X`` after ``O`` starts a span). ``VITERBI`` takes
+    the most probable tag *sequence* among those the scheme allows (:func:`viterbi_tags`), so
+    a span's boundaries and type are chosen jointly: a word whose ``I-LOC`` narrowly beats
+    ``I-ORG`` after a ``B-ORG`` word continues the ORG span instead of starting a LOC one
+    (the constrained decoding of CRF taggers, Lample et al., 2016, applied to a softmax
+    tagger's probabilities).
+    """
+
+    ARGMAX = "argmax"
+    VITERBI = "viterbi"
+
+
 @dataclass(frozen=True)
 class LabelProbabilities:
     """One sentence's labels with the per-word distributions they were decoded from.
@@ -69,8 +87,8 @@ class LabelProbabilities:
     Parameters
     ----------
     sentence
-        The labelled sentence (spans decoded from the arg-max tag of each word, normalised if
-        the labeller normalises).
+        The labelled sentence (spans decoded from each word's tag as the labeller's
+        ``decoding`` chose it, normalised if the labeller normalises).
     probs
         ``(n_words, n_labels)`` float32 probabilities; each row sums to 1.
     labels
@@ -173,6 +191,67 @@ def decode_tags(tags: Sequence[str], scores: Sequence[float] | None = None) -> t
     )
 
 
+def _transitions(tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which tag may follow which, start a sentence and end one, under IOB2 or BIOES.
+
+    The scheme is BIOES when any tag starts with ``E-`` or ``S-``: then a ``B-X`` or ``I-X``
+    must be followed by ``I-X`` or ``E-X`` and may not end the sentence. In both schemes
+    ``I-X`` (and ``E-X``) may only follow ``B-X`` or ``I-X`` and may not start a sentence.
+    """
+    parts = [_split_tag(t) for t in tags]
+    bioes = any(p in ("E", "S") for p, _ in parts)
+    n = len(tags)
+    allowed = np.ones((n, n), dtype=bool)  # [previous, next]
+    for j, (pn, tn) in enumerate(parts):
+        for i, (pp, tp) in enumerate(parts):
+            open_prev = pp in ("B", "I")
+            if pn in ("I", "E"):
+                allowed[i, j] = open_prev and tp == tn
+            elif bioes:
+                allowed[i, j] = not open_prev
+    start = np.array([p not in ("I", "E") for p, _ in parts])
+    end = np.array([not (bioes and p in ("B", "I")) for p, _ in parts])
+    return allowed, start, end
+
+
+def viterbi_tags(probs: np.ndarray, tags: Sequence[str]) -> list[int]:
+    """The column of each word's tag on the most probable valid tag sequence.
+
+    ``probs`` is ``(n_words, n_tags)``; the sequence maximises the sum of the words' log
+    probabilities over the sequences that IOB2 (or BIOES, when ``tags`` has ``E-``/``S-``
+    tags) allows: no ``I-X`` after ``O`` or after another type, none at the start. Words are
+    scored independently, so among valid sequences this is the product of the words'
+    probabilities; where the arg-max sequence is valid it is that sequence.
+
+    Examples
+    --------
+    The arg-max tags would be ``B-ORG I-LOC``; the best valid sequence continues the ORG span:
+
+    >>> tags = ("O", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+    >>> p = np.array([[0.1, 0.8, 0.0, 0.1, 0.0], [0.1, 0.0, 0.4, 0.0, 0.5]])
+    >>> [tags[j] for j in viterbi_tags(p, tags)]
+    ['B-ORG', 'I-ORG']
+    """
+    n_words = probs.shape[0]
+    if n_words == 0:
+        return []
+    allowed, start, end = _transitions(tags)
+    logp = np.log(np.maximum(np.asarray(probs, dtype=np.float64), 1e-30))
+    forbidden = -1e30
+    trans = np.where(allowed, 0.0, forbidden)
+    score = np.where(start, logp[0], forbidden)
+    back = np.zeros((n_words, len(tags)), dtype=np.intp)
+    for t in range(1, n_words):
+        cand = score[:, None] + trans
+        back[t] = cand.argmax(axis=0)
+        score = cand[back[t], np.arange(len(tags))] + logp[t]
+    score = np.where(end, score, score + forbidden)
+    path = [int(score.argmax())]
+    for t in range(n_words - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return path[::-1]
+
+
 def _mapping(value: Any) -> bool:
     return isinstance(value, Mapping) and all(
         isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
@@ -212,6 +291,11 @@ class TransformersLabeller(Labeller):
         available, else CPU.
     dtype
         ``"float32"``, ``"float16"`` or ``"bfloat16"`` (half precision for GPUs).
+    decoding
+        A :class:`Decoding` or its value: ``"argmax"`` (default: each word's most probable tag,
+        repaired) or ``"viterbi"`` (the most probable tag sequence that IOB2/BIOES allows,
+        decoded from the same distributions). ``"viterbi"`` assumes IOB2 or BIOES output
+        tags; a model trained on IOB1 tags (entities starting with ``I-``) needs ``"argmax"``.
     max_length
         Subword tokens per window, special tokens included; ``None`` uses the model's limit.
         Longer sentences are split into overlapping windows (never truncated); each word takes
@@ -232,8 +316,9 @@ class TransformersLabeller(Labeller):
 
     Notes
     -----
-    Tags are the arg-max of each word's distribution; invalid sequences are repaired by
-    :func:`decode_tags` (an ``I-X`` that continues no X span starts one). A span's score is the
+    Tags are the arg-max of each word's distribution (``decoding="argmax"``), invalid
+    sequences repaired by :func:`decode_tags` (an ``I-X`` that continues no X span starts one),
+    or the most probable valid sequence (``decoding="viterbi"``). A span's score is the
     mean probability of its words' chosen tags. :meth:`label_with_probs` also returns the
     distributions (for NER-probability candidate scorers).
 
@@ -248,6 +333,7 @@ class TransformersLabeller(Labeller):
     batch_size: int = 32
     device: str | None = None
     dtype: Dtype | str = Dtype.FLOAT32
+    decoding: Decoding | str = Decoding.ARGMAX
     max_length: int | None = None
     window_overlap: int | None = None
     label_map: Mapping[str, str] | None = None
@@ -261,6 +347,7 @@ class TransformersLabeller(Labeller):
         "batch_size": Interval(int, 1, None),
         "device": device_constraint(),
         "dtype": Options.of(d.value for d in Dtype if d is not Dtype.AUTO),
+        "decoding": Options.of(Decoding),
         "max_length": NoneOr(Interval(int, 3, None)),
         "window_overlap": NoneOr(Interval(int, 0, None)),
         "label_map": NoneOr(Predicate(_mapping, "a mapping of entity type to entity type")),
@@ -451,7 +538,10 @@ class TransformersLabeller(Labeller):
         out = []
         for k, s in enumerate(sentences):
             probs = word_probs[k] if ld.projection is None else word_probs[k] @ ld.projection
-            best = probs.argmax(axis=1) if len(s) else np.zeros(0, dtype=np.int64)
+            if Decoding(self.decoding) is Decoding.VITERBI:
+                best = np.asarray(viterbi_tags(probs, ld.tags), dtype=np.int64)
+            else:
+                best = probs.argmax(axis=1) if len(s) else np.zeros(0, dtype=np.int64)
             tags = [ld.tags[j] for j in best]
             spans = decode_tags(tags, probs[np.arange(len(s)), best].tolist())
             out.append(LabelProbabilities(LabelledSentence(s.words, spans, s.lang), probs, ld.tags))
