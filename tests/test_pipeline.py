@@ -1,3 +1,4 @@
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,9 +219,25 @@ def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
         _step_pipeline(steps=[ExtraStep("train", "../m", ("copy",))])
     with pytest.raises(ParameterError, match=r"filter: 'full' is not one of none, complete"):
         _step_pipeline(steps=[ExtraStep("train", "m", ("copy",), filter="full")])
-    with pytest.raises(ParameterError, match="only a train step has filter and min_score"):
+    with pytest.raises(ParameterError, match="only a train or selftrain step has min_score"):
         _step_pipeline(
             steps=[ExtraStep("vote", "v", ("copy",), params={"min_votes": 1}, min_score=0.5)]
+        )
+    with pytest.raises(ParameterError, match="only a train step has filter"):
+        _step_pipeline(
+            steps=[
+                ExtraStep("train", "m", ("copy",)),
+                ExtraStep("selftrain", "st", ("m",), filter="complete"),
+            ]
+        )
+    with pytest.raises(ParameterError, match=r"selftrain step reads one earlier train step"):
+        _step_pipeline(steps=[ExtraStep("selftrain", "st", ("copy",))])
+    with pytest.raises(ParameterError, match=r"selftrain step reads one method .*\['epoch'\]"):
+        _step_pipeline(
+            steps=[
+                ExtraStep("train", "m", ("copy",)),
+                ExtraStep("selftrain", "st", ("m",), params={"epoch": 1}),
+            ]
         )
     train_m = ExtraStep("train", "m", ("copy",))
     with pytest.raises(ParameterError, match=r"reproject step reads one earlier train step"):
@@ -237,6 +254,49 @@ def test_steps_are_checked_with_messages_that_say_what_to_do() -> None:
     train = _step_pipeline(steps=[ExtraStep("train", "m", ("copy",))])
     with pytest.raises(ParameterError, match=r"pass model_dir= .*<model_dir>/m"):
         train.translate_test(TARGETS, translations=ENGLISH)
+    selftrain = _step_pipeline(
+        steps=[ExtraStep("train", "m", ("copy",)), ExtraStep("selftrain", "st", ("m",))]
+    )
+    with pytest.raises(ParameterError, match=r"'st' learns .*pass unlabelled="):
+        selftrain.translate_test(TARGETS, translations=ENGLISH, model_dir="models")
+
+
+# the tiny random teacher labels no entity: the types are given, as train_labeller asks then
+STUDENT = {"epochs": 1.0, "batch_size": 4, "max_length": 64, "types": ["LOC", "ORG", "PER"]}
+
+
+def test_selftrain_step_runs_in_memory_on_the_unlabelled_sentences(tmp_path: Path) -> None:
+    """A Pipeline's selftrain step: the train step's model labels the run's unlabelled
+    sentences and a second model, starting from it, learns from them; the run's own
+    sentences are its method, as for a train step."""
+    from _demo_train import demo_train_config
+    from xproj.config import load_config
+    from xproj.io.conll import read_conll
+    from xproj.run import read_sentences
+
+    cfg = load_config(demo_train_config(tmp_path))
+    train = Pipeline.from_config(cfg).steps[0]
+    pipe = Pipeline.from_config(cfg)
+    pipe.set_params(steps=[train, ExtraStep("selftrain", "st", (train.name,), params=STUDENT)])
+    d = cfg.datasets[0]
+    assert isinstance(d.source, ConllFile) and isinstance(d.translations, TextFile)
+    sources = read_conll(cfg.resolve(d.source.path), format=d.source.format, lang=cfg.src_lang)
+    translations = read_sentences(d.translations, cfg.resolve(d.translations.path), d.lang)
+    unlabelled = [Sentence(t.words, d.lang) for t in translations[:5]]
+    models = tmp_path / "models"
+    out = pipe.translate_train(
+        sources, d.lang, translations=translations, model_dir=models, unlabelled=unlabelled
+    )
+    assert out.models == {train.name: str(models / train.name), "st": str(models / "st")}
+    report = out.reports["selftrain st"]
+    assert report["unlabelled_sentences"] == 5 and report["dataset_sentences"] == 5
+    info = json.loads((models / "st" / "xproj_train.json").read_text())
+    assert info["model"] == str(models / train.name)  # it started from the train step's model
+    assert [p.target.words for p in out.methods["st"]] == [t.words for t in translations]
+    # written back as a config, whose datasets then need unlabelled sentences
+    row = {**d.model_dump(exclude_none=True), "unlabelled": {"path": d.translations.path}}
+    table = pipe.to_config([row]).steps[1]
+    assert (table.kind, table.name, table.inputs) == ("selftrain", "st", [train.name])
 
 
 def test_a_reproject_step_is_written_back_with_its_projector() -> None:

@@ -513,10 +513,10 @@ def check_pipeline_steps(
     What it rejects: an unknown kind, a name already taken or unusable as a file name, an input
     that is no method before it (``projectors``: the projectors' method names, ``""`` for an
     unnamed one), a refine step without a refiner, a vote's ``min_votes`` outside [1, inputs]
-    (the check :func:`check_steps` makes of a config's vote steps), a train parameter
-    ``train_labeller`` does not take (likewise), a reproject step that reads no earlier train
-    step or has a projector that is no matching one; with the flow's ``entry`` column, a
-    refine step outside translate-test.
+    (the check :func:`check_steps` makes of a config's vote steps), a train or selftrain
+    parameter ``train_labeller`` does not take (likewise), a reproject or selftrain step that
+    reads no earlier train (or selftrain) step, a reproject step whose projector is no
+    matching one; with the flow's ``entry`` column, a refine step outside translate-test.
     """
     if not steps:
         return
@@ -535,8 +535,10 @@ def check_pipeline_steps(
     trained: list[str] = []
     for k, step in enumerate(steps):
         at = f"steps[{k}] ({step.kind} {step.name!r})"
-        if step.kind not in ("refine", "vote", "train", "reproject"):
-            raise ParameterError(f"{at}: kind must be 'refine', 'vote', 'train' or 'reproject'")
+        if step.kind not in ("refine", "vote", "train", "selftrain", "reproject"):
+            raise ParameterError(
+                f"{at}: kind must be 'refine', 'vote', 'train', 'selftrain' or 'reproject'"
+            )
         try:
             _usable_name(step.name)
         except ValueError as e:
@@ -559,12 +561,12 @@ def check_pipeline_steps(
                     f"{at}: refine works on translate-test (it refines with the labelled "
                     "translations); run translate_test, or drop the step"
                 )
-        elif step.kind == "reproject":
-            if not one or step.inputs[0] not in trained:
-                raise ParameterError(
-                    f"{at}.inputs: a reproject step reads one earlier train step (trained: "
-                    f"{', '.join(trained) or 'none'})"
-                )
+        elif step.kind in ("reproject", "selftrain") and (not one or step.inputs[0] not in trained):
+            raise ParameterError(
+                f"{at}.inputs: a {step.kind} step reads one earlier train step (trained: "
+                f"{', '.join(trained) or 'none'})"
+            )
+        if step.kind == "reproject":
             if step.component is not None and not isinstance(step.component, StageSpec):
                 raise ParameterError(
                     f"{at}.component: give the matching projector as a StageSpec (e.g. "
@@ -574,25 +576,27 @@ def check_pipeline_steps(
                 check_reprojector(step.component, f"{at}.component")
             except ValueError as e:
                 raise ParameterError(str(e)) from None
-        elif step.component is not None:
+        elif step.kind != "refine" and step.component is not None:
             raise ParameterError(f"{at}.component: only a refine or reproject step has a component")
         if step.kind == "vote" and not _votes_ok(step.params, len(step.inputs)):
             raise ParameterError(
                 f"{at}.params: a vote step takes min_votes, an int in [1, "
                 f"{len(step.inputs)}] (the number of its inputs); got {dict(step.params)}"
             )
-        if step.kind != "train" and (step.filter != "none" or step.min_score is not None):
-            raise ParameterError(f"{at}: only a train step has filter and min_score")
+        if step.kind != "train" and step.filter != "none":
+            raise ParameterError(f"{at}: only a train step has filter")
+        if step.kind not in ("train", "selftrain") and step.min_score is not None:
+            raise ParameterError(f"{at}: only a train or selftrain step has min_score")
         if step.kind == "train" and step.filter not in FILTERS:
             raise ParameterError(f"{at}.filter: {step.filter!r} is not one of {', '.join(FILTERS)}")
-        if step.kind == "train":
+        if step.kind in ("train", "selftrain"):
             bad = sorted(set(step.params) - set(trainable))
             if bad or not one:
                 raise ParameterError(
-                    f"{at}: a train step reads one method and takes train_labeller's "
+                    f"{at}: a {step.kind} step reads one method and takes train_labeller's "
                     f"parameters ({', '.join(trainable)}); got inputs {list(step.inputs)}"
                     + (f" and unknown parameters {bad}" if bad else "")
                 )
         known.append(step.name)
-        if step.kind == "train":
+        if step.kind in ("train", "selftrain"):
             trained.append(step.name)

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xproj._batch import check_same_length
+from xproj._batch import check_items, check_same_length
 from xproj.align.base import Aligner
 from xproj.errors import ParameterError
 from xproj.label.base import Labeller
@@ -98,7 +98,7 @@ class PipelineResult:
         projection per sentence (a vote's or a trained model's spans as projections of its
         own, as ``xproj run`` writes them). Empty for a single, unnamed projector without steps.
     models
-        ``train`` step name -> the folder its model was saved in.
+        ``train`` or ``selftrain`` step name -> the folder its model was saved in.
     """
 
     sources: tuple[LabelledSentence, ...]
@@ -175,7 +175,10 @@ class Pipeline(Component):
         :class:`~xproj.config.StageSpec`), ``ExtraStep("vote", name, methods,
         params={"min_votes": 2})``, ``ExtraStep("train", name, (method,), params=...)`` with
         keyword arguments of :func:`xproj.label.train.train_labeller` (the run's ``model_dir``
-        says where the model is saved). Each adds the method ``name``.
+        says where the model is saved), ``ExtraStep("selftrain", name, (train step,),
+        params=...)`` (that step's model labels the run's ``unlabelled`` sentences and a new
+        model learns from those labels, starting from it: self-training, Wu et al., 2020).
+        Each adds the method ``name``.
 
     Nested parameters are addressable as in scikit-learn: ``pipe.set_params(aligner__layer=7)``.
     """
@@ -220,6 +223,7 @@ class Pipeline(Component):
         src_lang: str,
         columns: dict[str, Sequence[Any] | None],
         model_dir: str | Path | None,
+        unlabelled: Sequence[Sentence] | None = None,
     ) -> PipelineResult:
         """Run ``flow`` and the steps in memory on one dataset: the executor every flow runs
         through."""
@@ -237,12 +241,20 @@ class Pipeline(Component):
                     "to the run"
                 )
         self._check_steps(f.entry)
-        trains = [s.name for s in self.steps if s.kind == "train"]
+        trains = [s.name for s in self.steps if s.kind in ("train", "selftrain")]
         if trains and model_dir is None:
             raise ParameterError(
                 f"step {trains[0]!r} trains a labeller: pass model_dir= to the run, the folder "
                 f"its model is saved in (as <model_dir>/{trains[0]}, replacing what is there)"
             )
+        selftrain = next((s.name for s in self.steps if s.kind == "selftrain"), None)
+        if selftrain is not None and not unlabelled:
+            raise ParameterError(
+                f"step {selftrain!r} learns from a trained model's labels of unlabelled "
+                "sentences: pass unlabelled= (sentences of the target language) to the run"
+            )
+        if unlabelled:
+            check_items("unlabelled", unlabelled, (Sentence, LabelledSentence))
         folder = None if model_dir is None else Path(model_dir)
         projectors = self._projectors()
         components = {
@@ -252,6 +264,10 @@ class Pipeline(Component):
             "projectors": projectors,
         }
         state = DatasetState("data", lang, dict(given), frozenset(given))
+        if unlabelled:  # labels a LabelledSentence carries are not read
+            state.unlabelled = [
+                s.sentence if isinstance(s, LabelledSentence) else s for s in unlabelled
+            ]
         Executor(
             f,
             components,
@@ -284,6 +300,7 @@ class Pipeline(Component):
         translations: Sequence[Sentence] | None = None,
         alignments: Sequence[Alignment] | None = None,
         model_dir: str | Path | None = None,
+        unlabelled: Sequence[Sentence] | None = None,
     ) -> PipelineResult:
         """Project labelled ``sources`` onto their translations into ``tgt_lang``.
 
@@ -299,13 +316,19 @@ class Pipeline(Component):
         alignments
             Existing source-to-translation alignments instead of the aligner.
         model_dir
-            Where ``train`` steps save their models (``<model_dir>/<step name>``, replacing
-            what is there); required when the pipeline has one.
+            Where ``train`` and ``selftrain`` steps save their models
+            (``<model_dir>/<step name>``, replacing what is there); required when the pipeline
+            has one.
+        unlabelled
+            Sentences of the target language for ``selftrain`` steps (required with one): a
+            trained model labels them and the step's model learns from those labels. They are
+            used as given (a config's ``datasets[i].unlabelled`` also leaves out sentences of
+            the held-out gold and draws a sample).
         """
         if translations is not None:
             check_same_length(sources=sources, translations=translations)
         cols = {"source": sources, "translations": translations, "alignments": alignments}
-        return self._run("translate-train", tgt_lang, "en", cols, model_dir)
+        return self._run("translate-train", tgt_lang, "en", cols, model_dir, unlabelled)
 
     def translate_test(
         self,
@@ -316,6 +339,7 @@ class Pipeline(Component):
         labels: Sequence[LabelledSentence] | None = None,
         alignments: Sequence[Alignment] | None = None,
         model_dir: str | Path | None = None,
+        unlabelled: Sequence[Sentence] | None = None,
     ) -> PipelineResult:
         """Label ``targets`` by labelling their translation into ``src_lang`` and projecting back.
 
@@ -332,8 +356,12 @@ class Pipeline(Component):
         alignments
             Existing translation-to-target alignments instead of the aligner.
         model_dir
-            Where ``train`` steps save their models (``<model_dir>/<step name>``, replacing
-            what is there); required when the pipeline has one.
+            Where ``train`` and ``selftrain`` steps save their models
+            (``<model_dir>/<step name>``, replacing what is there); required when the pipeline
+            has one.
+        unlabelled
+            Sentences of the target language for ``selftrain`` steps, as in
+            :meth:`translate_train`.
         """
         if labels is not None:
             check_same_length(targets=targets, labels=labels)
@@ -347,7 +375,7 @@ class Pipeline(Component):
             "labels": labels,
             "alignments": alignments,
         }
-        return self._run("translate-test", lang, src_lang, cols, model_dir)
+        return self._run("translate-test", lang, src_lang, cols, model_dir, unlabelled)
 
     # ------------------------------------------------------------------ configs
 
