@@ -37,6 +37,7 @@ from xproj.errors import ParameterError
 __all__ = [
     "FLOWS",
     "STEP_KINDS",
+    "TRAINING_KINDS",
     "Flow",
     "Step",
     "StepKind",
@@ -101,6 +102,11 @@ STEP_KINDS: dict[str, StepKind] = {
         StepKind("evaluate", None, False, "held-out gold sentences -> labelled by a model, scored"),
     )
 }
+
+#: The kinds of step that train a labeller: their model is a trained model for the steps after
+#: them (evaluate, reproject, selftrain), and they take train_labeller's parameters, ``pool``,
+#: ``mix``, ``label_dataset`` and ``min_score``.
+TRAINING_KINDS = ("train", "selftrain")
 
 
 @dataclass(frozen=True)
@@ -355,14 +361,14 @@ def check_steps(config: Any) -> None:
             if getattr(step, field) is not None and step.kind != kind:
                 raise ValueError(f"{at}.{field}: only a {kind} step has a {field}")
         only_train = step.pool or step.mix or not step.label_dataset or step.min_score is not None
-        if step.kind not in ("train", "selftrain") and only_train:
+        if step.kind not in TRAINING_KINDS and only_train:
             raise ValueError(
                 f"{at}: only a train or selftrain step has pool, mix, label_dataset and min_score"
             )
         if step.kind != "train" and step.filter != "none":
             raise ValueError(f"{at}.filter: only a train step filters projected sentences")
         _CHECKS[step.kind](config, step, at, trained)
-        if step.kind in ("train", "selftrain"):
+        if step.kind in TRAINING_KINDS:
             trained.append(step.name)
         if step.kind != "evaluate" and step.label_dataset:
             known.append(step.name)
@@ -585,11 +591,11 @@ def check_pipeline_steps(
             )
         if step.kind != "train" and step.filter != "none":
             raise ParameterError(f"{at}: only a train step has filter")
-        if step.kind not in ("train", "selftrain") and step.min_score is not None:
+        if step.kind not in TRAINING_KINDS and step.min_score is not None:
             raise ParameterError(f"{at}: only a train or selftrain step has min_score")
         if step.kind == "train" and step.filter not in FILTERS:
             raise ParameterError(f"{at}.filter: {step.filter!r} is not one of {', '.join(FILTERS)}")
-        if step.kind in ("train", "selftrain"):
+        if step.kind in TRAINING_KINDS:
             bad = sorted(set(step.params) - set(trainable))
             if bad or not one:
                 raise ParameterError(
@@ -598,5 +604,5 @@ def check_pipeline_steps(
                     + (f" and unknown parameters {bad}" if bad else "")
                 )
         known.append(step.name)
-        if step.kind in ("train", "selftrain"):
+        if step.kind in TRAINING_KINDS:
             trained.append(step.name)

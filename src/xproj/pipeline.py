@@ -227,8 +227,8 @@ class Pipeline(Component):
     ) -> PipelineResult:
         """Run ``flow`` and the steps in memory on one dataset: the executor every flow runs
         through."""
-        from xproj.executor import DatasetState, Executor, MemoryBackend
-        from xproj.flows import FLOWS, STEP_KINDS, plan
+        from xproj.executor import DatasetState, Executor, MemoryBackend, _sentences
+        from xproj.flows import FLOWS, STEP_KINDS, TRAINING_KINDS, plan
 
         f = FLOWS[flow]
         given = {k: list(v) for k, v in columns.items() if v is not None}
@@ -241,7 +241,7 @@ class Pipeline(Component):
                     "to the run"
                 )
         self._check_steps(f.entry)
-        trains = [s.name for s in self.steps if s.kind in ("train", "selftrain")]
+        trains = [s.name for s in self.steps if s.kind in TRAINING_KINDS]
         if trains and model_dir is None:
             raise ParameterError(
                 f"step {trains[0]!r} trains a labeller: pass model_dir= to the run, the folder "
@@ -265,9 +265,7 @@ class Pipeline(Component):
         }
         state = DatasetState("data", lang, dict(given), frozenset(given))
         if unlabelled:  # labels a LabelledSentence carries are not read
-            state.unlabelled = [
-                s.sentence if isinstance(s, LabelledSentence) else s for s in unlabelled
-            ]
+            state.unlabelled = _sentences(unlabelled)
         Executor(
             f,
             components,
