@@ -12,6 +12,7 @@ gets one probability distribution over the model's labels and one tag.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,8 +192,11 @@ def decode_tags(tags: Sequence[str], scores: Sequence[float] | None = None) -> t
     )
 
 
-def _transitions(tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Which tag may follow which, start a sentence and end one, under IOB2 or BIOES.
+@functools.lru_cache(maxsize=16)
+def _transitions(tags: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which tag may follow which, start a sentence and end one, under IOB2 or BIOES
+    (computed once per tag set: the labeller decodes every sentence with the same tags; the
+    arrays are shared, so they are read-only).
 
     The scheme is BIOES when any tag starts with ``E-`` or ``S-``: then a ``B-X`` or ``I-X``
     must be followed by ``I-X`` or ``E-X`` and may not end the sentence. In both schemes
@@ -211,6 +215,8 @@ def _transitions(tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarra
                 allowed[i, j] = not open_prev
     start = np.array([p not in ("I", "E") for p, _ in parts])
     end = np.array([not (bioes and p in ("B", "I")) for p, _ in parts])
+    for shared in (allowed, start, end):
+        shared.setflags(write=False)
     return allowed, start, end
 
 
@@ -235,7 +241,7 @@ def viterbi_tags(probs: np.ndarray, tags: Sequence[str]) -> list[int]:
     n_words = probs.shape[0]
     if n_words == 0:
         return []
-    allowed, start, end = _transitions(tags)
+    allowed, start, end = _transitions(tuple(tags))
     logp = np.log(np.maximum(np.asarray(probs, dtype=np.float64), 1e-30))
     forbidden = -1e30
     trans = np.where(allowed, 0.0, forbidden)
@@ -536,9 +542,10 @@ class TransformersLabeller(Labeller):
             mine = chosen[k][a:b] == i
             word_probs[k][a:b][mine] = local[mine]
         out = []
+        viterbi = Decoding(self.decoding) is Decoding.VITERBI
         for k, s in enumerate(sentences):
             probs = word_probs[k] if ld.projection is None else word_probs[k] @ ld.projection
-            if Decoding(self.decoding) is Decoding.VITERBI:
+            if viterbi:
                 best = np.asarray(viterbi_tags(probs, ld.tags), dtype=np.int64)
             else:
                 best = probs.argmax(axis=1) if len(s) else np.zeros(0, dtype=np.int64)
