@@ -170,3 +170,24 @@ def test_gradients_are_clipped_to_norm_one(monkeypatch: pytest.MonkeyPatch) -> N
         log=logging.getLogger("test"),
     )
     assert norms and all(n == pytest.approx(1.0) for n in norms)  # raw gradient is 2000
+
+
+def test_no_batches_is_an_error_not_an_endless_loop() -> None:
+    torch = pytest.importorskip("torch")
+
+    net = torch.nn.Linear(2, 2)
+
+    def step_loss(batch: list[int]) -> tuple[Any, dict[str, float]]:
+        raise AssertionError("no step is taken")
+
+    with pytest.raises(ValueError, match="no batches to train on"):
+        train_loop(
+            net,
+            [],
+            step_loss,
+            steps=5,
+            learning_rate=0.01,
+            seed=0,
+            order=Order.FRESH,
+            log=logging.getLogger("test"),
+        )

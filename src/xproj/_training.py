@@ -171,6 +171,8 @@ def train_loop(
     """
     import torch
 
+    if not batches:  # no pass could ever reach ``steps``
+        raise ValueError("train_loop: no batches to train on")
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(
         param_groups(
@@ -183,8 +185,6 @@ def train_loop(
         lr=learning_rate,
     )
     sched = torch.optim.lr_scheduler.LambdaLR(opt, linear_schedule(steps, warmup_steps))
-    if not batches:  # no pass could ever reach ``steps``
-        raise ValueError("train_loop: no batches to train on")
     rng = random.Random(seed)
     chained = list(batches)
     curve = TrainingCurve([])
